@@ -1,0 +1,1 @@
+"""HTTP surfaces: routers translate between the wire and the domain."""

@@ -1,0 +1,1 @@
+"""The agent-evaluations surface under /v1/."""

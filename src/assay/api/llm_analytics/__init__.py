@@ -1,0 +1,1 @@
+"""The LLM-analytics surface under /api/environments/{environment_id}/."""

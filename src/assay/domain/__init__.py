@@ -1,0 +1,1 @@
+"""Pure domain logic: no storage, HTTP or provider imports."""

@@ -1,0 +1,1 @@
+"""The run engine: executes runs and online evaluations in the background."""

@@ -1,0 +1,1 @@
+"""Evaluators: LLM judge, Hog code and built-in deterministic checks."""

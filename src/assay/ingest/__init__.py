@@ -1,0 +1,1 @@
+"""Event ingestion: decoding PostHog SDK capture payloads and $ai_* events."""

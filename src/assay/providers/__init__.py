@@ -1,0 +1,1 @@
+"""LLM provider adapters with per-endpoint concurrency, rate budgets and retries."""
