@@ -1,0 +1,1 @@
+"""The Hog language: parser, compiler to HogVM bytecode, and a sandboxed VM."""
