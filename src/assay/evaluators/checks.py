@@ -1,0 +1,586 @@
+"""Built-in deterministic checks: config models and `run_check`.
+
+Every config is a pydantic model with `extra="forbid"`, discriminated on `type`. Expensive
+preparation (regex compilation, JSON-schema validator construction) happens once, when the
+config is validated, so `run_check` costs a few microseconds per case.
+
+Scores are in [0, 1]. A check that has nothing to compare against (no expected value, no
+expected tool calls, no measured latency or token count) returns `not_applicable`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from jsonschema.exceptions import SchemaError
+from jsonschema.validators import validator_for
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator
+
+from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
+
+MAX_PATTERN_LENGTH = 1000
+"""Longest regex pattern accepted (a cheap guard against pathological patterns)."""
+
+MAX_REGEX_SUBJECT = 200_000
+"""Regex checks look at no more than this many leading characters of the output."""
+
+_WS = re.compile(r"\s+")
+_FENCE = re.compile(r"^```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n(.*?)\r?\n?```\s*$", re.DOTALL)
+
+
+class _CheckBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(default=None, max_length=200, description="Label used in verdicts; defaults to `type`.")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.type  # type: ignore[attr-defined]
+
+    def _verdict(self, passed: bool, score: float, reason: str, **details: Any) -> Verdict:
+        return Verdict(
+            evaluator=self.label,
+            status="passed" if passed else "failed",
+            score=score,
+            passed=passed,
+            reason=reason,
+            details=details,
+        )
+
+    def _na(self, reason: str) -> Verdict:
+        return Verdict(evaluator=self.label, status="not_applicable", score=None, passed=None, reason=reason)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+class _TextOptions(_CheckBase):
+    case_sensitive: bool = True
+    strip: bool = Field(default=True, description="Ignore leading and trailing whitespace.")
+    normalize_whitespace: bool = Field(default=False, description="Collapse every run of whitespace to one space.")
+
+    def _norm(self, text: str) -> str:
+        if self.normalize_whitespace:
+            text = _WS.sub(" ", text).strip()
+        elif self.strip:
+            text = text.strip()
+        if not self.case_sensitive:
+            text = text.casefold()
+        return text
+
+
+class EqualsCheck(_TextOptions):
+    """The output equals `value`, or the case's expected output when `value` is omitted."""
+
+    type: Literal["equals"] = "equals"
+    value: str | None = None
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        target = self.value if self.value is not None else outcome.expected
+        if target is None:
+            return self._na("No value to compare with: the check has no `value` and the case has no expected output.")
+        if self._norm(outcome.output) == self._norm(target):
+            return self._verdict(True, 1.0, f"Output equals {_clip(target)}.")
+        return self._verdict(False, 0.0, f"Output {_clip(outcome.output)} does not equal {_clip(target)}.")
+
+
+class _ContainsBase(_CheckBase):
+    value: str | list[str] = Field(description="One substring, or a list of them.")
+    mode: Literal["all", "any"] = Field(default="all", description="With a list: whether all or any must match.")
+    case_sensitive: bool = True
+
+    @field_validator("value")
+    @classmethod
+    def _non_empty(cls, v: str | list[str]) -> str | list[str]:
+        values = [v] if isinstance(v, str) else v
+        if not values:
+            raise ValueError("give at least one value")
+        if any(x == "" for x in values):
+            raise ValueError("values must be non-empty strings")
+        return v
+
+    def _found(self, output: str) -> tuple[list[str], list[str]]:
+        values = [self.value] if isinstance(self.value, str) else self.value
+        hay = output if self.case_sensitive else output.casefold()
+        found: list[str] = []
+        missing: list[str] = []
+        for v in values:
+            (found if (v if self.case_sensitive else v.casefold()) in hay else missing).append(v)
+        return found, missing
+
+
+class ContainsCheck(_ContainsBase):
+    """The output contains the value (all of the list, or any of it with `mode: any`)."""
+
+    type: Literal["contains"] = "contains"
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        found, missing = self._found(outcome.output)
+        total = len(found) + len(missing)
+        if self.mode == "any":
+            if found:
+                return self._verdict(True, 1.0, f"Output contains {_clip(found[0])}.", found=found)
+            return self._verdict(False, 0.0, f"Output contains none of {missing!r}.", missing=missing)
+        if not missing:
+            return self._verdict(True, 1.0, f"Output contains {', '.join(map(_clip, found))}.", found=found)
+        return self._verdict(
+            False,
+            len(found) / total,
+            f"Output is missing {', '.join(map(_clip, missing))}.",
+            found=found,
+            missing=missing,
+        )
+
+
+class NotContainsCheck(_ContainsBase):
+    """The output contains none of the values (`mode: all`), or lacks at least one of them (`mode: any`)."""
+
+    type: Literal["not_contains"] = "not_contains"
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        found, missing = self._found(outcome.output)
+        total = len(found) + len(missing)
+        if self.mode == "any":
+            if missing:
+                return self._verdict(True, 1.0, f"Output does not contain {_clip(missing[0])}.", absent=missing)
+            return self._verdict(False, 0.0, f"Output contains every one of {found!r}.", present=found)
+        if not found:
+            return self._verdict(True, 1.0, "Output contains none of the forbidden values.")
+        return self._verdict(
+            False,
+            len(missing) / total,
+            f"Output contains forbidden {', '.join(map(_clip, found))}.",
+            present=found,
+        )
+
+
+_FLAG_BITS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "a": re.ASCII}
+
+
+def _flag_bits(flags: str) -> int:
+    bits = 0
+    for f in flags:
+        bits |= _FLAG_BITS.get(f, 0)
+    return bits
+
+
+def _has_nested_unbounded_repeat(pattern: str, flags: int) -> bool:
+    """True when an unbounded repeat contains another unbounded repeat, e.g. `(a+)+` (catastrophic backtracking)."""
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    repeat_ops = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)}
+    maxrepeat = sre_parse.MAXREPEAT
+
+    def walk(items: Any, inside_unbounded: bool) -> bool:
+        for op, av in items:
+            if op in repeat_ops:
+                _lo, hi, sub = av
+                unbounded = hi == maxrepeat or hi > 100
+                if unbounded and inside_unbounded:
+                    return True
+                if walk(sub, inside_unbounded or unbounded):
+                    return True
+            elif op == sre_parse.SUBPATTERN:
+                if walk(av[-1], inside_unbounded):
+                    return True
+            elif op == sre_parse.BRANCH:
+                if any(walk(b, inside_unbounded) for b in av[1]):
+                    return True
+            elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
+                if walk(av[1], inside_unbounded):
+                    return True
+        return False
+
+    return walk(sre_parse.parse(pattern, flags), False)
+
+
+class RegexCheck(_CheckBase):
+    """The output matches `pattern` (search anywhere, or `fullmatch`); `negate` inverts the check."""
+
+    type: Literal["regex"] = "regex"
+    flags: str = Field(default="", description="Any of i (ignore case), m (multiline), s (dot matches newline), x, a.")
+    pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LENGTH)
+    fullmatch: bool = False
+    negate: bool = False
+
+    _compiled: re.Pattern[str] = PrivateAttr()
+
+    @field_validator("flags")
+    @classmethod
+    def _flags(cls, v: str) -> str:
+        bad = sorted(set(v) - set(_FLAG_BITS))
+        if bad:
+            raise ValueError(f"unknown regex flag(s) {''.join(bad)!r}; use any of {''.join(_FLAG_BITS)!r}")
+        return v
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str, info: ValidationInfo) -> str:
+        bits = _flag_bits(info.data.get("flags", ""))
+        try:
+            re.compile(v, bits)
+        except re.error as e:
+            raise ValueError(f"invalid regular expression: {e}") from None
+        if _has_nested_unbounded_repeat(v, bits):
+            raise ValueError("pattern nests unbounded repeats (like `(a+)+`), which can take exponential time")
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        self._compiled = re.compile(self.pattern, _flag_bits(self.flags))
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        subject = outcome.output[:MAX_REGEX_SUBJECT]
+        m = self._compiled.fullmatch(subject) if self.fullmatch else self._compiled.search(subject)
+        how = "fully match" if self.fullmatch else "match"
+        if self.negate:
+            if m is None:
+                return self._verdict(True, 1.0, f"Output does not {how} /{self.pattern}/, as required.")
+            return self._verdict(False, 0.0, f"Output must not {how} /{self.pattern}/ but does at {_clip(m.group(0))}.")
+        if m is not None:
+            return self._verdict(True, 1.0, f"Output {how}es /{self.pattern}/ at {_clip(m.group(0))}.")
+        return self._verdict(False, 0.0, f"Output does not {how} /{self.pattern}/.")
+
+
+def extract_json_text(text: str) -> str:
+    """The JSON part of an output: the body of a ```json fenced block when the output is one, else the stripped text."""
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        m = _FENCE.match(stripped)
+        if m:
+            return m.group(2).strip()
+    return stripped
+
+
+def _json_path(path: Any) -> str:
+    out = "$"
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+class JsonSchemaCheck(_CheckBase):
+    """The output parses as JSON (optionally inside a ```json fence) and validates against `json_schema`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    type: Literal["json_schema"] = "json_schema"
+    json_schema: dict[str, Any] = Field(alias="schema")
+    max_errors: int = Field(default=3, ge=1, le=50, description="How many schema violations the reason lists.")
+
+    _validator: Any = PrivateAttr()
+
+    @field_validator("json_schema")
+    @classmethod
+    def _check_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
+        try:
+            validator_for(v).check_schema(v)
+        except SchemaError as e:
+            raise ValueError(f"invalid JSON schema at {_json_path(e.path)}: {e.message}") from None
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        self._validator = validator_for(self.json_schema)(self.json_schema)
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        text = extract_json_text(outcome.output)
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            return self._verdict(False, 0.0, f"Output is not valid JSON: {e}.")
+        if self._validator.is_valid(doc):
+            return self._verdict(True, 1.0, "Output is valid JSON matching the schema.")
+        errors = sorted(self._validator.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.message))
+        shown = [f"at {_json_path(e.absolute_path)}: {e.message}" for e in errors[: self.max_errors]]
+        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
+        return self._verdict(
+            False,
+            0.0,
+            "Output does not match the schema: " + "; ".join(shown) + more + ".",
+            errors=[{"path": _json_path(e.absolute_path), "message": e.message} for e in errors[:50]],
+        )
+
+
+class ToolCallSpec(BaseModel):
+    """An expected tool call in a check config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ToolMatchResult:
+    """How the calls made line up with the expected ones."""
+
+    matched: int
+    missing: list[str]
+    unexpected: list[str]
+    mismatched: list[str]
+    order_note: str | None = None
+
+
+def _call_args(call: ToolCall) -> dict[str, Any]:
+    args: Any = call.arguments
+    if isinstance(args, str | bytes):  # OpenAI sends arguments as a JSON string
+        try:
+            args = orjson.loads(args) if args else {}
+        except orjson.JSONDecodeError:
+            return {"<unparsed>": args if isinstance(args, str) else args.decode("utf-8", "replace")}
+    if args is None:
+        return {}
+    return args if isinstance(args, dict) else {"<value>": args}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _subset(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return all(k in actual and _subset(v, actual[k]) for k, v in expected.items())
+    return _same(expected, actual)
+
+
+def _args_match(expected: dict[str, Any], actual: dict[str, Any], mode: str) -> bool:
+    if mode == "ignore":
+        return True
+    if mode == "exact":
+        return _same(expected, actual)
+    return _subset(expected, actual)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _render_call(name: str, args: dict[str, Any]) -> str:
+    return f"{name}({_short(args)})"
+
+
+def _arg_diff(expected: dict[str, Any], actual: dict[str, Any], mode: str) -> str:
+    notes: list[str] = []
+    for k, v in expected.items():
+        if k not in actual:
+            notes.append(f"missing argument {k!r}")
+        elif not (_subset(v, actual[k]) if mode == "subset" else _same(v, actual[k])):
+            notes.append(f"{k!r} expected {_short(v, 60)}, got {_short(actual[k], 60)}")
+    if mode == "exact":
+        notes.extend(f"unexpected argument {k!r}" for k in actual if k not in expected)
+    return ", ".join(notes) or "arguments differ"
+
+
+def _max_unordered(ok: list[list[bool]], n_made: int) -> list[int]:
+    """Maximum bipartite matching (expected -> made index or -1) by augmenting paths."""
+    owner = [-1] * n_made
+    match = [-1] * len(ok)
+
+    def augment(i: int, seen: list[bool]) -> bool:
+        for j in range(n_made):
+            if ok[i][j] and not seen[j]:
+                seen[j] = True
+                if owner[j] == -1 or augment(owner[j], seen):
+                    owner[j] = i
+                    match[i] = j
+                    return True
+        return False
+
+    for i in range(len(ok)):
+        augment(i, [False] * n_made)
+    return match
+
+
+def _max_ordered(ok: list[list[bool]], n_made: int) -> list[int]:
+    """Longest in-order matching (a longest common subsequence under `ok`)."""
+    n = len(ok)
+    best = [[0] * (n_made + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(n_made - 1, -1, -1):
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], best[i + 1][j + 1] + 1 if ok[i][j] else 0)
+    match = [-1] * n
+    i = j = 0
+    while i < n and j < n_made:
+        if ok[i][j] and best[i][j] == best[i + 1][j + 1] + 1:
+            match[i] = j
+            i += 1
+            j += 1
+        elif best[i + 1][j] >= best[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return match
+
+
+def match_tool_calls(
+    expected: list[ToolCall], made: list[ToolCall], *, arguments: str = "subset", ordered: bool = False
+) -> ToolMatchResult:
+    """Pair expected calls with made ones, maximising the number matched (in order when `ordered`)."""
+    exp_args = [_call_args(c) for c in expected]
+    made_args = [_call_args(c) for c in made]
+    ok = [
+        [e.name == m.name and _args_match(exp_args[i], made_args[j], arguments) for j, m in enumerate(made)]
+        for i, e in enumerate(expected)
+    ]
+    match = _max_ordered(ok, len(made)) if ordered else _max_unordered(ok, len(made))
+    matched = sum(1 for j in match if j >= 0)
+    order_note = None
+    if ordered and matched < len(expected):
+        if sum(1 for j in _max_unordered(ok, len(made)) if j >= 0) > matched:
+            order_note = "calls were made in a different order than expected"
+    used = {j for j in match if j >= 0}
+    missing: list[str] = []
+    mismatched: list[str] = []
+    for i, e in enumerate(expected):
+        if match[i] >= 0:
+            continue
+        same_name = next((j for j, m in enumerate(made) if j not in used and m.name == e.name), None)
+        if same_name is not None and not any(ok[i]):
+            used.add(same_name)
+            mismatched.append(f"{e.name}: {_arg_diff(exp_args[i], made_args[same_name], arguments)}")
+        else:
+            missing.append(_render_call(e.name, exp_args[i]))
+    unexpected = [_render_call(m.name, made_args[j]) for j, m in enumerate(made) if j not in used]
+    return ToolMatchResult(matched, missing, unexpected, mismatched, order_note)
+
+
+class ToolCallMatchCheck(_CheckBase):
+    """Compares the tool calls made with the expected ones (`expected`, else the case's expected tool calls).
+
+    score = fraction of expected calls matched; passes when all are matched and, unless
+    `allow_extra`, no other call was made.
+    """
+
+    type: Literal["tool_call_match"] = "tool_call_match"
+    expected: list[ToolCallSpec] | None = None
+    arguments: Literal["subset", "exact", "ignore"] = Field(
+        default="subset", description="subset: expected arguments must appear with equal values; exact: equal dicts."
+    )
+    ordered: bool = Field(default=False, description="Expected calls must happen in the given order.")
+    allow_extra: bool = Field(default=True, description="Calls beyond the expected ones do not fail the check.")
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        if self.expected is not None:
+            expected = [ToolCall(name=e.name, arguments=dict(e.arguments)) for e in self.expected]
+        elif outcome.expected_tool_calls is not None:
+            expected = outcome.expected_tool_calls
+        else:
+            return self._na("No expected tool calls for this case.")
+        result = match_tool_calls(expected, outcome.tool_calls, arguments=self.arguments, ordered=self.ordered)
+        passed = result.matched == len(expected) and (self.allow_extra or not result.unexpected)
+        if expected:
+            score = result.matched / len(expected)
+        else:
+            score = 1.0 if passed else 0.0
+        if passed:
+            extra = f" ({len(result.unexpected)} additional call(s) allowed)" if result.unexpected else ""
+            if expected:
+                reason = f"All {len(expected)} expected tool call(s) made{extra}."
+            else:
+                reason = f"No tool call expected and none made{extra}."
+        else:
+            parts = [f"{result.matched}/{len(expected)} expected tool call(s) matched"]
+            if result.mismatched:
+                parts.append("argument mismatch: " + "; ".join(result.mismatched))
+            if result.missing:
+                parts.append("missing: " + ", ".join(result.missing))
+            if result.unexpected and not self.allow_extra:
+                parts.append("unexpected: " + ", ".join(result.unexpected))
+            if result.order_note:
+                parts.append(result.order_note)
+            reason = "; ".join(parts) + "."
+        return self._verdict(
+            passed,
+            score,
+            reason,
+            matched=result.matched,
+            expected=len(expected),
+            missing=result.missing,
+            unexpected=result.unexpected,
+            mismatched=result.mismatched,
+        )
+
+
+class LatencyBudgetCheck(_CheckBase):
+    """The case's latency is at most `max_ms` milliseconds."""
+
+    type: Literal["latency_budget"] = "latency_budget"
+    max_ms: float = Field(gt=0, allow_inf_nan=False)
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        ms = outcome.latency_ms
+        if ms is None or not math.isfinite(ms):
+            return self._na("No latency was measured for this case.")
+        if ms <= self.max_ms:
+            return self._verdict(True, 1.0, f"Latency {ms:.0f} ms is within the {self.max_ms:g} ms budget.")
+        return self._verdict(False, 0.0, f"Latency {ms:.0f} ms exceeds the {self.max_ms:g} ms budget.")
+
+
+class TokenBudgetCheck(_CheckBase):
+    """The case used at most `max_tokens` tokens."""
+
+    type: Literal["token_budget"] = "token_budget"
+    max_tokens: int = Field(gt=0)
+
+    def run(self, outcome: CaseOutcome) -> Verdict:
+        used = outcome.tokens
+        if used is None:
+            return self._na("No token count was recorded for this case.")
+        if used <= self.max_tokens:
+            return self._verdict(True, 1.0, f"{used} tokens is within the {self.max_tokens} token budget.")
+        return self._verdict(False, 0.0, f"{used} tokens exceeds the {self.max_tokens} token budget.")
+
+
+CheckConfig = Annotated[
+    EqualsCheck
+    | ContainsCheck
+    | NotContainsCheck
+    | RegexCheck
+    | JsonSchemaCheck
+    | ToolCallMatchCheck
+    | LatencyBudgetCheck
+    | TokenBudgetCheck,
+    Field(discriminator="type"),
+]
+
+CHECK_TYPES: frozenset[str] = frozenset(
+    {"equals", "contains", "not_contains", "regex", "json_schema", "tool_call_match", "latency_budget", "token_budget"}
+)
+
+_ADAPTER: TypeAdapter[CheckConfig] = TypeAdapter(CheckConfig, config=ConfigDict(title="check config"))
+
+
+def parse_check_config(data: Any) -> CheckConfig:
+    """Validate a check config dict (raises `pydantic.ValidationError` with what is wrong)."""
+    if isinstance(data, BaseModel):
+        return data  # type: ignore[return-value]
+    return _ADAPTER.validate_python(data)
+
+
+def run_check(config: CheckConfig, outcome: CaseOutcome) -> Verdict:
+    """Apply one validated check to one case. Never raises for a valid config: failures become verdicts."""
+    try:
+        return config.run(outcome)
+    except Exception as e:  # a bug or an odd outcome must not stop the run
+        return Verdict(
+            evaluator=config.label,
+            status="error",
+            score=None,
+            passed=None,
+            reason=f"Check {config.type} failed to run: {type(e).__name__}: {e}",
+            error=f"{type(e).__name__}: {e}",
+        )
