@@ -40,13 +40,21 @@ def check(cfg: dict, out: CaseOutcome):  # type: ignore[no-untyped-def]
         ({"type": "regex", "pattern": r"(\w+\s?)*x"}, ("regex", "pattern"), "nests unbounded repeats"),
         ({"type": "regex", "pattern": "a" * 1001}, ("regex", "pattern"), "at most 1000"),
         ({"type": "regex", "pattern": "a", "flags": "iz"}, ("regex", "flags"), "unknown regex flag"),
-        ({"type": "json_schema", "schema": {"type": "nope"}}, ("json_schema", "schema"), "invalid JSON schema at $.type"),
+        (
+            {"type": "json_schema", "schema": {"type": "nope"}},
+            ("json_schema", "schema"),
+            "invalid JSON schema at $.type",
+        ),
         ({"type": "contains", "value": []}, ("contains", "value"), "at least one value"),
         ({"type": "contains", "value": ["a", ""]}, ("contains", "value"), "non-empty"),
         ({"type": "latency_budget", "max_ms": 0}, ("latency_budget", "max_ms"), "greater than 0"),
         ({"type": "token_budget", "max_tokens": -5}, ("token_budget", "max_tokens"), "greater than 0"),
         ({"type": "tool_call_match", "arguments": "fuzzy"}, ("tool_call_match", "arguments"), "subset"),
-        ({"type": "tool_call_match", "expected": [{"name": ""}]}, ("tool_call_match", "expected", 0, "name"), "at least 1"),
+        (
+            {"type": "tool_call_match", "expected": [{"name": ""}]},
+            ("tool_call_match", "expected", 0, "name"),
+            "at least 1",
+        ),
     ],
 )
 def test_invalid_configs_are_rejected_with_a_located_message(cfg: dict, loc: tuple, needle: str) -> None:
@@ -105,7 +113,10 @@ def test_equals_options() -> None:
     assert check({"type": "equals", "value": "paris", "case_sensitive": False}, outcome(" Paris\n")).status == "passed"
     assert check({"type": "equals", "value": "a b", "strip": False}, outcome(" a b")).status == "failed"
     assert check({"type": "equals", "value": "a b c"}, outcome("a  b\n c")).status == "failed"
-    assert check({"type": "equals", "value": "a b c", "normalize_whitespace": True}, outcome("a  b\n c ")).status == "passed"
+    assert (
+        check({"type": "equals", "value": "a b c", "normalize_whitespace": True}, outcome("a  b\n c ")).status
+        == "passed"
+    )
 
 
 # --- contains / not_contains ---------------------------------------------------------
@@ -140,7 +151,10 @@ def test_not_contains() -> None:
 def test_regex_search_fullmatch_flags_negate() -> None:
     v = check({"type": "regex", "pattern": r"\d{3}-\d{4}"}, outcome("call 555-1234 now"))
     assert v.status == "passed" and "555-1234" in v.reason
-    assert check({"type": "regex", "pattern": r"\d{3}-\d{4}", "fullmatch": True}, outcome("call 555-1234")).status == "failed"
+    assert (
+        check({"type": "regex", "pattern": r"\d{3}-\d{4}", "fullmatch": True}, outcome("call 555-1234")).status
+        == "failed"
+    )
     assert check({"type": "regex", "pattern": "^yes$", "flags": "im"}, outcome("well\nYES\n")).status == "passed"
     assert check({"type": "regex", "pattern": "^yes$"}, outcome("well\nYES\n")).status == "failed"
     v = check({"type": "regex", "pattern": "password", "negate": True}, outcome("the password is x"))
@@ -225,7 +239,7 @@ def test_tool_calls_partial_score_and_reason() -> None:
     v = check({"type": "tool_call_match", "allow_extra": False}, outcome(expected_tool_calls=exp, tool_calls=made))
     assert v.status == "failed" and v.score == pytest.approx(1 / 3)
     assert "1/3 expected tool call(s) matched" in v.reason
-    assert "search: 'q' expected \"paris\", got \"london\"" in v.reason
+    assert 'search: \'q\' expected "paris", got "london"' in v.reason
     assert 'missing: book({"id":2})' in v.reason
     assert v.details["unexpected"] == []
 
@@ -245,7 +259,9 @@ def test_tool_calls_argument_modes() -> None:
     assert check({"type": "tool_call_match"}, o).passed is True
     v = check({"type": "tool_call_match", "arguments": "exact"}, o)
     assert v.passed is False and "unexpected argument 'b'" in v.reason
-    assert check({"type": "tool_call_match", "arguments": "ignore"}, outcome(expected_tool_calls=[tc("f", a=9)], tool_calls=made)).passed
+    assert check(
+        {"type": "tool_call_match", "arguments": "ignore"}, outcome(expected_tool_calls=[tc("f", a=9)], tool_calls=made)
+    ).passed
 
 
 def test_tool_calls_nested_subset_and_types() -> None:
@@ -344,7 +360,12 @@ def test_unexpected_exception_becomes_error_verdict() -> None:
 
 
 def test_checks_are_fast() -> None:
-    o = outcome('```json\n{"name": "x", "tags": ["a"]}\n```', expected="x", tool_calls=[tc("s", q=1)], expected_tool_calls=[tc("s")])
+    o = outcome(
+        '```json\n{"name": "x", "tags": ["a"]}\n```',
+        expected="x",
+        tool_calls=[tc("s", q=1)],
+        expected_tool_calls=[tc("s")],
+    )
     cfgs = [
         parse_check_config(c)
         for c in [

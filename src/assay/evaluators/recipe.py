@@ -1,0 +1,194 @@
+"""Recipes: a weighted set of evaluators and a pass threshold that turn verdicts into one case score.
+
+Rules of `combine` (verdicts are given in the order of the recipe's items):
+
+- score = 100 × weighted mean of the scores of the *applicable* verdicts (passed or failed), rounded to
+  two decimals. Not-applicable verdicts and errored evaluators carry no weight.
+- status:
+  1. any evaluator errored → `error` (the reason is the errors; the score is still computed from
+     the others, or is None when none applied);
+  2. else no evaluator applied → `passed` with score None: nothing the case was held to was
+     violated (this mirrors PostHog, where an N/A result is neither a pass nor a failure, and a
+     case must not fail because its checks did not concern it);
+  3. else a `required` evaluator failed → `failed`, whatever the score;
+  4. else `passed` when score ≥ pass_threshold, `failed` otherwise.
+- reason: one summary line, then "<evaluator>: <reason>" for the evaluators that decided the status:
+  the errors; the failed required ones; on a score below threshold the failed ones; on a pass the
+  applicable ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assay.evaluators.base import Verdict
+
+DEFAULT_PASS_THRESHOLD = 70.0
+"""Pass mark on the 0–100 scale when a recipe does not give one."""
+
+CaseStatus = Literal["passed", "failed", "error"]
+
+
+class RecipeItem(BaseModel):
+    """One evaluator in a recipe: a stored evaluator id or an inline config dict with a `type`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evaluator: str | dict[str, Any] = Field(description="Evaluator id, or an inline evaluator config with `type`.")
+    weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    required: bool = Field(default=False, description="When this evaluator fails, the case fails whatever the score.")
+
+    @field_validator("evaluator")
+    @classmethod
+    def _evaluator(cls, v: str | dict[str, Any]) -> str | dict[str, Any]:
+        if isinstance(v, str):
+            if not v.strip():
+                raise ValueError("evaluator id must not be empty")
+            return v.strip()
+        t = v.get("type")
+        if not isinstance(t, str) or not t:
+            raise ValueError("an inline evaluator config needs a string `type`")
+        return v
+
+
+class RecipeSpec(BaseModel):
+    """Items plus the threshold (0–100) a case's score must reach to pass."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    items: list[RecipeItem] = Field(min_length=1)
+    pass_threshold: float = Field(default=DEFAULT_PASS_THRESHOLD, ge=0, le=100, allow_inf_nan=False)
+
+
+@dataclass(slots=True)
+class CaseScore:
+    """The combined result for one case."""
+
+    score: float | None
+    status: CaseStatus
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_spec(spec_or_items: RecipeSpec | list[RecipeItem] | list[dict[str, Any]] | dict[str, Any]) -> RecipeSpec:
+    if isinstance(spec_or_items, RecipeSpec):
+        return spec_or_items
+    if isinstance(spec_or_items, dict):
+        return RecipeSpec.model_validate(spec_or_items)
+    return RecipeSpec(items=[i if isinstance(i, RecipeItem) else RecipeItem.model_validate(i) for i in spec_or_items])
+
+
+def _line(v: Verdict) -> str:
+    return f"{v.evaluator}: {v.reason}" if v.reason else v.evaluator
+
+
+def _fmt(score: float) -> str:
+    return f"{score:g}"
+
+
+def combine(
+    spec_or_items: RecipeSpec | list[RecipeItem] | list[dict[str, Any]] | dict[str, Any],
+    verdicts: list[Verdict],
+) -> CaseScore:
+    """Combine per-evaluator verdicts (one per recipe item, same order) into one case score (see module doc)."""
+    spec = _as_spec(spec_or_items)
+    if len(verdicts) != len(spec.items):
+        raise ValueError(f"expected {len(spec.items)} verdicts (one per recipe item), got {len(verdicts)}")
+
+    total_w = 0.0
+    acc = 0.0
+    errors: list[Verdict] = []
+    applicable: list[Verdict] = []
+    failed: list[Verdict] = []
+    required_failed: list[Verdict] = []
+    per_item: list[dict[str, Any]] = []
+    for item, v in zip(spec.items, verdicts, strict=True):
+        counted = v.status in ("passed", "failed")
+        if counted:
+            s = v.score if v.score is not None and math.isfinite(v.score) else (1.0 if v.status == "passed" else 0.0)
+            s = min(1.0, max(0.0, s))
+            acc += item.weight * s
+            total_w += item.weight
+            applicable.append(v)
+            if v.status == "failed":
+                failed.append(v)
+                if item.required:
+                    required_failed.append(v)
+        elif v.status == "error":
+            errors.append(v)
+        per_item.append(
+            {
+                "evaluator": v.evaluator,
+                "weight": item.weight,
+                "required": item.required,
+                "status": v.status,
+                "score": v.score,
+                "counted": counted,
+                "reason": v.reason,
+            }
+        )
+
+    score = round(100.0 * acc / total_w, 2) if total_w else None
+    threshold = spec.pass_threshold
+    status: CaseStatus
+    if errors:
+        status = "error"
+        n = len(errors)
+        head = f"{n} evaluator{'s' if n > 1 else ''} failed to run."
+        deciding = errors
+    elif score is None:
+        status = "passed"
+        head = "No evaluator applied to this case."
+        deciding = list(verdicts)
+    elif required_failed:
+        status = "failed"
+        names = ", ".join(v.evaluator for v in required_failed)
+        head = f"Required evaluator failed ({names}); score {_fmt(score)}."
+        deciding = required_failed
+    elif score >= threshold:
+        status = "passed"
+        head = f"Score {_fmt(score)} meets the pass threshold {_fmt(threshold)}."
+        deciding = applicable
+    else:
+        status = "failed"
+        head = f"Score {_fmt(score)} is below the pass threshold {_fmt(threshold)}."
+        deciding = failed
+    reason = "\n".join([head, *(_line(v) for v in deciding)])
+    details = {
+        "pass_threshold": threshold,
+        "applicable_weight": total_w,
+        "evaluators": per_item,
+    }
+    return CaseScore(score=score, status=status, reason=reason, details=details)
+
+
+def judge_config(prompt: str | None = None, output_type: Literal["boolean", "numeric"] = "boolean") -> dict[str, Any]:
+    """An inline LLM-judge evaluator config. `prompt: None` means "judge against the case's expected behaviour"."""
+    return {"type": "llm_judge", "prompt": prompt, "output_type": output_type}
+
+
+def default_recipe_items(expected_behavior: str | None, expected_tool_calls: list[Any] | None) -> list[RecipeItem]:
+    """The recipe used when a suite names none.
+
+    - an LLM judge (prompt None: it judges the output against the case's expected behaviour) when
+      `expected_behavior` is non-blank;
+    - a `tool_call_match` (arguments as subset, any order, extra calls allowed) when
+      `expected_tool_calls` is non-empty (an empty list is taken as "not specified", since API
+      clients commonly send `[]` as a default).
+    Both weigh 1 and neither is required. With neither, the list is empty: such a case has nothing
+    to be scored against, and the caller records the response without a score.
+    """
+    items: list[RecipeItem] = []
+    if expected_behavior is not None and expected_behavior.strip():
+        items.append(RecipeItem(evaluator=judge_config()))
+    if expected_tool_calls:
+        items.append(
+            RecipeItem(
+                evaluator={"type": "tool_call_match", "arguments": "subset", "ordered": False, "allow_extra": True}
+            )
+        )
+    return items
