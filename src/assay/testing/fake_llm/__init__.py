@@ -8,4 +8,13 @@ from assay.testing.fake_llm.scenario import Faults, Rule, Scenario
 from assay.testing.fake_llm.server import FakeLLMServer, ThreadedFakeLLMServer, free_port
 from assay.testing.fake_llm.synth import synthesize
 
-__all__ = ["FakeLLMApp", "FakeLLMServer", "Faults", "Rule", "Scenario", "ThreadedFakeLLMServer", "free_port", "synthesize"]
+__all__ = [
+    "FakeLLMApp",
+    "FakeLLMServer",
+    "Faults",
+    "Rule",
+    "Scenario",
+    "ThreadedFakeLLMServer",
+    "free_port",
+    "synthesize",
+]

@@ -29,7 +29,12 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
         if getattr(args, flag) is not None:
             faults[key] = getattr(args, flag)
     data["faults"] = faults
-    for flag, key in (("latency_ms", "latency_ms"), ("jitter_ms", "jitter_ms"), ("seed", "seed"), ("api_key", "api_key")):
+    for flag, key in (
+        ("latency_ms", "latency_ms"),
+        ("jitter_ms", "jitter_ms"),
+        ("seed", "seed"),
+        ("api_key", "api_key"),
+    ):
         if getattr(args, flag) is not None:
             data[key] = getattr(args, flag)
     if args.default_reply is not None:

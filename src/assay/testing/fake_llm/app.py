@@ -179,7 +179,9 @@ class FakeLLMApp:
             key = _api_key(scope)
             if key != scenario.api_key:
                 message = f"Incorrect API key provided: {key}." if key else "Missing API key."
-                await _respond(send, 401, orjson.dumps(error_body(401, message, None if anthropic else "invalid_api_key")))
+                await _respond(
+                    send, 401, orjson.dumps(error_body(401, message, None if anthropic else "invalid_api_key"))
+                )
                 return 401
         if scenario.strict_models and conv.model not in scenario.models:
             message = f"The model `{conv.model}` does not exist or you do not have access to it."

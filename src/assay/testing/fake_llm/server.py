@@ -123,7 +123,9 @@ class FakeLLMServer(_Controlled):
             self._process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.port = port
             try:
-                self._wait_ready(self._startup_timeout, lambda: self._process is not None and self._process.poll() is None)
+                self._wait_ready(
+                    self._startup_timeout, lambda: self._process is not None and self._process.poll() is None
+                )
                 return self
             except (RuntimeError, TimeoutError) as exc:
                 last_error = exc
@@ -156,7 +158,9 @@ class FakeLLMServer(_Controlled):
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -169,7 +173,9 @@ class ThreadedFakeLLMServer(_Controlled):
         self.host = host
         self.port = port or free_port(host)
         self.app = FakeLLMApp(scenario)
-        config = uvicorn.Config(self.app, host=host, port=self.port, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.app, host=host, port=self.port, log_level="warning", access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="fake-llm", daemon=True)
 
@@ -187,5 +193,7 @@ class ThreadedFakeLLMServer(_Controlled):
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

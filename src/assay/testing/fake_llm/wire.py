@@ -118,7 +118,9 @@ def anthropic_message(answer: Answer, model: str, seq: int, forced_tool: str | N
         if answer.text:
             content.append({"type": "text", "text": answer.text})
         for i, call in enumerate(answer.tool_calls or []):
-            content.append({"type": "tool_use", "id": f"toolu_fake{seq}_{i}", "name": call["name"], "input": _tool_args(call)})
+            content.append(
+                {"type": "tool_use", "id": f"toolu_fake{seq}_{i}", "name": call["name"], "input": _tool_args(call)}
+            )
             stop_reason = "tool_use"
     return {
         "id": f"msg_fake{seq}",
@@ -140,4 +142,7 @@ def openai_error(status: int, message: str, code: str | None = None) -> dict[str
 
 def anthropic_error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
     """An Anthropic error body."""
-    return {"type": "error", "error": {"type": code or ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": message}}
+    return {
+        "type": "error",
+        "error": {"type": code or ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": message},
+    }

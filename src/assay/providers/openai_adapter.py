@@ -1,0 +1,151 @@
+"""OpenAI-compatible chat completions (OpenAI, Azure-style, vLLM, Ollama, LM Studio, OpenRouter …)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from assay.evaluators.base import ToolCall
+from assay.providers.base import ProviderAdapter
+from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig
+from assay.providers.errors import (
+    ParseError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    error_for_status,
+    scrub,
+)
+from assay.providers.retry import retry_after_from_headers
+from assay.providers.structured import decode_json
+
+
+class OpenAIAdapter(ProviderAdapter):
+    """Adapter over `openai.AsyncOpenAI` with SDK retries off (the registry retries)."""
+
+    name = "openai"
+
+    def __init__(self, endpoint: EndpointConfig) -> None:
+        super().__init__(endpoint)
+        try:
+            import openai
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError("The openai provider needs the `openai` package: pip install 'assay[server]'") from exc
+        self._openai = openai
+        self.client = openai.AsyncOpenAI(
+            api_key=endpoint.api_key or "not-needed",
+            base_url=endpoint.base_url,
+            max_retries=0,
+            default_headers=endpoint.default_headers,
+            default_query=endpoint.default_query,
+            http_client=openai.DefaultAsyncHttpxClient(limits=self.pool_limits()),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    def build_params(self, model: str, request: ChatRequest) -> dict[str, Any]:
+        """The keyword arguments for `chat.completions.create`."""
+        params: dict[str, Any] = {"model": model, "messages": request.messages}
+        if request.tools:
+            params["tools"] = request.tools
+        if request.tool_choice is not None:
+            params["tool_choice"] = request.tool_choice
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            params["max_tokens"] = request.max_tokens
+        fmt = request.response_format
+        if fmt is not None:
+            if fmt.schema is None:
+                params["response_format"] = {"type": "json_object"}
+            else:
+                params["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": fmt.name, "schema": fmt.schema, "strict": fmt.strict},
+                }
+        if request.extra:
+            params["extra_body"] = request.extra
+        return params
+
+    async def chat(self, model: str, request: ChatRequest, *, timeout: float | None) -> ChatResult:
+        openai = self._openai
+        started = time.perf_counter()
+        try:
+            raw = await self.client.chat.completions.with_raw_response.create(
+                **self.build_params(model, request), timeout=timeout
+            )
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc, model) from None
+        except openai.APITimeoutError:
+            raise ProviderTimeoutError(f"The request to {model} timed out.", provider=self.name, model=model) from None
+        except openai.APIConnectionError as exc:
+            message = scrub(f"Could not connect to the model endpoint: {exc.__cause__ or exc}", self.endpoint.api_key)
+            raise ProviderConnectionError(message, provider=self.name, model=model) from None
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        try:
+            body = orjson.loads(raw.http_response.content)
+            choice = body["choices"][0]
+            message = choice["message"]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise ParseError("The endpoint returned an unreadable response.", provider=self.name, model=model) from None
+        return self.parse_completion(body, choice, message, model, request, latency_ms)
+
+    def parse_completion(
+        self,
+        body: dict[str, Any],
+        choice: dict[str, Any],
+        message: dict[str, Any],
+        model: str,
+        request: ChatRequest,
+        latency_ms: float,
+    ) -> ChatResult:
+        """Turn a `chat.completion` body into a `ChatResult`."""
+        text = message.get("content") or ""
+        tool_calls = []
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            arguments = function.get("arguments") or "{}"
+            try:
+                parsed_args = orjson.loads(arguments) if isinstance(arguments, str) else arguments
+            except orjson.JSONDecodeError:
+                parsed_args = {"_raw": arguments}
+            if not isinstance(parsed_args, dict):
+                parsed_args = {"_value": parsed_args}
+            tool_calls.append(ToolCall(name=function.get("name", ""), arguments=parsed_args))
+        usage = body.get("usage") or {}
+        parsed = None
+        fmt = request.response_format
+        if fmt is not None:
+            parsed = decode_json(text, fmt.schema, provider=self.name, model=model)
+        return ChatResult(
+            text=text,
+            tool_calls=tool_calls,
+            input_tokens=int(usage.get("prompt_tokens") or 0),
+            output_tokens=int(usage.get("completion_tokens") or 0),
+            latency_ms=latency_ms,
+            finish_reason=choice.get("finish_reason"),
+            parsed=parsed,
+            model=body.get("model") or model,
+            message=message,
+        )
+
+    def _status_error(self, exc: Any, model: str) -> ProviderError:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        if isinstance(body.get("error"), dict):
+            body = body["error"]
+        detail = body.get("message") if isinstance(body.get("message"), str) else None
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        body_type = body.get("type") if isinstance(body.get("type"), str) else None
+        status = int(exc.status_code)
+        cls = error_for_status(status, code, body_type)
+        message = scrub(
+            f"{_PROVIDER_LABEL} returned HTTP {status}" + (f": {detail}" if detail else "."), self.endpoint.api_key
+        )
+        retry_after = retry_after_from_headers(exc.response.headers) if status in (429, 503) else None
+        return cls(message, status_code=status, retry_after=retry_after, provider=self.name, model=model, code=code)
+
+
+_PROVIDER_LABEL = "The model endpoint"
