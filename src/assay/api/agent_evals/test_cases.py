@@ -1,0 +1,86 @@
+"""`/v1/evaluations/{evaluation_id}/test-cases`: the cases of a suite, in `sort_order` then creation order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from assay.api.deps import Principal, SessionDep, tenant_access
+from assay.storage import suites as store
+from assay.storage.tables import TestCaseRow
+
+router = APIRouter(prefix="/v1/evaluations/{evaluation_id}/test-cases", tags=["Evaluations"])
+Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
+
+
+class TestCaseCreate(BaseModel):
+    __test__ = False
+    model_config = ConfigDict(extra="ignore")
+
+    input_message: str = Field(min_length=1, max_length=100_000)
+    expected_behavior: str | None = Field(default=None, max_length=100_000)
+    expected_tool_calls: list[dict[str, Any]] | None = None
+    sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)
+    tags: list[Any] = Field(default_factory=list)
+
+
+class TestCaseResponse(BaseModel):
+    __test__ = False
+
+    created_at: datetime
+    evaluation_id: uuid.UUID
+    expected_behavior: str | None
+    expected_tool_calls: list[dict[str, Any]] | None
+    id: uuid.UUID
+    input_message: str
+    sort_order: int
+    tags: list[Any]
+
+
+def to_response(row: TestCaseRow) -> TestCaseResponse:
+    return TestCaseResponse(
+        created_at=row.created_at,
+        evaluation_id=row.suite_id,
+        expected_behavior=row.expected_behavior,
+        expected_tool_calls=row.expected_tool_calls,
+        id=row.id,
+        input_message=row.input_message,
+        sort_order=row.sort_order,
+        tags=row.tags,
+    )
+
+
+@router.get("")
+async def list_test_cases(evaluation_id: uuid.UUID, session: SessionDep, principal: Access) -> list[TestCaseResponse]:
+    """List Test Cases"""
+    suite = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
+    return [to_response(r) for r in await store.list_test_cases(session=session, suite_id=suite.id)]
+
+
+@router.post("", status_code=201)
+async def add_test_case(
+    evaluation_id: uuid.UUID, body: TestCaseCreate, session: SessionDep, principal: Access
+) -> TestCaseResponse:
+    """Add Test Case"""
+    suite = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
+    row = await store.create_test_case(
+        session=session, environment_id=principal.environment_id, suite_id=suite.id, fields=body.model_dump()
+    )
+    await session.commit()
+    return to_response(row)
+
+
+@router.delete("/{case_id}", status_code=204, response_class=Response)
+async def delete_test_case(
+    evaluation_id: uuid.UUID, case_id: uuid.UUID, session: SessionDep, principal: Access
+) -> Response:
+    """Delete Test Case"""
+    suite = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
+    row = await store.get_test_case(session=session, suite_id=suite.id, case_id=case_id)
+    await store.delete_test_case(session=session, row=row)
+    await session.commit()
+    return Response(status_code=204)

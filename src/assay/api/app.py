@@ -1,0 +1,59 @@
+"""The FastAPI application: both API surfaces over one database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assay import __version__
+from assay.api import health
+from assay.api.agent_evals import evaluations as agent_evaluations
+from assay.api.agent_evals import test_cases
+from assay.api.body_limit import BodyLimitMiddleware
+from assay.api.errors import install_error_handlers
+from assay.api.llm_analytics import dataset_items, datasets, evaluations
+from assay.settings import Settings, get_settings
+from assay.storage.db import make_engine, make_sessionmaker
+
+DESCRIPTION = """\
+Assay evaluates LLM applications and agents. It serves two API surfaces over one domain model:
+
+* **LLM analytics** under `/api/environments/{environment_id}/`: datasets, dataset items and evaluations
+  (evaluator definitions run online against logged `$ai_generation` events). Errors are
+  `{"type", "code", "detail", "attr"}`; hard deletes answer 405.
+* **Agent evaluations** under `/v1/`: suites of test cases run against an agent instance, with results.
+  Invalid input answers 422 with `{"detail": [{"loc", "msg", "type"}]}`.
+
+Authenticate with a personal API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
+Each route lists its required scope (`x-required-scopes`): `dataset:read`, `dataset:write`,
+`evaluation:read`, `evaluation:write`, `event:write`. GET needs read; every other method needs write.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the application. The engine is created here (no I/O) and disposed at shutdown."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Assay",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for module in (health, datasets, dataset_items, evaluations, agent_evaluations, test_cases):
+        app.include_router(module.router)
+    return app

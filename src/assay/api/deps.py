@@ -1,0 +1,86 @@
+"""Request dependencies: the database session, the authenticated key, and scope checks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.domain.scopes import ScopeObject, has_scope, required_scope
+from assay.errors import AuthError
+from assay.settings import Settings
+from assay.storage.environments import authenticate_key
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="A personal API key: `Authorization: Bearer <key>`.")
+_x_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="A personal API key: `X-Api-Key: <key>`.")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key, its environment and its scopes."""
+
+    key_id: uuid.UUID
+    environment_id: uuid.UUID
+    scopes: tuple[str, ...]
+
+    def require(self, scope: str) -> None:
+        if not has_scope(list(self.scopes), scope):
+            raise AuthError(f"API key missing required scope '{scope}'", status_code=403, code="permission_denied")
+
+
+async def _authenticate(
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    x_api_key: Annotated[str | None, Depends(_x_api_key)],
+) -> Principal:
+    key = (bearer.credentials if bearer else None) or x_api_key
+    if not key:
+        raise AuthError("Authentication credentials were not provided.", status_code=401, code="not_authenticated")
+    row = await authenticate_key(session=session, key=key.strip())
+    if row is None:
+        raise AuthError("Invalid API key.", status_code=401, code="authentication_failed")
+    return Principal(key_id=row.id, environment_id=row.environment_id, scopes=tuple(row.scopes))
+
+
+AuthDep = Annotated[Principal, Depends(_authenticate)]
+
+
+def environment_access(scope_object: ScopeObject) -> Callable[..., Awaitable[Principal]]:
+    """For `/api/environments/{environment_id}/…`: the key must belong to that environment and hold the scope."""
+
+    async def dependency(request: Request, environment_id: str, principal: AuthDep) -> Principal:
+        if environment_id != "@current" and environment_id != str(principal.environment_id):
+            raise AuthError("You don't have access to this environment.", status_code=403, code="permission_denied")
+        principal.require(required_scope(scope_object, request.method))
+        return principal
+
+    return dependency
+
+
+def tenant_access(scope_object: ScopeObject) -> Callable[..., Awaitable[Principal]]:
+    """For `/v1/…`: the environment is the key's; the key must hold the scope."""
+
+    async def dependency(request: Request, principal: AuthDep) -> Principal:
+        principal.require(required_scope(scope_object, request.method))
+        return principal
+
+    return dependency

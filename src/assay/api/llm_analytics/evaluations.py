@@ -1,0 +1,270 @@
+"""`/api/environments/{environment_id}/evaluations`: evaluator definitions; no hard delete."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, field_validator
+
+from assay.api.deps import Principal, SessionDep, environment_access
+from assay.api.llm_analytics.common import (
+    ERROR_RESPONSES,
+    UserBasic,
+    WriteModel,
+    not_blank,
+    not_null_or_blank,
+    parse_bool_param,
+    parse_id_list,
+    parse_object_id,
+    parse_ordering,
+    scopes_doc,
+    user_basic,
+)
+from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
+from assay.api.pagination import Page, PageParams, make_page, page_params
+from assay.domain.evaluator_config import prepare_evaluator, validate_conditions, validate_evaluation_configs
+from assay.errors import ValidationFailed
+from assay.storage import evaluators as store
+from assay.storage.evaluators import EVALUATOR_ORDERINGS
+from assay.storage.tables import EvaluatorRow
+
+router = APIRouter(
+    prefix="/api/environments/{environment_id}/evaluations", tags=["evaluations"], responses=ERROR_RESPONSES
+)
+Access = Annotated[Principal, Depends(environment_access("evaluation"))]
+
+Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
+
+
+class ModelConfigurationWrite(WriteModel):
+    provider: Provider
+    model: str = Field(max_length=100)
+    provider_key_id: uuid.UUID | None = None
+
+    _model_not_blank = field_validator("model")(not_blank)
+
+
+class ModelConfigurationPublic(BaseModel):
+    provider: str
+    model: str
+    provider_key_id: str | None
+    provider_key_name: str | None
+
+
+class EvaluationFields(WriteModel):
+    description: str = Field(default="", description="What the evaluation checks.")
+    enabled: bool = Field(
+        default=False, description="Whether the evaluation runs automatically on new $ai_generation events."
+    )
+    evaluation_config: dict[str, Any] = Field(
+        default_factory=dict, description="For llm_judge: {'prompt': '...'}. For hog: {'source': '...'}."
+    )
+    output_config: dict[str, Any] = Field(
+        default_factory=dict, description="e.g. {'allows_na': true} to allow N/A results."
+    )
+    conditions: list[Any] = Field(default_factory=list, description="OR between condition sets, AND within each.")
+    model_configuration: ModelConfigurationWrite | None = None
+    deleted: bool = Field(default=False, description="Set to true to soft-delete the evaluation.")
+
+
+class EvaluationWrite(EvaluationFields):
+    name: str = Field(max_length=400)
+    evaluation_type: Literal["llm_judge", "hog"] = Field(
+        description="'llm_judge' uses an LLM to score outputs against a prompt; 'hog' runs deterministic Hog code."
+    )
+    output_type: Literal["boolean"] = Field(description="Currently only 'boolean' is supported.")
+
+    _name_not_blank = field_validator("name")(not_blank)
+
+
+class EvaluationPatch(EvaluationFields):
+    name: str | None = Field(default=None, max_length=400)
+    evaluation_type: Literal["llm_judge", "hog"] | None = None
+    output_type: Literal["boolean"] | None = None
+
+    _not_null = field_validator("name", "evaluation_type", "output_type", mode="before")(
+        lambda v: not_null_or_blank(v) if v is None or isinstance(v, str) else v
+    )
+
+
+class EvaluationPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    enabled: bool
+    evaluation_type: str
+    evaluation_config: dict[str, Any]
+    output_type: str
+    output_config: dict[str, Any]
+    conditions: list[Any]
+    model_configuration: ModelConfigurationPublic | None
+    created_at: datetime
+    updated_at: datetime | None
+    created_by: UserBasic | None
+    deleted: bool
+
+
+def to_public(row: EvaluatorRow) -> EvaluationPublic:
+    config = row.model_configuration
+    model_configuration = None
+    if config is not None:
+        model_configuration = ModelConfigurationPublic(
+            provider=config.provider,
+            model=config.model,
+            provider_key_id=str(config.provider_key_id) if config.provider_key_id else None,
+            provider_key_name=config.provider_key.name if config.provider_key else None,
+        )
+    return EvaluationPublic(
+        id=str(row.id),
+        name=row.name,
+        description=row.description,
+        enabled=row.enabled,
+        evaluation_type=row.evaluation_type,
+        evaluation_config=row.evaluation_config,
+        output_type=row.output_type,
+        output_config=row.output_config,
+        conditions=row.conditions,
+        model_configuration=model_configuration,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        created_by=user_basic(row.created_by),
+        deleted=row.deleted,
+    )
+
+
+async def _save(
+    body: EvaluationFields, row: EvaluatorRow, session: SessionDep, principal: Principal, *, full: bool
+) -> EvaluatorRow:
+    """The original serializer's rules: validate, normalise configs, compile, replace the model configuration."""
+    given = set(body.model_fields) if full else set(body.model_fields_set)
+    fields = {name: getattr(body, name) for name in given if name != "model_configuration"}
+    if {"evaluation_config", "output_config", "evaluation_type", "output_type"} <= given:
+        try:
+            validate_evaluation_configs(
+                fields["evaluation_type"], fields["output_type"], fields["evaluation_config"], fields["output_config"]
+            )
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), attr="config") from None
+    if "conditions" in fields:
+        try:
+            validate_conditions(fields["conditions"])
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), attr="conditions") from None
+    merged = {
+        "evaluation_type": fields.get("evaluation_type", row.evaluation_type),
+        "output_type": fields.get("output_type", row.output_type),
+        "evaluation_config": fields.get("evaluation_config", row.evaluation_config),
+        "output_config": fields.get("output_config", row.output_config),
+        "conditions": fields.get("conditions", row.conditions),
+    }
+    fields.update(prepare_evaluator(**merged))
+    if "model_configuration" in given and body.model_configuration is not None:
+        await _replace_model_configuration(body.model_configuration, row, session, principal)
+    return await store.save_evaluator(session=session, row=row, fields=fields)
+
+
+async def _replace_model_configuration(
+    config: ModelConfigurationWrite, row: EvaluatorRow, session: SessionDep, principal: Principal
+) -> None:
+    if config.provider_key_id is not None:
+        key = await store.get_provider_key(
+            session=session, environment_id=principal.environment_id, key_id=config.provider_key_id
+        )
+        if key is None:
+            raise ValidationFailed("Provider key not found", attr="model_configuration__provider_key_id")
+        if key.provider != config.provider:
+            raise ValidationFailed(
+                f"Provider '{config.provider}' does not match key provider '{key.provider}'",
+                attr="model_configuration__provider",
+            )
+    old_id = row.model_configuration_id
+    new = await store.create_model_configuration(
+        session=session,
+        environment_id=principal.environment_id,
+        provider=config.provider,
+        model=config.model,
+        provider_key_id=config.provider_key_id,
+    )
+    row.model_configuration_id = new.id
+    if old_id is not None:
+        await store.delete_model_configuration(session=session, config_id=old_id)
+
+
+@router.get("", openapi_extra=scopes_doc("evaluation:read"))
+async def list_evaluations(
+    request: Request,
+    session: SessionDep,
+    principal: Access,
+    page: Annotated[PageParams, Depends(page_params)],
+    enabled: Annotated[str | None, Query(description="true or false.")] = None,
+    id__in: Annotated[list[str] | None, Query(description="Comma-separated evaluation ids.")] = None,
+    order_by: Annotated[
+        list[str] | None, Query(description="created_at, updated_at or name, optionally prefixed with -.")
+    ] = None,
+    search: Annotated[str | None, Query(description="Case-insensitive match on name and description.")] = None,
+) -> Page[EvaluationPublic]:
+    """List the environment's evaluations, newest first."""
+    count, rows = await store.list_evaluators(
+        session=session,
+        environment_id=principal.environment_id,
+        limit=page.limit,
+        offset=page.offset,
+        search=search or None,
+        enabled=parse_bool_param(enabled, "enabled"),
+        ids=parse_id_list(id__in),
+        order_by=parse_ordering(order_by, EVALUATOR_ORDERINGS),
+    )
+    return make_page(request, page, count, [to_public(r) for r in rows])  # type: ignore[return-value]
+
+
+@router.post("", status_code=201, openapi_extra=scopes_doc("evaluation:write"))
+async def create_evaluation(body: EvaluationWrite, session: SessionDep, principal: Access) -> EvaluationPublic:
+    """Create an evaluation."""
+    row = EvaluatorRow(environment_id=principal.environment_id, created_by_id=principal.key_id)
+    for name in ("description", "enabled", "evaluation_config", "output_config", "conditions", "deleted"):
+        setattr(row, name, getattr(body, name))
+    row = await _save(body, row, session, principal, full=False)
+    await session.commit()
+    return to_public(row)
+
+
+@router.get("/{id}", openapi_extra=scopes_doc("evaluation:read"))
+async def retrieve_evaluation(id: str, session: SessionDep, principal: Access) -> EvaluationPublic:
+    """Retrieve one evaluation (soft-deleted evaluations are not found)."""
+    row = await store.get_evaluator(
+        session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id)
+    )
+    return to_public(row)
+
+
+@router.patch("/{id}", openapi_extra=scopes_doc("evaluation:write"))
+async def update_evaluation(id: str, body: EvaluationPatch, session: SessionDep, principal: Access) -> EvaluationPublic:
+    """Update some fields; `model_configuration: null` leaves the model configuration as it is."""
+    row = await store.get_evaluator(
+        session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id), include_deleted=True
+    )
+    row = await _save(body, row, session, principal, full=False)
+    await session.commit()
+    return to_public(row)
+
+
+@router.put("/{id}", openapi_extra=scopes_doc("evaluation:write"))
+async def replace_evaluation(
+    id: str, body: EvaluationWrite, session: SessionDep, principal: Access
+) -> EvaluationPublic:
+    """Replace the evaluation's writable fields."""
+    row = await store.get_evaluator(
+        session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id), include_deleted=True
+    )
+    row = await _save(body, row, session, principal, full=True)
+    await session.commit()
+    return to_public(row)
+
+
+@router.delete("/{id}", status_code=405, description=HARD_DELETE_DOC, openapi_extra=scopes_doc("evaluation:write"))
+async def delete_evaluation(id: str, principal: Access) -> Response:
+    """Hard delete is not allowed."""
+    return Response(status_code=405)

@@ -1,0 +1,169 @@
+"""`assay db`, `assay env` and `assay keys`: schema, environments and API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay.cli.context import open_session
+from assay.domain.scopes import ALL_SCOPES, normalize_scopes
+from assay.errors import AssayError
+from assay.settings import get_settings
+from assay.storage import environments as store
+from assay.storage.db import make_engine
+from assay.storage.migrate import current_revision, upgrade
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+env_app = typer.Typer(help="Environments (the isolation unit; API keys belong to one).", no_args_is_help=True)
+keys_app = typer.Typer(help="Personal API keys.", no_args_is_help=True)
+console = Console()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database (ASSAY_DATABASE_URL)."""
+
+    async def run() -> str | None:
+        engine = make_engine(get_settings().database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    console.print(f"database at revision {asyncio.run(run())}")
+
+
+@env_app.command("create")
+def env_create(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Create an environment."""
+
+    async def run() -> dict[str, str]:
+        async with open_session(get_settings()) as session:
+            row = await store.create_environment(session=session, name=name)
+            return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
+
+    try:
+        data = asyncio.run(run())
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    if as_json:
+        print(json.dumps(data))
+    else:
+        console.print(f"created environment [bold]{data['name']}[/bold] ({data['id']})")
+
+
+@env_app.command("list")
+def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List environments."""
+
+    async def run() -> list[dict[str, str]]:
+        async with open_session(get_settings()) as session:
+            rows = await store.list_environments(session=session)
+            return [{"id": str(r.id), "name": r.name, "created_at": r.created_at.isoformat()} for r in rows]
+
+    data = asyncio.run(run())
+    if as_json:
+        print(json.dumps(data))
+        return
+    table = Table("id", "name", "created")
+    for item in data:
+        table.add_row(item["id"], item["name"], item["created_at"])
+    console.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    environment: Annotated[str, typer.Option("--environment", "-e", help="Environment id or name.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated scopes; default all.")] = ",".join(ALL_SCOPES),
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an API key. The key is shown once; only its hash is stored."""
+    try:
+        scope_list = normalize_scopes(scopes.split(","))
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+
+    async def run() -> dict[str, object]:
+        async with open_session(get_settings()) as session:
+            env = await store.find_environment(session=session, id_or_name=environment)
+            row, new = await store.create_api_key(session=session, environment_id=env.id, scopes=scope_list, name=name)
+            return {"id": str(row.id), "key": new.key, "environment_id": str(env.id), "scopes": scope_list}
+
+    try:
+        data = asyncio.run(run())
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    if as_json:
+        print(json.dumps(data))
+    else:
+        console.print(f"key {data['id']} for environment {data['environment_id']}")
+        console.print(f"scopes: {', '.join(scope_list)}")
+        console.print(f"[bold]{data['key']}[/bold]  (shown once; store it now)")
+
+
+@keys_app.command("list")
+def keys_list(
+    environment: Annotated[str | None, typer.Option("--environment", "-e", help="Environment id or name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List API keys (never the keys themselves)."""
+
+    async def run() -> list[dict[str, object]]:
+        async with open_session(get_settings()) as session:
+            env_id = (await store.find_environment(session=session, id_or_name=environment)).id if environment else None
+            rows = await store.list_api_keys(session=session, environment_id=env_id)
+            return [
+                {
+                    "id": str(r.id),
+                    "prefix": r.prefix,
+                    "name": r.name,
+                    "environment_id": str(r.environment_id),
+                    "scopes": r.scopes,
+                    "created_at": r.created_at.isoformat(),
+                    "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
+                    "revoked": r.revoked_at is not None,
+                }
+                for r in rows
+            ]
+
+    try:
+        data = asyncio.run(run())
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    if as_json:
+        print(json.dumps(data))
+        return
+    table = Table("id", "prefix", "name", "environment", "scopes", "last used", "revoked")
+    for k in data:
+        table.add_row(
+            str(k["id"]), str(k["prefix"]), str(k["name"]), str(k["environment_id"]),
+            ",".join(k["scopes"]), str(k["last_used_at"] or "-"), "yes" if k["revoked"] else "no",
+        )  # fmt: skip
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (or its unique prefix).")]) -> None:
+    """Revoke an API key; requests with it get 401 from then on."""
+
+    async def run() -> str:
+        async with open_session(get_settings()) as session:
+            row = await store.revoke_api_key(session=session, id_or_prefix=key_id)
+            return str(row.id)
+
+    try:
+        console.print(f"revoked key {asyncio.run(run())}")
+    except AssayError as exc:
+        raise _fail(exc.message) from None

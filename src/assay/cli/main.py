@@ -1,0 +1,23 @@
+"""The `assay` command."""
+
+from __future__ import annotations
+
+import typer
+
+from assay.cli.admin import db_app, env_app, keys_app
+from assay.cli.serve import serve
+
+app = typer.Typer(
+    name="assay",
+    help="Assay: evaluate LLM applications and agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(env_app, name="env")
+app.add_typer(keys_app, name="keys")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,44 @@
+"""`assay serve`: migrate the database and serve both APIs with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from assay.api.app import create_app
+from assay.settings import Settings, get_settings
+from assay.storage.db import make_engine
+from assay.storage.migrate import upgrade
+
+
+def _migrate(settings: Settings) -> None:
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (ASSAY_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (ASSAY_PORT).")] = None,
+) -> None:
+    """Apply migrations, then serve the API (and background workers) until interrupted."""
+    settings = get_settings()
+    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    console = Console(stderr=True)
+    if settings.uses_default_secret:
+        console.print("[yellow]warning:[/yellow] ASSAY_SECRET_KEY is not set; using the development secret")
+    _migrate(settings)
+    console.print(f"Assay serving on [bold]{settings.base_url}[/bold]  (docs: {settings.base_url}/docs)")
+    console.print(f"database: {settings.database_url}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -1,0 +1,112 @@
+"""Evaluator (LLM-analytics "evaluation") types and config validation, as the original product does it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from assay.errors import ValidationFailed
+
+EvaluationType = Literal["llm_judge", "hog"]
+OutputType = Literal["boolean"]
+EVALUATION_TYPES: tuple[str, ...] = ("llm_judge", "hog")
+OUTPUT_TYPES: tuple[str, ...] = ("boolean",)
+PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai")
+
+
+class LLMJudgeConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt: str
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Prompt cannot be empty")
+        return value.strip()
+
+
+class HogEvalConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    source: str
+    bytecode: list[Any] = []
+
+    @field_validator("source")
+    @classmethod
+    def _source_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Source code cannot be empty")
+        return value
+
+
+class BooleanOutputConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    allows_na: bool = False
+
+
+_CONFIG_MODELS: dict[tuple[str, str], tuple[type[BaseModel], type[BaseModel]]] = {
+    ("llm_judge", "boolean"): (LLMJudgeConfig, BooleanOutputConfig),
+    ("hog", "boolean"): (HogEvalConfig, BooleanOutputConfig),
+}
+
+
+def validate_evaluation_configs(
+    evaluation_type: str, output_type: str, evaluation_config: Any, output_config: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate and normalise both configs; raises ValueError with the original product's messages."""
+    models = _CONFIG_MODELS.get((evaluation_type, output_type))
+    if models is None:
+        raise ValueError(f"Unsupported combination: {evaluation_type} + {output_type}")
+    eval_model, output_model = models
+    try:
+        evaluation = eval_model.model_validate(evaluation_config if evaluation_config is not None else {})
+        output = output_model.model_validate(output_config if output_config is not None else {})
+    except ValidationError as exc:
+        raise ValueError(f"Invalid config for {evaluation_type}/{output_type}: {_first_error(exc)}") from None
+    return evaluation.model_dump(), output.model_dump()
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def validate_conditions(conditions: Any) -> list[dict[str, Any]]:
+    """Conditions are a list of condition sets (objects). They are stored as sent, after shape checks."""
+    if not isinstance(conditions, list):
+        raise ValueError("Expected a list of condition sets.")
+    for index, condition in enumerate(conditions):
+        if not isinstance(condition, dict):
+            raise ValueError(f"Condition {index} must be an object.")
+        properties = condition.get("properties", [])
+        if properties is not None and not isinstance(properties, list):
+            raise ValueError(f"Condition {index}: properties must be a list of property filters.")
+        for filt in properties or []:
+            if not isinstance(filt, dict):
+                raise ValueError(f"Condition {index}: each property filter must be an object.")
+        if "rollout_percentage" in condition and condition["rollout_percentage"] is not None:
+            pct = condition["rollout_percentage"]
+            if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 <= pct <= 100:
+                raise ValueError(f"Condition {index}: rollout_percentage must be a number between 0 and 100.")
+    return conditions
+
+
+def prepare_evaluator(
+    *,
+    evaluation_type: str,
+    output_type: str,
+    evaluation_config: dict[str, Any],
+    output_config: dict[str, Any],
+    conditions: list[Any],
+) -> dict[str, Any]:
+    """What is stored on save: normalised configs when either is non-empty (as the original's `save()`)."""
+    if not (evaluation_config or output_config):
+        return {"evaluation_config": evaluation_config, "output_config": output_config, "conditions": conditions}
+    try:
+        evaluation, output = validate_evaluation_configs(evaluation_type, output_type, evaluation_config, output_config)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), attr="config") from None
+    return {"evaluation_config": evaluation, "output_config": output, "conditions": conditions}

@@ -1,0 +1,55 @@
+"""Server settings, read from `ASSAY_*` environment variables (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./assay.db"
+_DEV_SECRET = "assay-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration of one Assay process. Build it with `get_settings()` or directly in tests."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy async URL: `sqlite+aiosqlite:///path.db` (default) or `postgresql+asyncpg://…`."""
+    mode: Literal["development", "production"] = "development"
+    """In production mode a missing secret key is a start-up error instead of a warning."""
+    secret_key: str = Field(default=_DEV_SECRET, repr=False)
+    """Encrypts provider keys and instance secrets at rest."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    """Base URL printed to users and used in absolute links; defaults to http://host:port."""
+    max_body_bytes: int = 20 * 1024 * 1024
+    """Requests with larger bodies are refused with 413."""
+    db_pool_size: int = 10
+    workers: int = 1
+    """In-process background workers (run engine) started by `assay serve`."""
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.mode == "production" and self.secret_key == _DEV_SECRET:
+            raise ValueError("ASSAY_SECRET_KEY must be set in production mode (ASSAY_MODE=production)")
+        return self
+
+    @property
+    def uses_default_secret(self) -> bool:
+        return self.secret_key == _DEV_SECRET
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process settings, built once from the environment."""
+    return Settings()

@@ -1,0 +1,117 @@
+"""Datasets and dataset items (soft-deleted, never removed through the API)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.errors import NotFoundError
+from assay.storage.paging import fetch_page
+from assay.storage.tables import DatasetItemRow, DatasetRow
+
+DATASET_ORDERINGS = {"created_at", "-created_at", "updated_at", "-updated_at"}
+
+
+def _order_clause(table: Any, field: str) -> Any:
+    column = getattr(table, field.lstrip("-"))
+    return column.desc() if field.startswith("-") else column.asc()
+
+
+async def list_datasets(
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    search: str | None = None,
+    ids: list[uuid.UUID] | None = None,
+    order_by: list[str] | None = None,
+) -> tuple[int, list[DatasetRow]]:
+    query = select(DatasetRow).where(DatasetRow.environment_id == environment_id, DatasetRow.deleted.isnot(True))
+    if search:
+        query = query.where(
+            or_(
+                DatasetRow.name.icontains(search, autoescape=True),
+                DatasetRow.description.icontains(search, autoescape=True),
+                cast(DatasetRow.metadata_, String).icontains(search, autoescape=True),
+            )
+        )
+    if ids is not None:
+        query = query.where(DatasetRow.id.in_(ids))
+    orders = [_order_clause(DatasetRow, f) for f in order_by or []]
+    query = query.order_by(*orders, DatasetRow.created_at.desc(), DatasetRow.id)
+    return await fetch_page(session, query, limit=limit, offset=offset)
+
+
+async def get_dataset(
+    *, session: AsyncSession, environment_id: uuid.UUID, dataset_id: uuid.UUID, include_deleted: bool = False
+) -> DatasetRow:
+    row = await session.get(DatasetRow, dataset_id)
+    if row is None or row.environment_id != environment_id or (row.deleted and not include_deleted):
+        raise NotFoundError("Not found.")
+    return row
+
+
+async def dataset_exists(*, session: AsyncSession, environment_id: uuid.UUID, dataset_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(DatasetRow.id).where(DatasetRow.id == dataset_id, DatasetRow.environment_id == environment_id)
+    )
+    return found is not None
+
+
+async def create_dataset(
+    *, session: AsyncSession, environment_id: uuid.UUID, created_by_id: uuid.UUID | None, fields: dict[str, Any]
+) -> DatasetRow:
+    row = DatasetRow(environment_id=environment_id, created_by_id=created_by_id, **fields)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def update_row(*, session: AsyncSession, row: Any, fields: dict[str, Any]) -> Any:
+    """Apply `fields` to a row and flush; `updated_at` moves forward."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def list_dataset_items(
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    dataset_id: uuid.UUID | None = None,
+) -> tuple[int, list[DatasetItemRow]]:
+    query = select(DatasetItemRow).where(
+        DatasetItemRow.environment_id == environment_id, DatasetItemRow.deleted.isnot(True)
+    )
+    if dataset_id is not None:
+        query = query.where(DatasetItemRow.dataset_id == dataset_id)
+    query = query.order_by(DatasetItemRow.created_at.desc(), DatasetItemRow.id)
+    return await fetch_page(session, query, limit=limit, offset=offset)
+
+
+async def get_dataset_item(
+    *, session: AsyncSession, environment_id: uuid.UUID, item_id: uuid.UUID, include_deleted: bool = False
+) -> DatasetItemRow:
+    row = await session.get(DatasetItemRow, item_id)
+    if row is None or row.environment_id != environment_id or (row.deleted and not include_deleted):
+        raise NotFoundError("Not found.")
+    return row
+
+
+async def create_dataset_item(
+    *, session: AsyncSession, environment_id: uuid.UUID, created_by_id: uuid.UUID | None, fields: dict[str, Any]
+) -> DatasetItemRow:
+    row = DatasetItemRow(environment_id=environment_id, created_by_id=created_by_id, **fields)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row

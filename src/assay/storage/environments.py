@@ -1,0 +1,93 @@
+"""Environments and their API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.domain.api_keys import NewKey, generate_key, generate_project_token, hash_key
+from assay.errors import ConflictError, NotFoundError
+from assay.storage.tables import ApiKeyRow, EnvironmentRow
+from assay.storage.types import utcnow
+
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+async def create_environment(*, session: AsyncSession, name: str) -> EnvironmentRow:
+    if await session.scalar(select(EnvironmentRow.id).where(EnvironmentRow.name == name)):
+        raise ConflictError(f"an environment named {name!r} already exists")
+    row = EnvironmentRow(name=name, project_token=generate_project_token())
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_environments(*, session: AsyncSession) -> list[EnvironmentRow]:
+    return list(await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.created_at)))
+
+
+async def find_environment(*, session: AsyncSession, id_or_name: str) -> EnvironmentRow:
+    """An environment by id or by name."""
+    row: EnvironmentRow | None = None
+    try:
+        row = await session.get(EnvironmentRow, uuid.UUID(id_or_name))
+    except ValueError:
+        pass
+    if row is None:
+        row = await session.scalar(select(EnvironmentRow).where(EnvironmentRow.name == id_or_name))
+    if row is None:
+        raise NotFoundError(f"no environment with id or name {id_or_name!r}")
+    return row
+
+
+async def create_api_key(
+    *, session: AsyncSession, environment_id: uuid.UUID, scopes: list[str], name: str = ""
+) -> tuple[ApiKeyRow, NewKey]:
+    new = generate_key()
+    row = ApiKeyRow(environment_id=environment_id, name=name, prefix=new.prefix, key_hash=new.key_hash, scopes=scopes)
+    session.add(row)
+    await session.flush()
+    return row, new
+
+
+async def list_api_keys(*, session: AsyncSession, environment_id: uuid.UUID | None = None) -> list[ApiKeyRow]:
+    query = select(ApiKeyRow).order_by(ApiKeyRow.created_at)
+    if environment_id is not None:
+        query = query.where(ApiKeyRow.environment_id == environment_id)
+    return list(await session.scalars(query))
+
+
+async def revoke_api_key(*, session: AsyncSession, id_or_prefix: str) -> ApiKeyRow:
+    row: ApiKeyRow | None = None
+    try:
+        row = await session.get(ApiKeyRow, uuid.UUID(id_or_prefix))
+    except ValueError:
+        matches = list(await session.scalars(select(ApiKeyRow).where(ApiKeyRow.prefix == id_or_prefix)))
+        if len(matches) > 1:
+            raise ConflictError(f"prefix {id_or_prefix!r} matches several keys; use the key id") from None
+        row = matches[0] if matches else None
+    if row is None:
+        raise NotFoundError(f"no API key with id or prefix {id_or_prefix!r}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def authenticate_key(*, session: AsyncSession, key: str) -> ApiKeyRow | None:
+    """The active key row for a presented key, or None. Records use at most once a minute."""
+    row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
+        await session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(last_used_at=now))
+        await session.commit()
+    return row
+
+
+async def environment_by_token(*, session: AsyncSession, token: str) -> EnvironmentRow | None:
+    return await session.scalar(select(EnvironmentRow).where(EnvironmentRow.project_token == token))
