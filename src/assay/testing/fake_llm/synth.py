@@ -35,7 +35,7 @@ def _synth(schema: Any, root: dict[str, Any], depth: int) -> Any:
         return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
-    if "default" in schema:
+    if schema.get("default") is not None:
         return schema["default"]
     for key in ("anyOf", "oneOf"):
         if key in schema:
