@@ -1,0 +1,168 @@
+"""Regular expressions with RE2-like semantics on top of Python's ``re``, plus SQL ``LIKE``.
+
+The reference VM matches with RE2: a search (not anchored), ``(?i)`` style flags, no
+backreferences or lookaround, and linear running time. Python's ``re`` backtracks, so patterns
+that could take exponential time (nested unbounded repetition) and RE2-incompatible constructs
+are refused with a ``HogRuntimeError`` instead of being allowed to hang the worker.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from assay.evaluators.hog.errors import HogRuntimeError
+from assay.evaluators.hog.stdlib.registry import ExecContext, stl
+from assay.evaluators.hog.stdlib.values import js_string
+
+try:  # Python 3.11+
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+_MAXREPEAT = _sre_parse.MAXREPEAT
+_REPEATS = {_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT}
+_POSSESSIVE = getattr(_sre_parse, "POSSESSIVE_REPEAT", None)
+if _POSSESSIVE is not None:
+    _REPEATS.add(_POSSESSIVE)
+_FORBIDDEN = {_sre_parse.GROUPREF, _sre_parse.ASSERT, _sre_parse.ASSERT_NOT}
+_GROUPREF_EXISTS = getattr(_sre_parse, "GROUPREF_EXISTS", None)
+if _GROUPREF_EXISTS is not None:
+    _FORBIDDEN.add(_GROUPREF_EXISTS)
+
+_ATOMIC = getattr(_sre_parse, "ATOMIC_GROUP", None)
+_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
+_LIKE_SPECIAL = re.compile(r"[-/\\^$*+?.()|\[\]{}]")
+
+
+def _translate(pattern: str) -> str:
+    """Rewrite RE2 syntax Python spells differently."""
+    out: list[str] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            if nxt == "z":
+                out.append("\\Z")
+            elif nxt in "pP":
+                raise HogRuntimeError(f"Unsupported regex: Unicode classes (\\{nxt}) are not available: {pattern}")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return _NAMED_GROUP.sub("(?P<", "".join(out))
+
+
+def _check_safe(items: Any, inside_unbounded: bool, pattern: str) -> None:
+    for op, av in items:
+        if op in _FORBIDDEN:
+            raise HogRuntimeError(f"Invalid regex: backreferences and lookaround are not supported: {pattern}")
+        if op in _REPEATS:
+            low, high, sub = av
+            unbounded = high == _MAXREPEAT or high > 1000
+            if unbounded and inside_unbounded and _can_repeat(sub):
+                raise HogRuntimeError(f"Regex is too complex (nested repetition): {pattern}")
+            _check_safe(sub, inside_unbounded or unbounded, pattern)
+        elif op == _sre_parse.SUBPATTERN:
+            _check_safe(av[-1], inside_unbounded, pattern)
+        elif op == _sre_parse.BRANCH:
+            for branch in av[1]:
+                _check_safe(branch, inside_unbounded, pattern)
+        elif _ATOMIC is not None and op == _ATOMIC:
+            _check_safe(av, inside_unbounded, pattern)
+
+
+def _can_repeat(items: Any) -> bool:
+    """True when the sub-pattern itself contains variable-length repetition."""
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, _ = av
+            if high != low:
+                return True
+        elif op == _sre_parse.SUBPATTERN:
+            if _can_repeat(av[-1]):
+                return True
+        elif op == _sre_parse.BRANCH:
+            if any(_can_repeat(b) for b in av[1]):
+                return True
+    return False
+
+
+@lru_cache(maxsize=512)
+def compile_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """Compile an RE2-style pattern, refusing constructs that are unsupported or unsafe."""
+    translated = _translate(pattern)
+    try:
+        parsed = _sre_parse.parse(translated, 0)
+        _check_safe(parsed.data if hasattr(parsed, "data") else list(parsed), False, pattern)
+        return re.compile(translated, re.IGNORECASE if ignore_case else 0)
+    except re.error as e:
+        raise HogRuntimeError(f"Invalid regex: {pattern} ({e})") from e
+    except RecursionError as e:
+        raise HogRuntimeError(f"Regex is too complex: {pattern}") from e
+
+
+def regex_match(pattern: Any, value: Any, ignore_case: bool = False) -> bool:
+    """``value =~ pattern``: false when either side is empty or null, else an unanchored search."""
+    if not pattern or not value:
+        return False
+    if type(pattern) is not str:
+        pattern = js_string(pattern)
+    if type(value) is not str:
+        value = js_string(value)
+    return compile_regex(pattern, ignore_case).search(value) is not None
+
+
+@lru_cache(maxsize=512)
+def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    body = _LIKE_SPECIAL.sub(lambda m: "\\" + m.group(0), pattern).replace("%", ".*").replace("_", ".")
+    return re.compile(body, re.IGNORECASE if ignore_case else 0)
+
+
+def like(value: Any, pattern: Any, ignore_case: bool = False) -> bool:
+    """SQL ``LIKE`` as the reference VM evaluates it: ``%`` any run, ``_`` one character, unanchored search."""
+    text = value if type(value) is str else js_string(value)
+    pat = pattern if type(pattern) is str else js_string(pattern)
+    return _like_regex(pat, ignore_case).search(text) is not None
+
+
+@stl("match", 2, 2)
+def _match(args: list[Any], ctx: ExecContext) -> bool:
+    return regex_match(args[1], args[0])
+
+
+@stl("extractRegex", 2, 2)
+def _extract_regex(args: list[Any], ctx: ExecContext) -> str:
+    if args[0] is None or args[1] is None:
+        return ""
+    m = compile_regex(js_string(args[1])).search(js_string(args[0]))
+    if m is None:
+        return ""
+    if m.re.groups:
+        return m.group(1) or ""
+    return m.group(0)
+
+
+@stl("like", 2, 2)
+def _like(args: list[Any], ctx: ExecContext) -> bool:
+    return like(args[0], args[1], False)
+
+
+@stl("ilike", 2, 2)
+def _ilike(args: list[Any], ctx: ExecContext) -> bool:
+    return like(args[0], args[1], True)
+
+
+@stl("notLike", 2, 2)
+def _not_like(args: list[Any], ctx: ExecContext) -> bool:
+    return not like(args[0], args[1], False)
+
+
+@stl("notILike", 2, 2)
+def _not_ilike(args: list[Any], ctx: ExecContext) -> bool:
+    return not like(args[0], args[1], True)
