@@ -53,8 +53,12 @@ class _Controlled:
         """OpenAI/Anthropic SDK base URL, ending in `/v1`."""
         return f"{self.url}/v1"
 
+    _http: httpx.Client | None = None
+
     def _control(self, method: str, path: str, body: str | None = None) -> Any:
-        response = httpx.request(method, f"{self.url}{path}", content=body, timeout=10.0)
+        if self._http is None:
+            self._http = httpx.Client(timeout=10.0)
+        response = self._http.request(method, f"{self.url}{path}", content=body)
         response.raise_for_status()
         return response.json()
 
@@ -150,6 +154,9 @@ class FakeLLMServer(_Controlled):
 
     def stop(self) -> None:
         """Stop the process and remove the scenario file."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         self._kill()
         if self._scenario_file:
             Path(self._scenario_file).unlink(missing_ok=True)
@@ -187,6 +194,9 @@ class ThreadedFakeLLMServer(_Controlled):
 
     def stop(self) -> None:
         """Ask uvicorn to exit and join the thread."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         self._server.should_exit = True
         self._thread.join(10)
 
