@@ -80,3 +80,27 @@ def load_corpus() -> list[CorpusProgram]:
                 program.globals = json.loads(value)
         programs.append(program)
     return programs
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize any test taking `corpus_program` with every corpus file."""
+    if "corpus_program" in metafunc.fixturenames:
+        programs = load_corpus()
+        metafunc.parametrize("corpus_program", programs, ids=[p.name for p in programs])
+
+
+@pytest.fixture(scope="session")
+def corpus_reference(run_node: RunNode) -> dict[str, dict[str, Any]]:
+    """Reference-VM outcome of every corpus program that compiles, by name (one node process)."""
+    from assay.evaluators.hog.compiler import compile_program
+    from assay.evaluators.hog.errors import HogSyntaxError
+
+    names, items = [], []
+    for program in load_corpus():
+        try:
+            bytecode = compile_program(program.source)
+        except HogSyntaxError:
+            continue
+        names.append(program.name)
+        items.append({"bytecode": bytecode, "globals": program.globals})
+    return dict(zip(names, run_node(items), strict=True))

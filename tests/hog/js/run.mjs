@@ -4,7 +4,9 @@
 //        {"bytecode": [...], "globals": {...}}.
 // stdout: a JSON array with, per program,
 //        {"result": <JSON value>, "result_repr": <Hog printed form>, "stdout": [lines], "error": <message|null>,
-//         "error_type": <Hog error type or exception name|null>}
+//         "error_type": <Hog error type or exception name|null>, "uncaught": <true for an uncaught Hog throw>}
+import crypto from 'node:crypto'
+
 import hogvm from '@posthog/hogvm'
 
 const { exec, printHogValue } = hogvm
@@ -43,6 +45,13 @@ function toJSON(value) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJSON(v)]))
 }
 
+function failure(e, stdout) {
+    // `uncaught` marks a Hog `throw` nobody caught (its type is the Hog error type); other errors are VM failures.
+    const uncaught = e?.name === 'UncaughtHogVMException'
+    const error_type = uncaught ? e.type : (e?.name ?? null)
+    return { result: null, result_repr: null, stdout, error: String(e?.message ?? e), error_type, uncaught }
+}
+
 function runOne(item) {
     const bytecode = Array.isArray(item) ? item : item.bytecode
     const globals = Array.isArray(item) ? {} : (item.globals ?? {})
@@ -50,17 +59,17 @@ function runOne(item) {
     const originalLog = console.log
     console.log = (...args) => stdout.push(args.join(' '))
     try {
-        const res = exec(bytecode, { globals, timeout: 5000, external: { regex } })
+        const res = exec(bytecode, { globals, timeout: 5000, external: { regex, crypto } })
         if (res.error) {
             const e = res.error
-            return { result: null, result_repr: null, stdout, error: String(e.message ?? e), error_type: e.type ?? e.name ?? null }
+            return failure(e, stdout)
         }
         if (!res.finished) {
             return { result: null, result_repr: null, stdout, error: `async call: ${res.asyncFunctionName}`, error_type: 'Async' }
         }
         return { result: toJSON(res.result), result_repr: printHogValue(res.result ?? null), stdout, error: null, error_type: null }
     } catch (e) {
-        return { result: null, result_repr: null, stdout, error: String(e.message ?? e), error_type: e.type ?? e.name ?? null }
+        return failure(e, stdout)
     } finally {
         console.log = originalLog
     }

@@ -141,11 +141,11 @@ class Token:
 
 
 def _is_ident_start(ch: str) -> bool:
-    return ch.isalpha() or ch in "_$"
+    return ch != "" and (ch.isalpha() or ch in "_$")
 
 
 def _is_ident_part(ch: str) -> bool:
-    return ch.isalnum() or ch in "_$"
+    return ch != "" and (ch.isalnum() or ch in "_$")
 
 
 class Lexer:
@@ -187,7 +187,12 @@ class Lexer:
                 return tokens
             prev = tokens[-1] if tokens else None
             after_dot = prev is not None and prev.is_op(".", "?.")
-            after_operand = prev is not None and (prev.kind is TokenKind.IDENTIFIER or prev.is_op(")", "]"))
+            tuple_index = (
+                prev is not None and prev.kind is TokenKind.INTEGER and len(tokens) > 1 and tokens[-2].is_op(".", "?.")
+            )
+            after_operand = prev is not None and (
+                prev.kind is TokenKind.IDENTIFIER or prev.is_op(")", "]") or tuple_index
+            )
             tokens.append(self._next_token(after_dot, after_operand))
 
     def _skip_space_and_comments(self) -> None:
