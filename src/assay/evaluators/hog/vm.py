@@ -271,6 +271,7 @@ def _run(
     # Active try blocks: (number of saved frames, stack length, catch ip).
     throw_stack: list[tuple[int, int, int]] = []
     open_upvalues: list[UpValue] = []
+    upvalue_at: dict[int, UpValue] = {}
     declared: dict[str, tuple[int, int]] = {}
     chunks: dict[str, list[Any]] = {"root": root_code}
     stl = STL
@@ -291,15 +292,17 @@ def _run(
             uv.value = stack[uv.location]
 
     def capture_upvalue(location: int) -> UpValue:
+        # Like the reference VM, a stack slot gets one upvalue for the whole run: a closure created
+        # after the slot's first upvalue was closed shares that closed upvalue (and its value).
+        found = upvalue_at.get(location)
+        if found is not None:
+            return found
+        created = UpValue(location)
+        upvalue_at[location] = created
         for i in range(len(open_upvalues) - 1, -1, -1):
-            uv = open_upvalues[i]
-            if uv.location == location:
-                return uv
-            if uv.location < location:
-                created = UpValue(location)
+            if open_upvalues[i].location < location:
                 open_upvalues.insert(i + 1, created)
                 return created
-        created = UpValue(location)
         open_upvalues.insert(0, created)
         return created
 

@@ -1,0 +1,105 @@
+"""The Hog evaluation runtime: run an evaluator's bytecode against one event and judge the result.
+
+Implements ``run_hog_eval`` as PostHog's LLM-analytics Hog evaluations do (behaviour reference
+§4.4): globals ``input``/``output`` (strings), ``properties`` and ``event``; printed lines become
+the reasoning; the program must return a boolean (or null when N/A is allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from assay.domain.messages import extract_event_io, hog_io_strings
+from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
+from assay.evaluators.hog.vm import DEFAULT_TIMEOUT, execute_bytecode
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_ERROR = "Execution timed out (5s limit exceeded)"
+MEMORY_ERROR = "Memory limit exceeded"
+UNEXPECTED_ERROR = "Unexpected error during evaluation"
+NA_HINT = " (or null if N/A is enabled)"
+
+
+def _properties(event: Mapping[str, Any]) -> dict[str, Any]:
+    props = event.get("properties")
+    if isinstance(props, str):
+        try:
+            props = json.loads(props)
+        except ValueError:
+            props = None
+    return dict(props) if isinstance(props, Mapping) else {}
+
+
+def build_globals(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The VM globals for an event: ``input``, ``output``, ``properties`` and ``event``."""
+    properties = _properties(event)
+    name = event.get("event")
+    input_raw, output_raw = extract_event_io(str(name) if name is not None else "", properties)
+    input_text, output_text = hog_io_strings(input_raw, output_raw)
+    uuid = event.get("uuid")
+    distinct_id = event.get("distinct_id")
+    return {
+        "input": input_text,
+        "output": output_text,
+        "properties": properties,
+        "event": {
+            "uuid": str(uuid) if uuid is not None else None,
+            "event": name,
+            "distinct_id": str(distinct_id) if distinct_id is not None else None,
+        },
+    }
+
+
+def _failure(message: str) -> dict[str, Any]:
+    return {"verdict": None, "reasoning": "", "error": message}
+
+
+def run_hog_eval(
+    bytecode: list[Any], event: Mapping[str, Any], allows_na: bool, *, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
+    """Run a Hog evaluator on one event; returns ``{"verdict", "reasoning", "error"}`` (+ ``"applicable"``).
+
+    ``event`` has ``uuid``, ``event``, ``properties`` (dict or JSON text) and ``distinct_id``.
+    """
+    try:
+        response = execute_bytecode(bytecode, build_globals(event), timeout=timeout)
+    except HogTimeoutError:
+        return _failure(TIMEOUT_ERROR)
+    except HogMemoryLimitError:
+        return _failure(MEMORY_ERROR)
+    except HogRuntimeError as e:
+        return _failure(f"Runtime error: {e}")
+    except Exception:
+        logger.exception("Unexpected error while running a Hog evaluation")
+        return _failure(UNEXPECTED_ERROR)
+
+    result = response.result
+    reasoning = "\n".join(response.stdout)
+    if result is None and allows_na:
+        return {"verdict": None, "applicable": False, "reasoning": reasoning, "error": None}
+    if not isinstance(result, bool):
+        hint = NA_HINT if allows_na else ""
+        return {
+            "verdict": None,
+            "reasoning": reasoning,
+            "error": f"Must return boolean{hint}, got {type(result).__name__}: {result}",
+        }
+    outcome: dict[str, Any] = {"verdict": result, "reasoning": reasoning, "error": None}
+    if allows_na:
+        outcome["applicable"] = True
+    return outcome
+
+
+async def run_hog_eval_async(
+    bytecode: list[Any], event: Mapping[str, Any], allows_na: bool, *, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
+    """:func:`run_hog_eval` in a worker thread, so the event loop keeps serving other work."""
+    return await asyncio.to_thread(run_hog_eval, bytecode, event, allows_na, timeout=timeout)
+
+
+__all__ = ["build_globals", "run_hog_eval", "run_hog_eval_async"]
