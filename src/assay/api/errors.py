@@ -48,7 +48,17 @@ def _drf_code_and_message(err: dict[str, Any]) -> tuple[str, str]:
     value = err.get("input")
     if kind == "missing":
         return "required", "This field is required."
-    if kind in {"blank", "null", "invalid_choice", "does_not_exist", "not_a_list", "invalid", "max_value", "min_value"}:
+    if kind in {
+        "blank",
+        "null",
+        "invalid_choice",
+        "does_not_exist",
+        "not_a_list",
+        "invalid",
+        "max_value",
+        "min_value",
+        "null_characters_not_allowed",
+    }:
         return kind, str(err.get("msg"))
     if value is None and kind.endswith(("_type", "_parsing")):
         return "null", "This field may not be null."

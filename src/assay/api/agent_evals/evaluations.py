@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assay.api.deps import Principal, SessionDep, tenant_access
+from assay.api.safe_json import check_storable
 from assay.storage import suites as store
 from assay.storage.tables import SuiteRow
 
@@ -19,6 +20,8 @@ Read = Annotated[Principal, Depends(tenant_access("evaluation"))]
 
 class EvaluationCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    _storable = field_validator("*", mode="before")(check_storable)
 
     name: str = Field(max_length=200, min_length=1)
     description: str | None = None

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assay.api.deps import Principal, SessionDep, tenant_access
+from assay.api.safe_json import check_storable
 from assay.storage import suites as store
 from assay.storage.tables import TestCaseRow
 
@@ -20,6 +21,8 @@ Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
 class TestCaseCreate(BaseModel):
     __test__ = False
     model_config = ConfigDict(extra="ignore")
+
+    _storable = field_validator("*", mode="before")(check_storable)
 
     input_message: str = Field(min_length=1, max_length=100_000)
     expected_behavior: str | None = Field(default=None, max_length=100_000)

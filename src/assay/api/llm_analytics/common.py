@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from assay.api.errors import DrfError
+from assay.api.safe_json import check_storable
 from assay.errors import NotFoundError, ValidationFailed
 from assay.storage.tables import ApiKeyRow
 
@@ -39,6 +40,8 @@ class WriteModel(BaseModel):
     """Request bodies: unknown fields (such as `team` or `created_by`) are ignored, as the original does."""
 
     model_config = ConfigDict(extra="ignore")
+
+    _storable = field_validator("*", mode="before")(check_storable)
 
 
 def not_blank(value: str | None) -> str | None:

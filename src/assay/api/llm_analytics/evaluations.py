@@ -139,7 +139,7 @@ async def _save(
     body: EvaluationFields, row: EvaluatorRow, session: SessionDep, principal: Principal, *, full: bool
 ) -> EvaluatorRow:
     """The original serializer's rules: validate, normalise configs, compile, replace the model configuration."""
-    given = set(body.model_fields) if full else set(body.model_fields_set)
+    given = set(type(body).model_fields) if full else set(body.model_fields_set)
     fields = {name: getattr(body, name) for name in given if name != "model_configuration"}
     if {"evaluation_config", "output_config", "evaluation_type", "output_type"} <= given:
         try:

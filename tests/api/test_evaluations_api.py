@@ -1,0 +1,161 @@
+"""Evaluations (evaluator definitions) on the LLM-analytics surface, through HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+JUDGE = {
+    "name": "helpful",
+    "evaluation_type": "llm_judge",
+    "evaluation_config": {"prompt": "  Is the answer helpful?  "},
+    "output_type": "boolean",
+    "output_config": {},
+}
+
+
+async def create(client, env, **overrides):
+    r = await client.post(f"{env.api}/evaluations", json={**JUDGE, **overrides}, headers=env.headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_create_normalises_configs(client, env_a):
+    body = await create(client, env_a)
+    assert list(body) == [
+        "id", "name", "description", "enabled", "evaluation_type", "evaluation_config", "output_type",
+        "output_config", "conditions", "model_configuration", "created_at", "updated_at", "created_by", "deleted",
+    ]  # fmt: skip
+    assert body["evaluation_config"] == {"prompt": "Is the answer helpful?"}
+    assert body["output_config"] == {"allows_na": False}
+    assert body["description"] == "" and body["enabled"] is False and body["conditions"] == []
+    assert body["model_configuration"] is None and body["deleted"] is False
+
+
+async def test_unknown_config_keys_are_dropped(client, env_a):
+    body = await create(
+        client, env_a, evaluation_config={"prompt": "p", "extra": 1}, output_config={"allows_na": True, "x": 2}
+    )
+    assert body["evaluation_config"] == {"prompt": "p"} and body["output_config"] == {"allows_na": True}
+
+
+@pytest.mark.parametrize(
+    ("missing", "attr"), [("name", "name"), ("evaluation_type", "evaluation_type"), ("output_type", "output_type")]
+)
+async def test_required_fields(client, env_a, missing, attr):
+    payload = {k: v for k, v in JUDGE.items() if k != missing}
+    r = await client.post(f"{env_a.api}/evaluations", json=payload, headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == attr and r.json()["code"] == "required"
+
+
+async def test_invalid_choice(client, env_a):
+    r = await client.post(f"{env_a.api}/evaluations", json={**JUDGE, "evaluation_type": "vibes"}, headers=env_a.headers)
+    assert r.status_code == 400
+    assert r.json() == {
+        "type": "validation_error", "code": "invalid_choice", "detail": '"vibes" is not a valid choice.',
+        "attr": "evaluation_type",
+    }  # fmt: skip
+
+
+async def test_config_errors_map_to_attr_config(client, env_a):
+    r = await client.post(f"{env_a.api}/evaluations", json={**JUDGE, "evaluation_config": {}}, headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "config"
+    assert r.json()["detail"].startswith("Invalid config for llm_judge/boolean:")
+    r = await client.post(
+        f"{env_a.api}/evaluations", json={**JUDGE, "evaluation_config": {"prompt": "   "}}, headers=env_a.headers
+    )
+    assert r.status_code == 400 and "Prompt cannot be empty" in r.json()["detail"]
+    r = await client.post(
+        f"{env_a.api}/evaluations",
+        json={**JUDGE, "evaluation_type": "hog", "evaluation_config": {"source": "  "}},
+        headers=env_a.headers,
+    )
+    assert r.status_code == 400 and "Source code cannot be empty" in r.json()["detail"]
+    assert (await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)).json()["count"] == 0
+
+
+async def test_create_without_configs_is_saved_empty(client, env_a):
+    payload = {"name": "later", "evaluation_type": "llm_judge", "output_type": "boolean"}
+    r = await client.post(f"{env_a.api}/evaluations", json=payload, headers=env_a.headers)
+    assert r.status_code == 201
+    assert r.json()["evaluation_config"] == {} and r.json()["output_config"] == {}
+
+
+async def test_patch_config_is_validated_against_stored_types(client, env_a):
+    e = await create(client, env_a)
+    url = f"{env_a.api}/evaluations/{e['id']}"
+    r = await client.patch(url, json={"evaluation_config": {"source": "x"}}, headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "config"
+    r = await client.patch(url, json={"evaluation_config": {"prompt": " new "}}, headers=env_a.headers)
+    assert r.status_code == 200 and r.json()["evaluation_config"] == {"prompt": "new"}
+    assert r.json()["name"] == "helpful"
+
+
+async def test_conditions_stored_as_sent_and_shape_checked(client, env_a):
+    conditions = [
+        {"id": "c1", "rollout_percentage": 50, "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}]},
+        {"id": "c2", "rollout_percentage": 0.1, "properties": []},
+    ]  # fmt: skip
+    body = await create(client, env_a, conditions=conditions)
+    assert [{k: c[k] for k in ("id", "rollout_percentage", "properties")} for c in body["conditions"]] == conditions
+    for bad in [{"a": 1}, [1], [{"rollout_percentage": 150}], [{"rollout_percentage": -1}], [{"properties": "x"}]]:
+        r = await client.post(f"{env_a.api}/evaluations", json={**JUDGE, "conditions": bad}, headers=env_a.headers)
+        assert r.status_code == 400 and r.json()["attr"] == "conditions", bad
+
+
+async def test_model_configuration_write_read_and_patch_semantics(client, env_a):
+    mc = {"provider": "openai", "model": "gpt-5-mini"}
+    e = await create(client, env_a, model_configuration=mc)
+    assert e["model_configuration"] == {**mc, "provider_key_id": None, "provider_key_name": None}
+    url = f"{env_a.api}/evaluations/{e['id']}"
+    r = await client.patch(url, json={"model_configuration": None, "name": "renamed"}, headers=env_a.headers)
+    assert r.json()["model_configuration"]["model"] == "gpt-5-mini"  # null does not clear it
+    r = await client.patch(
+        url, json={"model_configuration": {"provider": "anthropic", "model": "claude-haiku-4-5"}}, headers=env_a.headers
+    )
+    assert r.json()["model_configuration"]["provider"] == "anthropic"
+    r = await client.patch(
+        url,
+        json={"model_configuration": {"provider": "openai", "model": "m", "provider_key_id": str(uuid.uuid4())}},
+        headers=env_a.headers,
+    )
+    assert r.status_code == 400 and r.json()["attr"] == "model_configuration__provider_key_id"
+    assert r.json()["detail"] == "Provider key not found"
+    r = await client.patch(url, json={"model_configuration": {"provider": "nope", "model": "m"}}, headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "model_configuration__provider"
+    assert (await client.get(url, headers=env_a.headers)).json()["model_configuration"]["provider"] == "anthropic"
+
+
+async def test_filters_and_ordering(client, env_a):
+    a = await create(client, env_a, name="Bravo", enabled=True)
+    b = await create(client, env_a, name="alpha", description="checks tone")
+    c = await create(client, env_a, name="charlie")
+    r = await client.get(f"{env_a.api}/evaluations?enabled=true", headers=env_a.headers)
+    assert [e["id"] for e in r.json()["results"]] == [a["id"]]
+    r = await client.get(f"{env_a.api}/evaluations?enabled=false", headers=env_a.headers)
+    assert [e["id"] for e in r.json()["results"]] == [c["id"], b["id"]]
+    r = await client.get(f"{env_a.api}/evaluations?enabled=perhaps", headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "enabled"
+    r = await client.get(f"{env_a.api}/evaluations?search=TONE", headers=env_a.headers)
+    assert [e["id"] for e in r.json()["results"]] == [b["id"]]
+    r = await client.get(f"{env_a.api}/evaluations?order_by=-name", headers=env_a.headers)
+    names = [e["name"] for e in r.json()["results"]]
+    assert names == sorted(names, reverse=True) or names == ["charlie", "alpha", "Bravo"]
+    r = await client.get(f"{env_a.api}/evaluations?order_by=enabled", headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "order_by"
+    r = await client.get(f"{env_a.api}/evaluations", params={"id__in": f"{a['id']},{c['id']}"}, headers=env_a.headers)
+    assert {e["id"] for e in r.json()["results"]} == {a["id"], c["id"]}
+
+
+async def test_soft_delete_put_and_405(client, env_a):
+    e = await create(client, env_a)
+    url = f"{env_a.api}/evaluations/{e['id']}"
+    r = await client.delete(url, headers=env_a.headers)
+    assert r.status_code == 405 and r.content == b""
+    assert (await client.patch(url, json={"deleted": True}, headers=env_a.headers)).json()["deleted"] is True
+    assert (await client.get(url, headers=env_a.headers)).status_code == 404
+    assert (await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)).json()["count"] == 0
+    r = await client.put(url, json={**JUDGE, "name": "restored", "deleted": False}, headers=env_a.headers)
+    assert r.status_code == 200 and r.json()["name"] == "restored"
+    assert (await client.get(url, headers=env_a.headers)).status_code == 200
