@@ -1,10 +1,10 @@
 """Errors raised while compiling or running Hog.
 
-    HogError
-    ├── HogSyntaxError        the source does not parse or compile (has line and column)
-    └── HogRuntimeError       the program failed while running (`throw`, bad types, a forbidden function)
-        ├── HogTimeoutError   the wall-time limit was exceeded
-        └── HogMemoryLimitError  the memory, stack, string or array limits were exceeded
+HogError
+├── HogSyntaxError        the source does not parse or compile (has line and column)
+└── HogRuntimeError       the program failed while running (`throw`, bad types, a forbidden function)
+    ├── HogTimeoutError   the wall-time limit was exceeded
+    └── HogMemoryLimitError  the memory, stack, string or array limits were exceeded
 """
 
 from __future__ import annotations
