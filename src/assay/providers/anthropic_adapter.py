@@ -151,10 +151,12 @@ class AnthropicAdapter(ProviderAdapter):
             params["tool_choice"] = to_anthropic_tool_choice(request.tool_choice)
         if tools:
             params["tools"] = tools
+        extra = dict(request.extra) if request.extra else {}
         if request.temperature is not None:
-            params["temperature"] = request.temperature
-        if request.extra:
-            params["extra_body"] = request.extra
+            # newer SDKs dropped the `temperature` argument; the API still takes it in the body
+            extra["temperature"] = request.temperature
+        if extra:
+            params["extra_body"] = extra
         return params
 
     async def chat(self, model: str, request: ChatRequest, *, timeout: float | None) -> ChatResult:

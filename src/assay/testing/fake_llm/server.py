@@ -143,7 +143,7 @@ class FakeLLMServer(_Controlled):
         if process.poll() is None:
             process.terminate()
             try:
-                process.wait(5)
+                process.wait(1.5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
