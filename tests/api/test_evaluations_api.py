@@ -159,3 +159,51 @@ async def test_soft_delete_put_and_405(client, env_a):
     r = await client.put(url, json={**JUDGE, "name": "restored", "deleted": False}, headers=env_a.headers)
     assert r.status_code == 200 and r.json()["name"] == "restored"
     assert (await client.get(url, headers=env_a.headers)).status_code == 200
+
+
+HOG = {"name": "non-empty", "evaluation_type": "hog", "output_type": "boolean", "output_config": {"allows_na": True}}
+
+
+async def test_hog_source_is_compiled_on_save(client, env_a):
+    body = await create(client, env_a, **HOG, evaluation_config={"source": "return length(output) > 0"})
+    bytecode = body["evaluation_config"]["bytecode"]
+    assert bytecode[:2] == ["_H", 1] and "length" in bytecode
+    assert body["evaluation_config"]["source"] == "return length(output) > 0"
+    r = await client.patch(
+        f"{env_a.api}/evaluations/{body['id']}",
+        json={"evaluation_config": {"source": "return true"}},
+        headers=env_a.headers,
+    )
+    assert r.json()["evaluation_config"]["bytecode"] != bytecode
+
+
+async def test_bad_hog_source_is_400_and_nothing_saved(client, env_a):
+    for source in ["return (", "let x := ", "return 'unterminated"]:
+        r = await client.post(
+            f"{env_a.api}/evaluations", json={**HOG, "evaluation_config": {"source": source}}, headers=env_a.headers
+        )
+        assert r.status_code == 400, source
+        assert r.json()["attr"] == "evaluation_config"
+        assert r.json()["detail"].startswith("Failed to compile Hog code:") and "line 1" in r.json()["detail"]
+    deep = "return " + "(" * 5000 + "1" + ")" * 5000
+    r = await client.post(
+        f"{env_a.api}/evaluations", json={**HOG, "evaluation_config": {"source": deep}}, headers=env_a.headers
+    )
+    assert r.status_code == 400 and r.json()["attr"] == "evaluation_config"
+    assert (await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)).json()["count"] == 0
+
+
+async def test_conditions_get_bytecode_and_errors(client, env_a):
+    conditions = [
+        {"id": "ok", "rollout_percentage": 100,
+         "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}]},
+        {"id": "bad", "rollout_percentage": 100, "properties": [{"key": "x", "value": 1, "operator": "sounds_like"}]},
+        {"id": "empty", "rollout_percentage": 10, "properties": []},
+    ]  # fmt: skip
+    body = await create(client, env_a, conditions=conditions)
+    ok, bad, empty = body["conditions"]
+    assert ok["bytecode"][:2] == ["_H", 1] and ok["bytecode_error"] is None
+    assert bad["bytecode"] is None and "sounds_like" in bad["bytecode_error"]
+    assert empty["bytecode"][:2] == ["_H", 1] and empty["bytecode_error"] is None
+    got = (await client.get(f"{env_a.api}/evaluations/{body['id']}", headers=env_a.headers)).json()
+    assert got["conditions"] == body["conditions"]
