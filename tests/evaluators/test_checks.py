@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import timeit
 
 import pytest
 from hypothesis import given
@@ -375,10 +375,12 @@ def test_checks_are_fast() -> None:
             {"type": "tool_call_match"},
         ]
     ]
-    n = 2000
-    start = time.perf_counter()
-    for _ in range(n):
+
+    def one_round() -> None:
         for c in cfgs:
             run_check(c, o)
-    per_check_us = (time.perf_counter() - start) / (n * len(cfgs)) * 1e6
-    assert per_check_us < 100, per_check_us  # generous bound for slow CI; a few µs locally
+
+    # best of several rounds, so a busy machine does not fail the test; locally a few µs per check
+    per_round = min(timeit.repeat(one_round, number=200, repeat=7)) / 200
+    per_check_us = per_round / len(cfgs) * 1e6
+    assert per_check_us < 100, per_check_us

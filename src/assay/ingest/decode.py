@@ -272,9 +272,9 @@ def _collect_token(root: Mapping[str, Any] | None, events: list[Any], query: Map
             continue
         props = ev.get("properties")
         props = props if isinstance(props, Mapping) else {}
-        t = _token_of(_first(ev, "api_key", "token") or _first(props, "token", "api_key"), "event token")
-        if t:
-            tokens.add(t)
+        t = _first(ev, "api_key", "token") or _first(props, "token", "api_key")
+        if isinstance(t, str) and t.strip():  # a non-string "token" property is just a property
+            tokens.add(t.strip())
     if len(tokens) > 1:
         raise CaptureDecodeError("events in one request carry different project tokens")
     if tokens:
