@@ -207,6 +207,16 @@ def test_json_schema_limits_listed_errors() -> None:
     assert v.reason.count("is not of type") == 2 and "(and 2 more)" in v.reason
 
 
+def test_json_schema_refs() -> None:
+    with pytest.raises(ValidationError, match="only references inside the schema"):
+        parse_check_config({"type": "json_schema", "schema": {"$ref": "http://127.0.0.1:9/x.json"}})
+    schema = {"$defs": {"s": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/s"}}}
+    v = check({"type": "json_schema", "schema": schema}, outcome('{"x": 1}'))
+    assert v.reason == "Output does not match the schema: at $.x: 1 is not of type 'string'."
+    with_id = {"$id": "urn:ex", "properties": {"x": {"$ref": "urn:ex#/$defs/s"}}, "$defs": {"s": {"type": "string"}}}
+    assert check({"type": "json_schema", "schema": with_id}, outcome('{"x": "a"}')).passed is True
+
+
 def test_json_schema_invalid_json() -> None:
     v = check({"type": "json_schema", "schema": SCHEMA}, outcome("Sure! {name: x}"))
     assert v.status == "failed" and v.reason.startswith("Output is not valid JSON")

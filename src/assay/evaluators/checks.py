@@ -19,6 +19,7 @@ import orjson
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator
+from referencing import Registry
 
 from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 
@@ -256,6 +257,20 @@ def extract_json_text(text: str) -> str:
     return stripped
 
 
+def _collect_refs(node: Any, ids: set[str], refs: list[str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("$ref", "$dynamicRef", "$recursiveRef") and isinstance(v, str):
+                refs.append(v)
+            elif k == "$id" and isinstance(v, str):
+                ids.add(v.split("#", 1)[0])
+            else:
+                _collect_refs(v, ids, refs)
+    elif isinstance(node, list):
+        for item in node:
+            _collect_refs(item, ids, refs)
+
+
 def _json_path(path: Any) -> str:
     out = "$"
     for p in path:
@@ -281,10 +296,17 @@ class JsonSchemaCheck(_CheckBase):
             validator_for(v).check_schema(v)
         except SchemaError as e:
             raise ValueError(f"invalid JSON schema at {_json_path(e.path)}: {e.message}") from None
+        ids: set[str] = set()
+        refs: list[str] = []
+        _collect_refs(v, ids, refs)
+        remote = [r for r in refs if not r.startswith("#") and r.split("#", 1)[0] not in ids]
+        if remote:
+            raise ValueError(f"only references inside the schema are allowed, not {remote[0]!r}")
         return v
 
     def model_post_init(self, __context: Any) -> None:
-        self._validator = validator_for(self.json_schema)(self.json_schema)
+        # an explicit empty registry: references are never fetched from anywhere
+        self._validator = validator_for(self.json_schema)(self.json_schema, registry=Registry())
 
     def run(self, outcome: CaseOutcome) -> Verdict:
         text = extract_json_text(outcome.output)
