@@ -87,8 +87,7 @@ async def test_rpm_budget_spaces_requests(fake: FakeLLMServer, registry: Provide
     elapsed = time.monotonic() - started
     assert elapsed >= 0.9  # 10 burst, then 10 at 10/s, shared by both models on the key
     stamps = sorted(e["ts"] for e in fake.requests())
-    gaps = [b - a for a, b in zip(stamps[10:], stamps[11:], strict=False)]
-    assert min(gaps) >= 0.07
+    assert (stamps[-1] - stamps[10]) / 9 >= 0.08  # the paced half arrives about 0.1 s apart
 
 
 async def test_token_bucket_tpm() -> None:
