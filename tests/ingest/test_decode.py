@@ -125,6 +125,14 @@ def test_plain_json_object_and_list() -> None:
     assert dec(json.dumps({"data": JS_EVENT}).encode()).events == [JS_EVENT]
 
 
+def test_data_string_and_bom() -> None:
+    data = base64.b64encode(json.dumps([JS_EVENT]).encode()).decode()
+    assert dec(json.dumps({"data": data}).encode(), "application/json").events == [JS_EVENT]
+    plain, compressed = LZ_FIXTURES[0]
+    assert dec(json.dumps({"data": compressed}).encode(), compression="lz64").events == [json.loads(plain)]
+    assert dec(b"\xef\xbb\xbf" + json.dumps(JS_EVENT).encode(), "application/json").events == [JS_EVENT]
+
+
 def test_gzip_sniffed_without_headers_and_deflate() -> None:
     ev = {"event": "e", "distinct_id": "u"}
     body = json.dumps({"batch": [ev], "api_key": "phc_py"}).encode()

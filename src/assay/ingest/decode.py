@@ -192,6 +192,8 @@ def _lz_decompress(values: list[int], reset: int) -> list[str]:
 
 
 def _loads(data: bytes | str) -> Any:
+    if isinstance(data, bytes):
+        data = data.lstrip().removeprefix(b"\xef\xbb\xbf")
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as e:
@@ -199,7 +201,7 @@ def _loads(data: bytes | str) -> Any:
 
 
 def _looks_like_json(data: bytes) -> bool:
-    head = data.lstrip()[:1]
+    head = data.lstrip().removeprefix(b"\xef\xbb\xbf")[:1]
     return head in (b"{", b"[")
 
 
@@ -296,7 +298,7 @@ def _sent_at(root: Mapping[str, Any] | None, query: Mapping[str, str]) -> dateti
     return None
 
 
-def _events_of(doc: Any) -> tuple[Mapping[str, Any] | None, list[Any]]:
+def _events_of(doc: Any, compression: str) -> tuple[Mapping[str, Any] | None, list[Any]]:
     if isinstance(doc, list):
         return None, doc
     if not isinstance(doc, dict):
@@ -304,6 +306,8 @@ def _events_of(doc: Any) -> tuple[Mapping[str, Any] | None, list[Any]]:
     for key in ("batch", "data"):
         if key in doc:
             inner = doc[key]
+            if key == "data" and isinstance(inner, str):  # {"data": "<base64 | lz64 | JSON>"}
+                inner = _decode_text_payload(inner, compression)
             if isinstance(inner, list):
                 return doc, inner
             if isinstance(inner, dict):
@@ -355,7 +359,7 @@ def _decode(
             meta["compression"] = form["compression"]
     else:
         raw = _decompress_body(body, encoding, compression)
-        if compression == "lz64":
+        if compression == "lz64" and not _looks_like_json(raw):
             try:
                 doc = _loads(lz_decompress_from_base64(raw.decode("ascii")))
             except UnicodeDecodeError:
@@ -365,7 +369,7 @@ def _decode(
         else:
             doc = _json_or_base64(raw)
 
-    root, events = _events_of(doc)
+    root, events = _events_of(doc, compression)
     token = _collect_token(root, events, query)
     historical = bool(root.get("historical_migration")) if root is not None else False
     return CapturePayload(
