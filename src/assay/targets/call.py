@@ -1,0 +1,100 @@
+"""`call_instance`: send one case's input to the agent under test and read its reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay.providers.datatypes import ChatRequest, EndpointConfig, RetryPolicy
+from assay.providers.errors import ProviderError, scrub
+from assay.providers.registry import ProviderRegistry, get_registry
+from assay.targets.http_call import HttpClientRegistry, call_http, close_http_clients, get_http_clients
+from assay.targets.spec import HttpSpec, OpenAIChatSpec
+from assay.targets.types import InstanceError, InstanceReply
+
+__all__ = [
+    "HttpClientRegistry",
+    "InstanceError",
+    "InstanceReply",
+    "call_instance",
+    "close_http_clients",
+    "get_http_clients",
+]
+
+
+def case_values(input_message: str, case_fields: dict[str, Any]) -> dict[str, Any]:
+    """The placeholder values of one case: `input_message`, `expected_behavior`, `tags`, `metadata`."""
+    return {
+        "input_message": input_message,
+        "expected_behavior": case_fields.get("expected_behavior"),
+        "tags": case_fields.get("tags") or [],
+        "metadata": case_fields.get("metadata") or {},
+    }
+
+
+def chat_request(spec: OpenAIChatSpec, input_message: str) -> ChatRequest:
+    """The chat request for one case: the system prompt, the user message, tools and parameters."""
+    messages: list[dict[str, Any]] = []
+    if spec.system_prompt:
+        messages.append({"role": "system", "content": spec.system_prompt})
+    messages.append({"role": "user", "content": input_message})
+    params = spec.parameters
+    extra = {k: v for k, v in params.model_dump(exclude={"temperature", "max_tokens"}).items() if v is not None}
+    return ChatRequest(
+        messages=messages,
+        tools=[tool.model_dump(exclude_none=True) for tool in spec.tools] or None,
+        temperature=params.temperature,
+        max_tokens=params.max_tokens,
+        extra=extra or None,
+    )
+
+
+def endpoint_config(spec: OpenAIChatSpec) -> EndpointConfig:
+    """The provider endpoint for an `openai_chat` instance (shares the registry's client, limiter and budget)."""
+    return EndpointConfig(
+        model=spec.model,
+        provider="openai",
+        base_url=spec.base_url,
+        api_key=spec.api_key.get_secret_value() if spec.api_key is not None else None,
+        max_concurrency=spec.max_concurrency,
+    )
+
+
+async def _call_openai(
+    spec: OpenAIChatSpec, input_message: str, retry: RetryPolicy | None, registry: ProviderRegistry | None
+) -> InstanceReply:
+    policy = retry or RetryPolicy(timeout=spec.timeout_s)
+    try:
+        result = await (registry or get_registry()).chat(
+            endpoint_config(spec), chat_request(spec, input_message), retry=policy
+        )
+    except ProviderError as exc:
+        message = str(exc)
+        for secret in spec.secret_values():
+            message = scrub(message, secret)
+        raise InstanceError(scrub(message), kind=exc.kind, status_code=exc.status_code, attempts=exc.attempts) from None
+    return InstanceReply(
+        text=result.text,
+        tool_calls=result.tool_calls,
+        tokens=result.total_tokens or None,
+        latency_ms=result.latency_ms,
+        attempts=result.attempts,
+    )
+
+
+async def call_instance(
+    spec: OpenAIChatSpec | HttpSpec,
+    input_message: str,
+    case_fields: dict[str, Any],
+    *,
+    retry: RetryPolicy | None = None,
+    providers: ProviderRegistry | None = None,
+    http_clients: HttpClientRegistry | None = None,
+) -> InstanceReply:
+    """Call the instance with one case; raise `InstanceError` (never showing a secret) when it fails.
+
+    `case_fields` may hold `expected_behavior`, `tags` and `metadata` (used by `http` body templates).
+    `retry` overrides the default policy (4 attempts, backoff with jitter, `timeout_s` per attempt).
+    """
+    if isinstance(spec, OpenAIChatSpec):
+        return await _call_openai(spec, input_message, retry, providers)
+    return await call_http(spec, case_values(input_message, case_fields), retry=retry, registry=http_clients)
