@@ -109,7 +109,7 @@ async def test_retry_after_too_long_fails_fast(fake: FakeLLMServer, registry: Pr
     with pytest.raises(RateLimitError) as info:
         await registry.chat(endpoint(fake), ask("x"), retry=RetryPolicy(max_retry_after=5, base_delay=0.01))
     assert info.value.retry_after == 60 and info.value.retryable and info.value.status_code == 429
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # far below the 60 s Retry-After it refused to wait for
 
 
 async def test_500_retried_then_succeeds(fake: FakeLLMServer, registry: ProviderRegistry) -> None:

@@ -11,6 +11,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+MAX_OFFSET = 2**62  # stays inside a 64-bit database integer
 
 
 class Page(BaseModel, Generic[T]):
@@ -28,7 +29,7 @@ class PageParams(BaseModel):
 def page_params(
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Number of results to return per page.")] = None,
     offset: Annotated[
-        int | None, Query(ge=0, description="The initial index from which to return the results.")
+        int | None, Query(ge=0, le=MAX_OFFSET, description="The initial index from which to return the results.")
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit or DEFAULT_LIMIT, offset=offset or 0)

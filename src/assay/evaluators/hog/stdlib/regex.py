@@ -58,23 +58,114 @@ def _translate(pattern: str) -> str:
     return _NAMED_GROUP.sub("(?P<", "".join(out))
 
 
-def _check_safe(items: Any, inside_unbounded: bool, pattern: str) -> None:
+_CATEGORY_TESTS = {
+    "CATEGORY_DIGIT": lambda c: c.isdigit(),
+    "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
+    "CATEGORY_SPACE": lambda c: c.isspace(),
+    "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
+    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+    "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
+}
+
+
+def _item_matches(op: Any, av: Any, ch: str) -> bool:
+    """Whether one single-character pattern item could match ``ch`` (True when unsure)."""
+    name = str(op)
+    if name == "LITERAL":
+        return chr(av) == ch
+    if name == "NOT_LITERAL":
+        return chr(av) != ch
+    if name == "IN":
+        negate = False
+        hit = False
+        for sub_op, sub_av in av:
+            sub = str(sub_op)
+            if sub == "NEGATE":
+                negate = True
+            elif sub == "LITERAL":
+                hit = hit or chr(sub_av) == ch
+            elif sub == "RANGE":
+                hit = hit or sub_av[0] <= ord(ch) <= sub_av[1]
+            elif sub == "CATEGORY":
+                test = _CATEGORY_TESTS.get(str(sub_av))
+                hit = hit or (test(ch) if test else True)
+            else:
+                hit = True
+        return hit != negate
+    return True
+
+
+def _repeated_items(items: Any) -> list[tuple[Any, Any]]:
+    """Single-character items that sit inside variable-length repetition in ``items``."""
+    found: list[tuple[Any, Any]] = []
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, sub = av
+            if high != low:
+                found.extend(_leaf_items(sub))
+            else:
+                found.extend(_repeated_items(sub))
+        elif op == _sre_parse.SUBPATTERN:
+            found.extend(_repeated_items(av[-1]))
+        elif op == _sre_parse.BRANCH:
+            for branch in av[1]:
+                found.extend(_repeated_items(branch))
+    return found
+
+
+def _leaf_items(items: Any) -> list[tuple[Any, Any]]:
+    found: list[tuple[Any, Any]] = []
+    for op, av in items:
+        if op in _REPEATS:
+            found.extend(_leaf_items(av[2]))
+        elif op == _sre_parse.SUBPATTERN:
+            found.extend(_leaf_items(av[-1]))
+        elif op == _sre_parse.BRANCH:
+            for branch in av[1]:
+                found.extend(_leaf_items(branch))
+        else:
+            found.append((op, av))
+    return found
+
+
+def _mandatory(items: Any) -> list[tuple[Any, Any]]:
+    """Items every match must go through (groups flattened, repetition and branches skipped)."""
+    found: list[tuple[Any, Any]] = []
+    for op, av in items:
+        if op == _sre_parse.SUBPATTERN:
+            found.extend(_mandatory(av[-1]))
+        elif op not in _REPEATS and op != _sre_parse.BRANCH:
+            found.append((op, av))
+    return found
+
+
+def _separated(items: Any) -> bool:
+    """True when a mandatory literal in ``items`` cannot be consumed by its inner repetition."""
+    inner = _repeated_items(items)
+    for op, av in _mandatory(items):
+        if op == _sre_parse.LITERAL:
+            ch = chr(av)
+            if not any(_item_matches(i_op, i_av, ch) for i_op, i_av in inner):
+                return True
+    return False
+
+
+def _check_safe(items: Any, pattern: str) -> None:
     for op, av in items:
         if op in _FORBIDDEN:
             raise HogRuntimeError(f"Invalid regex: backreferences and lookaround are not supported: {pattern}")
         if op in _REPEATS:
             low, high, sub = av
-            unbounded = high == _MAXREPEAT or high > 1000
-            if unbounded and inside_unbounded and _can_repeat(sub):
+            if (high == _MAXREPEAT or high > 100) and _can_repeat(sub) and not _separated(sub):
                 raise HogRuntimeError(f"Regex is too complex (nested repetition): {pattern}")
-            _check_safe(sub, inside_unbounded or unbounded, pattern)
+            _check_safe(sub, pattern)
         elif op == _sre_parse.SUBPATTERN:
-            _check_safe(av[-1], inside_unbounded, pattern)
+            _check_safe(av[-1], pattern)
         elif op == _sre_parse.BRANCH:
             for branch in av[1]:
-                _check_safe(branch, inside_unbounded, pattern)
+                _check_safe(branch, pattern)
         elif _ATOMIC is not None and op == _ATOMIC:
-            _check_safe(av, inside_unbounded, pattern)
+            _check_safe(av, pattern)
 
 
 def _can_repeat(items: Any) -> bool:
@@ -99,7 +190,7 @@ def compile_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     translated = _translate(pattern)
     try:
         parsed = _sre_parse.parse(translated, 0)
-        _check_safe(parsed.data if hasattr(parsed, "data") else list(parsed), False, pattern)
+        _check_safe(parsed.data if hasattr(parsed, "data") else list(parsed), pattern)
         return re.compile(translated, re.IGNORECASE if ignore_case else 0)
     except re.error as e:
         raise HogRuntimeError(f"Invalid regex: {pattern} ({e})") from e
