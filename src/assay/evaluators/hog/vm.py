@@ -164,14 +164,18 @@ def _host_to_hog(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
-def _live_size(roots: list[Any]) -> int:
+def _live_size(roots: list[Any], deadline: float) -> int:
     """Approximate bytes held by everything reachable from ``roots`` (shared objects counted once)."""
     seen: set[int] = set()
     total = 0
     todo = list(roots)
     pop = todo.pop
     push_all = todo.extend
+    visited = 0
     while todo:
+        visited += 1
+        if not visited & 65535 and time.monotonic() > deadline:
+            raise HogTimeoutError("Execution timed out while measuring memory")
         v = pop()
         t = type(v)
         if t is str:
@@ -262,6 +266,7 @@ def _run(
     max_stack_size: int,
 ) -> HogResult:
     deadline = time.monotonic() + timeout
+    ctx.deadline = deadline
     clock = time.monotonic
     stack: list[Any] = []
     push = stack.append
@@ -312,7 +317,7 @@ def _run(
         for _, _, _, frame_closure, _ in frames:
             roots.append(frame_closure)
         roots.append(closure)
-        live = _live_size(roots) + ctx.stdout_chars
+        live = _live_size(roots, deadline) + ctx.stdout_chars
         if live > max_memory:
             raise HogMemoryLimitError("Memory limit exceeded")
         ctx.allocated = 0
@@ -631,6 +636,7 @@ def _run(
                 value = pop()
                 key = pop()
                 set_property(pop(), key, value)
+                ctx.allocated += 2 * COST_PER_UNIT
                 ip += 1
             elif op == 42:  # DICT
                 count = code[ip + 1] * 2

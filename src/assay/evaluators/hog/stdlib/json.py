@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError
-from assay.evaluators.hog.stdlib.print import MAX_NESTING_DEPTH
+from assay.evaluators.hog.errors import HogRuntimeError
+from assay.evaluators.hog.stdlib.print import MAX_NESTING_DEPTH, Budget
 from assay.evaluators.hog.stdlib.registry import ExecContext, stl
 from assay.evaluators.hog.stdlib.values import (
     HogCallable,
@@ -41,18 +41,15 @@ def _quote(text: str) -> str:
 
 
 class _Writer:
-    __slots__ = ("parts", "size", "limit", "indent")
+    __slots__ = ("parts", "budget", "indent")
 
-    def __init__(self, limit: int, indent: str) -> None:
+    def __init__(self, limit: int, indent: str, deadline: float | None) -> None:
         self.parts: list[str] = []
-        self.size = 0
-        self.limit = limit
+        self.budget = Budget(limit, deadline)
         self.indent = indent
 
     def add(self, text: str) -> None:
-        self.size += len(text)
-        if self.size > self.limit:
-            raise HogMemoryLimitError("Memory limit exceeded")
+        self.budget.spend(len(text))
         self.parts.append(text)
 
 
@@ -126,9 +123,9 @@ def _write(value: Any, out: _Writer, marked: set[int], depth: int) -> None:
         marked.discard(oid)
 
 
-def stringify(value: Any, indent: int = 0, limit: int = 16 * 1024 * 1024) -> str:
+def stringify(value: Any, indent: int = 0, limit: int = 16 * 1024 * 1024, deadline: float | None = None) -> str:
     """``JSON.stringify`` over Hog values: cycles become null, functions ``"fn<name(n)>"``."""
-    out = _Writer(limit, " " * min(indent, 10) if indent > 0 else "")
+    out = _Writer(limit, " " * min(indent, 10) if indent > 0 else "", deadline)
     _write(value, out, set(), 0)
     return "".join(out.parts)
 
@@ -144,7 +141,7 @@ def _json_parse(args: list[Any], ctx: ExecContext) -> Any:
 @stl("jsonStringify", 1, 2)
 def _json_stringify(args: list[Any], ctx: ExecContext) -> str:
     indent = args[1] if len(args) > 1 and type(args[1]) in (int, float) and args[1] > 0 else 0
-    return stringify(args[0], int(indent), ctx.max_string_length)
+    return stringify(args[0], int(indent), ctx.max_string_length, ctx.deadline)
 
 
 @stl("isValidJSON", 1, 1)

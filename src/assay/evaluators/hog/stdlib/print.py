@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
-from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError
+from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
 from assay.evaluators.hog.stdlib.values import (
     HogCallable,
     HogClosure,
@@ -49,19 +50,27 @@ def escape_identifier(identifier: str | int) -> str:
     return "`" + identifier.translate(_BACKTICK_TABLE) + "`"
 
 
-class _Budget:
-    __slots__ = ("left",)
+class Budget:
+    """Output-size and wall-time allowance for printing or serializing one value."""
 
-    def __init__(self, left: int) -> None:
+    __slots__ = ("left", "deadline", "calls")
+
+    def __init__(self, left: int, deadline: float | None = None) -> None:
         self.left = left
+        self.deadline = deadline
+        self.calls = 0
 
     def spend(self, n: int) -> None:
+        """Charge ``n`` characters; fail past the size cap, and check the clock now and then."""
         self.left -= n
         if self.left < 0:
             raise HogMemoryLimitError("Memory limit exceeded")
+        self.calls += 1
+        if self.deadline is not None and not self.calls & 4095 and time.monotonic() > self.deadline:
+            raise HogTimeoutError("Execution timed out while printing a value")
 
 
-def _print(obj: Any, marked: set[int], budget: _Budget, depth: int) -> str:
+def _print(obj: Any, marked: set[int], budget: Budget, depth: int) -> str:
     t = type(obj)
     if t is str:
         budget.spend(len(obj) + 2)
@@ -94,7 +103,7 @@ def _print(obj: Any, marked: set[int], budget: _Budget, depth: int) -> str:
         return "null"
     marked.add(oid)
     try:
-        budget.spend(2)
+        budget.spend(2 + len(obj))
         if t is list:
             return "[" + ", ".join(_print(v, marked, budget, depth + 1) for v in obj) + "]"
         if t is tuple:
@@ -114,16 +123,16 @@ def _print(obj: Any, marked: set[int], budget: _Budget, depth: int) -> str:
     return escape_string(str(obj))
 
 
-def print_hog_value(obj: Any, budget: int = DEFAULT_PRINT_BUDGET) -> str:
+def print_hog_value(obj: Any, budget: int = DEFAULT_PRINT_BUDGET, deadline: float | None = None) -> str:
     """Render any value as a Hog literal: strings quoted, ``null``, ``[1, 2]``, ``{'a': 1}``."""
-    return _print(obj, set(), _Budget(budget), 0)
+    return _print(obj, set(), Budget(budget, deadline), 0)
 
 
-def print_hog_string_output(obj: Any, budget: int = DEFAULT_PRINT_BUDGET) -> str:
+def print_hog_string_output(obj: Any, budget: int = DEFAULT_PRINT_BUDGET, deadline: float | None = None) -> str:
     """Like :func:`print_hog_value`, but a top-level string is returned without quotes."""
     if type(obj) is str:
         return obj
-    return _print(obj, set(), _Budget(budget), 0)
+    return _print(obj, set(), Budget(budget, deadline), 0)
 
 
 def _register() -> None:
@@ -131,7 +140,7 @@ def _register() -> None:
 
     @stl("print", 0, None)
     def _print_fn(args: list[Any], ctx: ExecContext) -> None:
-        ctx.write(" ".join(print_hog_string_output(a, ctx.max_string_length) for a in args))
+        ctx.write(" ".join(print_hog_string_output(a, ctx.max_string_length, ctx.deadline) for a in args))
 
 
 _register()

@@ -14,7 +14,15 @@ COST_PER_UNIT = 8
 class ExecContext:
     """What a native function may use while running: output, limits and caches. Nothing else."""
 
-    __slots__ = ("stdout", "stdout_chars", "max_string_length", "max_array_length", "max_stdout_chars", "allocated")
+    __slots__ = (
+        "stdout",
+        "stdout_chars",
+        "max_string_length",
+        "max_array_length",
+        "max_stdout_chars",
+        "allocated",
+        "deadline",
+    )
 
     def __init__(self, max_string_length: int, max_array_length: int, max_stdout_chars: int) -> None:
         self.stdout: list[str] = []
@@ -23,6 +31,8 @@ class ExecContext:
         self.max_array_length = max_array_length
         self.max_stdout_chars = max_stdout_chars
         self.allocated = 0
+        #: ``time.monotonic()`` value after which long-running native work must stop.
+        self.deadline: float | None = None
 
     def write(self, line: str) -> None:
         """Append one printed line, enforcing the output cap."""
