@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.storage.tables import Base
+from assay.testing.fake_llm import FakeLLMServer
 
 POSTGRES_URL = os.environ.get("ASSAY_TEST_POSTGRES_URL")
 _sqlite_template: Path | None = None
@@ -156,3 +157,28 @@ async def env_a(app) -> Env:  # noqa: ANN001
 @pytest.fixture
 async def env_b(app) -> Env:  # noqa: ANN001
     return await make_env(app, "env-b")
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeLLMServer]:
+    """The fake OpenAI/Anthropic-compatible server, in its own process, shared by a test module."""
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeLLMServer) -> FakeLLMServer:
+    """The shared fake server with the default scenario and an empty request log."""
+    fake_server.set_scenario(None)
+    fake_server.reset()
+    return fake_server
+
+
+@pytest.fixture
+async def registry():  # noqa: ANN201
+    """A provider registry of the test's own, closed afterwards."""
+    from assay.providers import ProviderRegistry
+
+    reg = ProviderRegistry()
+    yield reg
+    await reg.aclose()

@@ -20,7 +20,7 @@ from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 
-MAX_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "30"))
+MAX_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "60"))
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("ASSAY_TEST_POSTGRES_URL") else [])
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,26 +24,6 @@ SYSTEM = (
     "Is the answer polite?\n\n"
     "Provide a brief reasoning (1 sentence) and a boolean verdict (true/false)."
 )
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_server: FakeLLMServer) -> FakeLLMServer:
-    fake_server.set_scenario(None)
-    fake_server.reset()
-    return fake_server
-
-
-@pytest.fixture
-async def registry():
-    reg = ProviderRegistry()
-    yield reg
-    await reg.aclose()
 
 
 def endpoint(fake: FakeLLMServer, provider: str = "openai") -> EndpointConfig:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from assay.providers import ProviderRegistry
 from assay.targets import HttpClientRegistry
-from assay.testing.fake_llm import FakeLLMServer, free_port
+from assay.testing.fake_llm import free_port
 
 
 class AgentState:
@@ -138,19 +138,6 @@ def agent_server() -> Iterator[AgentServer]:
 def agent(agent_server: AgentServer) -> AgentServer:
     agent_server.state.requests.clear()
     return agent_server
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_server: FakeLLMServer) -> FakeLLMServer:
-    fake_server.set_scenario(None)
-    fake_server.reset()
-    return fake_server
 
 
 @pytest.fixture

@@ -50,6 +50,14 @@ def not_blank(value: str | None) -> str | None:
     return value
 
 
+def written_fields(body: BaseModel) -> dict[str, Any]:
+    """The fields the client sent, with `metadata` renamed to its column attribute."""
+    data = {name: getattr(body, name) for name in body.model_fields_set if name in type(body).model_fields}
+    if "metadata" in data:
+        data["metadata_"] = data.pop("metadata")
+    return data
+
+
 def not_null_or_blank(value: str | None) -> str | None:
     """For optional PATCH fields whose column is not nullable: an explicit null is refused."""
     if value is None:

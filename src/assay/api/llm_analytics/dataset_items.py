@@ -18,6 +18,7 @@ from assay.api.llm_analytics.common import (
     parse_object_id,
     scopes_doc,
     user_basic,
+    written_fields,
 )
 from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
 from assay.api.pagination import Page, PageParams, make_page, page_params
@@ -89,9 +90,7 @@ def to_public(row: DatasetItemRow) -> DatasetItemPublic:
 
 
 async def _fields(body: BaseModel, session: SessionDep, principal: Principal) -> dict[str, Any]:
-    data = {name: getattr(body, name) for name in body.model_fields_set if name in type(body).model_fields}
-    if "metadata" in data:
-        data["metadata_"] = data.pop("metadata")
+    data = written_fields(body)
     if "dataset" in data:
         dataset_id = data.pop("dataset")
         if not await store.dataset_exists(

@@ -20,6 +20,7 @@ from assay.api.llm_analytics.common import (
     parse_ordering,
     scopes_doc,
     user_basic,
+    written_fields,
 )
 from assay.api.pagination import Page, PageParams, make_page, page_params
 from assay.storage import datasets as store
@@ -75,13 +76,6 @@ def to_public(row: DatasetRow) -> DatasetPublic:
     )
 
 
-def _fields(body: BaseModel) -> dict[str, Any]:
-    data = {name: getattr(body, name) for name in body.model_fields_set if name in type(body).model_fields}
-    if "metadata" in data:
-        data["metadata_"] = data.pop("metadata")
-    return data
-
-
 @router.get("", openapi_extra=scopes_doc("dataset:read"))
 async def list_datasets(
     request: Request,
@@ -112,7 +106,7 @@ async def list_datasets(
 @router.post("", status_code=201, openapi_extra=scopes_doc("dataset:write"))
 async def create_dataset(body: DatasetWrite, session: SessionDep, principal: Access) -> DatasetPublic:
     """Create a dataset."""
-    fields = _fields(body)
+    fields = written_fields(body)
     fields.setdefault("deleted", False)
     row = await store.create_dataset(
         session=session, environment_id=principal.environment_id, created_by_id=principal.key_id, fields=fields
@@ -136,7 +130,7 @@ async def update_dataset(id: str, body: DatasetPatch, session: SessionDep, princ
     row = await store.get_dataset(
         session=session, environment_id=principal.environment_id, dataset_id=parse_object_id(id), include_deleted=True
     )
-    row = await store.update_row(session=session, row=row, fields=_fields(body))
+    row = await store.update_row(session=session, row=row, fields=written_fields(body))
     await session.commit()
     return to_public(row)
 
