@@ -207,3 +207,27 @@ async def test_conditions_get_bytecode_and_errors(client, env_a):
     assert empty["bytecode"][:2] == ["_H", 1] and empty["bytecode_error"] is None
     got = (await client.get(f"{env_a.api}/evaluations/{body['id']}", headers=env_a.headers)).json()
     assert got["conditions"] == body["conditions"]
+
+
+async def test_saved_hog_evaluation_runs_on_an_event(client, env_a):
+    from assay.evaluators.hog import run_hog_evaluation
+
+    source = "let answer := jsonParse(output)[1]['content']\nprint(f'answer: {answer}')\nreturn answer like '%Paris%'"
+    body = await create(client, env_a, **HOG, evaluation_config={"source": source})
+    event = {
+        "uuid": str(uuid.uuid4()),
+        "event": "$ai_generation",
+        "distinct_id": "u1",
+        "properties": {
+            "$ai_input": [{"role": "user", "content": "Capital of France?"}],
+            "$ai_output_choices": [{"role": "assistant", "content": "It is Paris."}],
+        },
+    }
+    assert run_hog_evaluation(body, event) == {
+        "verdict": True, "applicable": True, "reasoning": "answer: It is Paris.", "error": None
+    }  # fmt: skip
+    event["properties"]["$ai_output_choices"][0]["content"] = "Lyon"
+    assert run_hog_evaluation(body, event)["verdict"] is False
+    blank = await create(client, env_a, **{**HOG, "name": "na"}, evaluation_config={"source": "return null"})
+    assert run_hog_evaluation(blank, event) == {"verdict": None, "applicable": False, "reasoning": "", "error": None}
+    assert run_hog_evaluation({"evaluation_config": {}}, event)["error"] == "Missing bytecode in evaluation_config"

@@ -16,7 +16,7 @@ from assay.evaluators.hog.errors import (
     HogTimeoutError,
 )
 from assay.evaluators.hog.opcodes import Operation
-from assay.evaluators.hog.runtime import build_globals, run_hog_eval, run_hog_eval_async
+from assay.evaluators.hog.runtime import build_globals, run_hog_eval, run_hog_eval_async, run_hog_evaluation
 from assay.evaluators.hog.stdlib.print import print_hog_string_output, print_hog_value
 from assay.evaluators.hog.vm import HogResult, HogUncaughtError, execute_bytecode
 
@@ -58,4 +58,5 @@ __all__ = [
     "print_hog_value",
     "run_hog_eval",
     "run_hog_eval_async",
+    "run_hog_evaluation",
 ]

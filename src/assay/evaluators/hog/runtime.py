@@ -102,4 +102,22 @@ async def run_hog_eval_async(
     return await asyncio.to_thread(run_hog_eval, bytecode, event, allows_na, timeout=timeout)
 
 
-__all__ = ["build_globals", "run_hog_eval", "run_hog_eval_async"]
+MISSING_BYTECODE_ERROR = "Missing bytecode in evaluation_config"
+
+
+def run_hog_evaluation(
+    evaluation: Mapping[str, Any], event: Mapping[str, Any], *, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
+    """Run a stored `hog` evaluation (its API shape or row fields) on one event.
+
+    Uses the compiled `evaluation_config.bytecode` and `output_config.allows_na`; the outcome is that
+    of :func:`run_hog_eval`.
+    """
+    bytecode = (evaluation.get("evaluation_config") or {}).get("bytecode")
+    if not bytecode:
+        return _failure(MISSING_BYTECODE_ERROR)
+    allows_na = bool((evaluation.get("output_config") or {}).get("allows_na", False))
+    return run_hog_eval(bytecode, event, allows_na, timeout=timeout)
+
+
+__all__ = ["build_globals", "run_hog_eval", "run_hog_eval_async", "run_hog_evaluation"]
