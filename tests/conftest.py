@@ -21,7 +21,7 @@ from assay.settings import Settings
 from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
-from assay.storage.tables import Base
+from assay.storage.schema import metadata
 from assay.testing.fake_llm import FakeLLMServer
 
 POSTGRES_URL = os.environ.get("ASSAY_TEST_POSTGRES_URL")
@@ -56,7 +56,7 @@ async def _reset_postgres(url: str) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from assay.storage.db import make_engine
 from assay.storage.migrate import current_revision, upgrade
-from assay.storage.tables import Base
+from assay.storage.schema import metadata
 
 
 async def test_migrated_schema_matches_models(database_url):
@@ -18,7 +18,7 @@ async def test_migrated_schema_matches_models(database_url):
         assert await current_revision(engine) is not None
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), Base.metadata)
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), metadata)
             )
         assert diff == []
     finally:

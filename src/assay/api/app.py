@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assay import __version__
 from assay.api import health
 from assay.api.agent_evals import evaluations as agent_evaluations
-from assay.api.agent_evals import test_cases
+from assay.api.agent_evals import instances, recipes, test_cases
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
-from assay.api.llm_analytics import dataset_items, datasets, evaluations
+from assay.api.ingest import capture
+from assay.api.llm_analytics import dataset_items, datasets, evaluations, events, provider_keys, test_hog
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 
@@ -54,6 +55,20 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (health, datasets, dataset_items, evaluations, agent_evaluations, test_cases):
+    routers = (
+        health,
+        datasets,
+        dataset_items,
+        test_hog,  # before evaluations, so `evaluations/test_hog` is not read as an evaluation id
+        evaluations,
+        provider_keys,
+        events,
+        agent_evaluations,
+        test_cases,
+        instances,
+        recipes,
+        capture,
+    )
+    for module in routers:
         app.include_router(module.router)
     return app

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from assay.storage.tables import Base
+from assay.storage.schema import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _include_name(name: str | None, type_: str, parent_names: object) -> bool:

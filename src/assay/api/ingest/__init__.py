@@ -1,0 +1,1 @@
+"""Event capture endpoints compatible with the PostHog SDKs."""

@@ -1,0 +1,9 @@
+"""The whole schema: importing this registers every table on `Base.metadata`."""
+
+from __future__ import annotations
+
+from assay.storage import run_tables, tables
+
+metadata = tables.Base.metadata
+
+__all__ = ["metadata", "run_tables", "tables"]
