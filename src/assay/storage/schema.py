@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import assay.storage.event_tables  # noqa: F401  (registers the events table)
 from assay.storage import run_tables, tables
 
 metadata = tables.Base.metadata

@@ -1,0 +1,73 @@
+"""Accepting a decoded batch: normalise each event, refuse what cannot be stored, bulk-insert the rest.
+
+Shared by the capture endpoints (project token) and `POST /api/environments/{id}/events` (API key).
+Nothing is evaluated here: the online scheduler follows the events table on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.api.safe_json import check_storable
+from assay.ingest.events import NormalizedEvent, normalize_batch
+from assay.storage.events import insert_events
+from assay.storage.types import utcnow
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    """What happened to a batch: valid events, how many were new, and per-event rejections and warnings."""
+
+    accepted: int = 0
+    stored: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> int:
+        return self.accepted - self.stored
+
+
+def _unstorable(event: NormalizedEvent) -> str | None:
+    try:
+        check_storable([event.event, event.distinct_id, event.properties])
+    except PydanticCustomError as e:
+        return f"event cannot be stored: {e.message()}"
+    return None
+
+
+async def ingest_batch(
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    raw_events: Sequence[Any],
+    sent_at: datetime | None,
+    received_at: datetime | None = None,
+) -> IngestOutcome:
+    """Normalise and store `raw_events` for the environment, committing once."""
+    accepted, rejected = normalize_batch(raw_events, received_at=received_at or utcnow(), sent_at=sent_at)
+    rejected_at = {r["index"] for r in rejected}
+    indexes = [i for i in range(len(raw_events)) if i not in rejected_at]
+    outcome = IngestOutcome(rejected=list(rejected))
+    storable: list[NormalizedEvent] = []
+    for index, event in zip(indexes, accepted, strict=True):
+        reason = _unstorable(event)
+        if reason is not None:
+            outcome.rejected.append({"index": index, "reason": reason})
+            continue
+        storable.append(event)
+        if event.warnings:
+            outcome.warnings.append({"index": index, "warnings": list(event.warnings)})
+    outcome.rejected.sort(key=lambda r: r["index"])
+    outcome.accepted = len(storable)
+    if storable:
+        outcome.stored = await insert_events(session=session, environment_id=environment_id, events=storable)
+        await session.commit()
+    return outcome

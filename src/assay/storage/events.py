@@ -1,0 +1,139 @@
+"""Storing and reading ingested events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.ingest.events import NormalizedEvent
+from assay.storage.event_tables import EventRow
+from assay.storage.paging import fetch_page
+from assay.storage.types import utcnow
+
+INSERT_CHUNK = 500
+"""Rows per INSERT statement (9 parameters a row stays well under SQLite's bound-parameter limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Column filters for listing events; every field is optional and they are ANDed."""
+
+    event: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    trace_id: str | None = None
+    distinct_id: str | None = None
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def insert_events(*, session: AsyncSession, environment_id: uuid.UUID, events: Sequence[NormalizedEvent]) -> int:
+    """Bulk-insert events, ignoring uuids already stored in the environment; returns how many were new.
+
+    The caller commits. Duplicates inside `events` are stored once (the first wins).
+    """
+    if not events:
+        return 0
+    insert = _insert_for(session)
+    now = utcnow()
+    inserted = 0
+    for start in range(0, len(events), INSERT_CHUNK):
+        chunk = events[start : start + INSERT_CHUNK]
+        rows = [
+            {
+                "uuid": uuid.UUID(e.uuid),
+                "environment_id": environment_id,
+                "event": e.event,
+                "distinct_id": e.distinct_id,
+                "timestamp": e.timestamp,
+                "properties": e.properties,
+                "trace_id": e.trace_id,
+                "created_at": now,
+            }
+            for e in chunk
+        ]
+        stmt = insert(EventRow).values(rows).on_conflict_do_nothing(index_elements=["environment_id", "uuid"])
+        result = await session.execute(stmt)
+        inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return inserted
+
+
+def _filtered(environment_id: uuid.UUID, filters: EventFilter) -> Select[tuple[EventRow]]:
+    query = select(EventRow).where(EventRow.environment_id == environment_id)
+    if filters.event is not None:
+        query = query.where(EventRow.event == filters.event)
+    if filters.after is not None:
+        query = query.where(EventRow.timestamp > filters.after)
+    if filters.before is not None:
+        query = query.where(EventRow.timestamp < filters.before)
+    if filters.trace_id is not None:
+        query = query.where(EventRow.trace_id == filters.trace_id)
+    if filters.distinct_id is not None:
+        query = query.where(EventRow.distinct_id == filters.distinct_id)
+    return query.order_by(EventRow.timestamp.desc(), EventRow.seq.desc())
+
+
+async def list_events(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, limit: int, offset: int
+) -> tuple[int, list[EventRow]]:
+    """The count of matching events and one page of them, newest (by event time) first."""
+    return await fetch_page(session, _filtered(environment_id, filters), limit=limit, offset=offset)
+
+
+async def latest_events(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, limit: int
+) -> list[EventRow]:
+    """At most `limit` matching events, newest first (candidates for filtering in Python, e.g. test_hog)."""
+    return list(await session.scalars(_filtered(environment_id, filters).limit(limit)))
+
+
+async def scan_events(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, max_rows: int, chunk_size: int = 200
+) -> AsyncIterator[list[EventRow]]:
+    """Matching events newest first, in chunks of `chunk_size`, at most `max_rows` in all.
+
+    Keyset pagination on (timestamp, seq), so memory stays bounded by one chunk however large events are.
+    """
+    base = _filtered(environment_id, filters)
+    seen = 0
+    last: tuple[datetime, int] | None = None
+    while seen < max_rows:
+        query = base
+        if last is not None:
+            ts, seq = last
+            query = query.where(or_(EventRow.timestamp < ts, and_(EventRow.timestamp == ts, EventRow.seq < seq)))
+        rows = list(await session.scalars(query.limit(min(chunk_size, max_rows - seen))))
+        if not rows:
+            return
+        seen += len(rows)
+        last = (rows[-1].timestamp, rows[-1].seq)
+        yield rows
+        if len(rows) < chunk_size:
+            return
+
+
+async def events_by_seq(*, session: AsyncSession, environment_id: uuid.UUID, seqs: Sequence[int]) -> list[EventRow]:
+    """The environment's events with these sequence numbers, in the order given."""
+    if not seqs:
+        return []
+    rows = await session.scalars(
+        select(EventRow).where(EventRow.environment_id == environment_id, EventRow.seq.in_(list(seqs)))
+    )
+    by_seq = {r.seq: r for r in rows}
+    return [by_seq[s] for s in seqs if s in by_seq]
+
+
+async def get_event(*, session: AsyncSession, environment_id: uuid.UUID, event_uuid: uuid.UUID) -> EventRow | None:
+    """One event of the environment by uuid, or None."""
+    return await session.scalar(
+        select(EventRow).where(EventRow.environment_id == environment_id, EventRow.uuid == event_uuid)
+    )
