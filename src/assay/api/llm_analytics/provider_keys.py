@@ -1,7 +1,213 @@
-"""`/api/environments/{environment_id}/llm_provider_keys`: LLM provider keys for judges."""
+"""`/api/environments/{environment_id}/llm_provider_keys`: LLM provider keys for judges.
+
+`api_key` is write-only: responses carry `api_key_mask` (such as `sk-…abcd`). A new `api_key` resets `state`
+to `unknown`. The provider of a key cannot change. Deleting a key that model configurations use leaves
+them without a key (`provider_key_id` null).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-router = APIRouter(prefix="/api/environments/{environment_id}/llm_provider_keys", tags=["llm_provider_keys"])
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, field_validator
+
+from assay.api.deps import Principal, SessionDep, environment_access
+from assay.api.llm_analytics.common import (
+    ERROR_RESPONSES,
+    WriteModel,
+    not_blank,
+    not_null_or_blank,
+    parse_object_id,
+    scopes_doc,
+)
+from assay.api.pagination import Page, PageParams, make_page, page_params
+from assay.domain.secrets import SecretDecryptionError
+from assay.errors import ValidationFailed
+from assay.storage import provider_keys as store
+from assay.storage.tables import ProviderKeyRow
+
+router = APIRouter(
+    prefix="/api/environments/{environment_id}/llm_provider_keys", tags=["llm_provider_keys"], responses=ERROR_RESPONSES
+)
+Access = Annotated[Principal, Depends(environment_access("evaluation"))]
+
+Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
+
+
+def _base_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("Enter a valid URL.")
+    return value.rstrip("/")
+
+
+def _api_key(value: str | None) -> str | None:
+    value = not_null_or_blank(value)
+    return value.strip() if value is not None else None
+
+
+class ProviderKeyFields(WriteModel):
+    base_url: str | None = Field(default=None, max_length=500, description="For OpenAI-compatible servers.")
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000_000)
+
+    _url = field_validator("base_url")(_base_url)
+
+
+class ProviderKeyWrite(ProviderKeyFields):
+    provider: Provider
+    name: str = Field(max_length=200)
+    api_key: str = Field(max_length=10_000, description="Write-only.")
+
+    _name = field_validator("name")(not_blank)
+    _key = field_validator("api_key", mode="before")(_api_key)
+
+
+class ProviderKeyPatch(ProviderKeyFields):
+    provider: Provider | None = None
+    name: str | None = Field(default=None, max_length=200)
+    api_key: str | None = Field(default=None, max_length=10_000, description="Write-only.")
+
+    _not_null = field_validator("name", "api_key", "provider", mode="before")(
+        lambda v: not_null_or_blank(v) if v is None or isinstance(v, str) else v
+    )
+
+
+class ProviderKeyPublic(BaseModel):
+    id: str
+    provider: str
+    name: str
+    state: str
+    error_message: str | None
+    base_url: str | None
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    api_key_mask: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def mask_api_key(key: str) -> str:
+    """The start and end of a key, never more than a third of it (`sk-…abcd`)."""
+    if len(key) >= 16:
+        return f"{key[:3]}…{key[-4:]}"
+    if len(key) >= 8:
+        return f"…{key[-2:]}"
+    return "…"
+
+
+def to_public(row: ProviderKeyRow, secret_key: str) -> ProviderKeyPublic:
+    try:
+        mask: str | None = mask_api_key(store.read_api_key(row=row, secret_key=secret_key))
+    except SecretDecryptionError:
+        mask = None
+    return ProviderKeyPublic(
+        id=str(row.id),
+        provider=row.provider,
+        name=row.name,
+        state=row.state,
+        error_message=row.error_message,
+        base_url=row.base_url,
+        requests_per_minute=row.requests_per_minute,
+        tokens_per_minute=row.tokens_per_minute,
+        api_key_mask=mask,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def _secret_key(request: Request) -> str:
+    secret_key: str = request.app.state.settings.secret_key
+    return secret_key
+
+
+@router.get("", openapi_extra=scopes_doc("evaluation:read"))
+async def list_provider_keys(
+    request: Request,
+    session: SessionDep,
+    principal: Access,
+    page: Annotated[PageParams, Depends(page_params)],
+    provider: Annotated[Provider | None, Query(description="Only keys of this provider.")] = None,
+) -> Page[ProviderKeyPublic]:
+    """List the environment's provider keys, newest first."""
+    count, rows = await store.list_provider_keys(
+        session=session,
+        environment_id=principal.environment_id,
+        limit=page.limit,
+        offset=page.offset,
+        provider=provider,
+    )
+    secret_key = _secret_key(request)
+    return make_page(request, page, count, [to_public(r, secret_key) for r in rows])  # type: ignore[return-value]
+
+
+@router.post("", status_code=201, openapi_extra=scopes_doc("evaluation:write"))
+async def create_provider_key(
+    body: ProviderKeyWrite, request: Request, session: SessionDep, principal: Access
+) -> ProviderKeyPublic:
+    """Add a provider key."""
+    if body.provider == "azure_openai" and not body.base_url:
+        raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
+    fields = body.model_dump(include={"provider", "name", "base_url", "requests_per_minute", "tokens_per_minute"})
+    row = await store.create_provider_key(
+        session=session,
+        environment_id=principal.environment_id,
+        fields=fields,
+        api_key=body.api_key,
+        secret_key=_secret_key(request),
+        created_by_id=principal.key_id,
+    )
+    await session.commit()
+    return to_public(row, _secret_key(request))
+
+
+@router.get("/{id}", openapi_extra=scopes_doc("evaluation:read"))
+async def retrieve_provider_key(id: str, request: Request, session: SessionDep, principal: Access) -> ProviderKeyPublic:
+    """Retrieve one provider key."""
+    row = await store.get_provider_key(
+        session=session, environment_id=principal.environment_id, key_id=parse_object_id(id)
+    )
+    return to_public(row, _secret_key(request))
+
+
+@router.patch("/{id}", openapi_extra=scopes_doc("evaluation:write"))
+async def update_provider_key(
+    id: str, body: ProviderKeyPatch, request: Request, session: SessionDep, principal: Access
+) -> ProviderKeyPublic:
+    """Update some fields; a new `api_key` resets `state` to `unknown`."""
+    row = await store.get_provider_key(
+        session=session, environment_id=principal.environment_id, key_id=parse_object_id(id)
+    )
+    if body.provider is not None and body.provider != row.provider:
+        raise ValidationFailed("The provider of a key cannot be changed.", attr="provider")
+    given = body.model_fields_set & {"name", "base_url", "requests_per_minute", "tokens_per_minute"}
+    if row.provider == "azure_openai" and "base_url" in given and not body.base_url:
+        raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
+    fields = {name: getattr(body, name) for name in given}
+    api_key = body.api_key.strip() if body.api_key is not None else None
+    row = await store.update_provider_key(
+        session=session, row=row, fields=fields, api_key=api_key, secret_key=_secret_key(request)
+    )
+    await session.commit()
+    return to_public(row, _secret_key(request))
+
+
+@router.delete("/{id}", status_code=204, response_class=Response, openapi_extra=scopes_doc("evaluation:write"))
+async def delete_provider_key(id: str, session: SessionDep, principal: Access) -> Response:
+    """Delete a provider key; evaluations that used it keep their model without a key."""
+    row = await store.get_provider_key(
+        session=session, environment_id=principal.environment_id, key_id=parse_object_id(id)
+    )
+    await store.delete_provider_key(session=session, row=row)
+    await session.commit()
+    return Response(status_code=204)
