@@ -19,12 +19,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from assay.api.deps import AuthDep, Principal, SessionDep, environment_access
+from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.ingest.accept import ingest_batch
+from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, parse_object_id, scopes_doc
 from assay.api.pagination import Page, PageParams, make_page, page_params
-from assay.domain.scopes import has_scope
-from assay.errors import AuthError, NotFoundError, ValidationFailed
+from assay.errors import NotFoundError, ValidationFailed
 from assay.ingest.decode import CaptureDecodeError, decode_capture_request, parse_datetime
 from assay.ingest.matching import first_matching
 from assay.storage import events as store
@@ -38,21 +38,7 @@ PROPERTY_SCAN_LIMIT = 5_000
 """How many of the newest events (after the column filters) `properties` filters look at."""
 
 READ_SCOPES = ("event:write", "evaluation:read")
-
-
-async def _read_access(environment_id: str, principal: AuthDep) -> Principal:
-    if environment_id != "@current" and environment_id != str(principal.environment_id):
-        raise AuthError("You don't have access to this environment.", status_code=403, code="permission_denied")
-    if not any(has_scope(list(principal.scopes), s) for s in ("event:read", "evaluation:read")):
-        raise AuthError(
-            "API key missing required scope 'evaluation:read' or 'event:write'",
-            status_code=403,
-            code="permission_denied",
-        )
-    return principal
-
-
-ReadAccess = Annotated[Principal, Depends(_read_access)]
+ReadAccess = Annotated[Principal, Depends(environment_any_scope(*READ_SCOPES))]
 
 
 class EventPublic(BaseModel):

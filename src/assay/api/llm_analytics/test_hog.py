@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from assay.api.deps import Principal, SessionDep, environment_access
+from assay.api.deps import Principal, SessionDep
 from assay.api.errors import drf_response
+from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, not_blank, scopes_doc
 from assay.domain.messages import GENERATION_EVENT, extract_event_io, text_preview
 from assay.evaluators.hog import run_hog_eval_async
@@ -29,7 +30,7 @@ from assay.storage.events import EventFilter
 from assay.storage.types import utcnow
 
 router = APIRouter(prefix="/api/environments/{environment_id}/evaluations", tags=["evaluations"])
-Access = Annotated[Principal, Depends(environment_access("evaluation"))]
+Access = Annotated[Principal, Depends(environment_any_scope("evaluation:read"))]
 
 LOOKBACK = timedelta(days=7)
 MAX_CANDIDATES = 1_000
