@@ -64,7 +64,7 @@ async def _reset_postgres(url: str) -> None:
 
 async def _postgres_url() -> str:
     assert POSTGRES_URL
-    db_name = f"assay_test_{_worker()}".replace("-", "_")
+    db_name = f"assay_test_{_worker()}_{os.getpid()}".replace("-", "_")
     url = make_url(POSTGRES_URL).set(database=db_name).render_as_string(hide_password=False)
     if db_name not in _pg_prepared:
         admin = make_engine(POSTGRES_URL)

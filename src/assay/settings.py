@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     workers: int = 1
     """In-process background workers (run engine) started by `assay serve`."""
     log_level: str = "info"
+    judge_model: str | None = None
+    """Server-wide default judge as `provider/model` (e.g. `openai/gpt-4o-mini`), used when a judge names no model."""
+    judge_base_url: str | None = None
+    """Base URL of the default judge's OpenAI-compatible server; else the provider's usual variable (OPENAI_BASE_URL)."""
+    judge_api_key: str | None = Field(default=None, repr=False)
+    """Key of the default judge; else the provider's usual variable (OPENAI_API_KEY, ANTHROPIC_API_KEY)."""
+    run_concurrency: int = 50
+    """Cases of one run in flight at once (each endpoint still has its own limit)."""
+    max_parallel_runs: int = 4
+    """Runs one process executes at the same time."""
+    run_lease_seconds: float = 20.0
+    """A running run whose worker has not reported for this long is taken over (after a crash)."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

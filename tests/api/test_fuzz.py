@@ -67,7 +67,7 @@ def fuzz_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'fuzz.db'}"
     else:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = asyncio.run(_fresh_postgres(f"assay_fuzz_{worker}"))
+        url = asyncio.run(_fresh_postgres(f"assay_fuzz_{worker}_{os.getpid()}"))
     env_id, key, suite_id = asyncio.run(_prepare(url))
     app = create_app(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     return FuzzTarget(app, env_id, key, suite_id)

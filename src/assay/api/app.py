@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assay import __version__
 from assay.api import health
 from assay.api.agent_evals import evaluations as agent_evaluations
-from assay.api.agent_evals import instances, recipes, test_cases
+from assay.api.agent_evals import instances, recipes, runs, test_cases
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture
 from assay.api.llm_analytics import dataset_items, datasets, evaluations, events, provider_keys, test_hog
+from assay.engine.dispatch import InProcessDispatcher
+from assay.providers import close_registry
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 
@@ -41,8 +43,23 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        dispatcher = None
+        if settings.workers > 0:
+            dispatcher = InProcessDispatcher(
+                app.state.sessionmaker,
+                secret_key=settings.secret_key,
+                max_parallel_runs=settings.max_parallel_runs,
+                lease_seconds=settings.run_lease_seconds,
+            )
+            dispatcher.start()
+            app.state.dispatcher = dispatcher
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+            await close_registry()
+            await engine.dispose()
 
     app = FastAPI(
         title="Assay",
@@ -65,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         events,
         agent_evaluations,
         test_cases,
+        runs,
         instances,
         recipes,
         capture,

@@ -1,0 +1,224 @@
+"""Running suites: `run`, tasks (status, progress, cancel), results and score overrides."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assay.api.deps import Principal, SessionDep, SettingsDep, tenant_access
+from assay.api.safe_json import check_storable
+from assay.engine.executor import refresh_suite
+from assay.engine.snapshot import build_snapshot
+from assay.engine.summary import compute_summary
+from assay.errors import NotFoundError
+from assay.storage import runs as store
+from assay.storage import suites as suite_store
+from assay.storage.run_tables import ResultRow, RunRow
+from assay.storage.types import utcnow
+
+router = APIRouter(tags=["Evaluations"])
+Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
+
+
+class RunResponse(BaseModel):
+    status: str
+    task_id: str
+
+
+class TaskProgress(BaseModel):
+    total: int
+    completed: int
+    errors: int
+
+
+class TaskResponse(BaseModel):
+    task_id: str
+    evaluation_id: uuid.UUID
+    status: str
+    progress: TaskProgress
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    error: str | None
+    summary: dict[str, Any]
+
+
+class Override(BaseModel):
+    score: float
+    previous_score: float | None
+    reason: str | None
+    by: str
+    at: datetime
+
+
+class ResultResponse(BaseModel):
+    agent_response: str | None
+    created_at: datetime
+    evaluation_id: uuid.UUID
+    id: uuid.UUID
+    latency_ms: int | None
+    score: float | None
+    score_reason: str | None
+    status: str
+    test_case_id: uuid.UUID
+    tokens_used: int | None
+    tool_calls_made: list[dict[str, Any]]
+    task_id: str
+    repetition: int
+    judge_tokens: int
+    evaluator_results: list[dict[str, Any]]
+    error: str | None
+    original_score: float | None
+    overrides: list[Override]
+
+
+class ScoreOverride(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    score: float = Field(ge=0, le=100, allow_inf_nan=False)
+    score_reason: str | None = Field(default=None, max_length=10_000)
+
+    _storable = field_validator("*", mode="before")(check_storable)
+
+
+def task_response(row: RunRow) -> TaskResponse:
+    end = row.finished_at or (utcnow() if row.started_at else None)
+    duration = (end - row.started_at).total_seconds() if row.started_at and end else None
+    return TaskResponse(
+        task_id=str(row.id),
+        evaluation_id=row.suite_id,
+        status=row.status,
+        progress=TaskProgress(total=row.total_cases, completed=row.completed_cases, errors=row.error_cases),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_s=round(duration, 3) if duration is not None else None,
+        error=row.error,
+        summary=row.summary or {},
+    )
+
+
+def result_response(row: ResultRow) -> ResultResponse:
+    return ResultResponse(
+        agent_response=row.agent_response,
+        created_at=row.created_at,
+        evaluation_id=row.suite_id,
+        id=row.id,
+        latency_ms=round(row.latency_ms) if row.latency_ms is not None else None,
+        score=row.score,
+        score_reason=row.score_reason,
+        status=row.status,
+        test_case_id=row.test_case_id,
+        tokens_used=row.tokens_used,
+        tool_calls_made=row.tool_calls_made or [],
+        task_id=str(row.run_id),
+        repetition=row.repetition,
+        judge_tokens=row.judge_tokens,
+        evaluator_results=row.evaluator_results or [],
+        error=row.error,
+        original_score=row.original_score,
+        overrides=[Override.model_validate(o) for o in row.overrides or []],
+    )
+
+
+@router.post("/v1/evaluations/{evaluation_id}/run")
+async def run_evaluation(
+    evaluation_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep, principal: Access
+) -> RunResponse:
+    """Run Evaluation: snapshot the suite and queue it; returns the task id at once."""
+    suite = await suite_store.get_suite(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    )
+    snapshot = await build_snapshot(session=session, suite=suite, settings=settings)
+    row = await store.create_run(
+        session=session, environment_id=suite.environment_id, suite_id=suite.id, snapshot=snapshot
+    )
+    await refresh_suite(session, suite.id)
+    await session.commit()
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.notify()
+    return RunResponse(status=row.status, task_id=str(row.id))
+
+
+@router.get("/v1/evaluations/{evaluation_id}/runs")
+async def list_runs(evaluation_id: uuid.UUID, session: SessionDep, principal: Access) -> list[TaskResponse]:
+    """List Runs of an evaluation, newest first."""
+    suite = await suite_store.get_suite(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    )
+    return [task_response(r) for r in await store.list_runs(session=session, suite_id=suite.id)]
+
+
+@router.get("/v1/tasks/{task_id}")
+async def get_task(task_id: uuid.UUID, session: SessionDep, principal: Access) -> TaskResponse:
+    """Get Task: status, progress counts, timings, errors and summary."""
+    return task_response(await store.get_run(session=session, environment_id=principal.environment_id, run_id=task_id))
+
+
+@router.post("/v1/tasks/{task_id}/cancel")
+async def cancel_task(task_id: uuid.UUID, session: SessionDep, principal: Access) -> TaskResponse:
+    """Cancel Task: a queued task is cancelled at once, a running one stops after the cases in flight."""
+    row = await store.get_run(session=session, environment_id=principal.environment_id, run_id=task_id)
+    row = await store.request_cancel(session=session, row=row)
+    await refresh_suite(session, row.suite_id)
+    await session.commit()
+    return task_response(row)
+
+
+@router.get("/v1/evaluations/{evaluation_id}/results")
+async def get_results(
+    evaluation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Access,
+    task_id: Annotated[uuid.UUID | None, Query(description="A task of this evaluation; default: the latest.")] = None,
+) -> list[ResultResponse]:
+    """Get Results of the latest run (or of `task_id`)."""
+    suite = await suite_store.get_suite(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    )
+    if task_id is not None:
+        run = await store.get_run(session=session, environment_id=principal.environment_id, run_id=task_id)
+        if run.suite_id != suite.id:
+            raise NotFoundError("Task not found")
+    else:
+        run = await store.latest_run(session=session, suite_id=suite.id)
+        if run is None:
+            return []
+    return [result_response(r) for r in await store.list_results(session=session, run_id=run.id)]
+
+
+@router.patch("/v1/evaluations/{evaluation_id}/results/{result_id}")
+async def override_score(
+    evaluation_id: uuid.UUID, result_id: uuid.UUID, body: ScoreOverride, session: SessionDep, principal: Access
+) -> ResultResponse:
+    """Override Score: a person sets the score (0-100); the original score and every change are kept."""
+    suite = await suite_store.get_suite(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    )
+    row = await store.get_result(session=session, suite_id=suite.id, result_id=result_id)
+    run = await session.get(RunRow, row.run_id)
+    assert run is not None
+    threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", 70.0))
+    if not row.overrides:
+        row.original_score = row.score
+    entry = {"score": body.score, "previous_score": row.score, "reason": body.score_reason,
+             "by": str(principal.key_id), "at": utcnow().isoformat()}  # fmt: skip
+    row.overrides = [*(row.overrides or []), entry]
+    row.score = body.score
+    row.status = "passed" if body.score >= threshold else "failed"
+    if body.score_reason is not None:
+        row.score_reason = body.score_reason
+    await session.flush()
+    run.summary = await compute_summary(
+        session, run.id, total_cases=run.total_cases, started_at=run.started_at, finished_at=run.finished_at
+    )
+    await refresh_suite(session, suite.id)
+    await session.commit()
+    await session.refresh(row)
+    return result_response(row)

@@ -1,0 +1,144 @@
+"""Dispatching runs to executors. In-process asyncio workers by default; the claim is a database lease,
+so several processes (or a distributed queue) can share the same runs table safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assay.engine.executor import execute_run
+from assay.engine.judge_cache import DatabaseJudgeCache
+from assay.engine.writer import DEFAULT_LEASE
+from assay.providers import ProviderRegistry, get_registry
+from assay.storage.run_tables import RunRow
+from assay.storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    """Where new runs are announced. A distributed worker pool implements the same two methods."""
+
+    def notify(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def claim_run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    worker_id: str,
+    lease: timedelta = DEFAULT_LEASE,
+) -> bool:
+    """Take a queued run, or a running one whose lease has expired (its worker died). Atomic."""
+    now = utcnow()
+    async with sessionmaker() as session:
+        result = await session.execute(
+            update(RunRow)
+            .where(
+                RunRow.id == run_id,
+                or_(RunRow.status == "queued", and_(RunRow.status == "running", RunRow.lease_until < now)),
+            )
+            .values(status="running", worker_id=worker_id, lease_until=now + lease, attempts=RunRow.attempts + 1)
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def claimable_runs(sessionmaker: async_sessionmaker[AsyncSession], limit: int) -> list[uuid.UUID]:
+    now = utcnow()
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(RunRow.id)
+            .where(or_(RunRow.status == "queued", and_(RunRow.status == "running", RunRow.lease_until < now)))
+            .order_by(RunRow.created_at)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+class InProcessDispatcher:
+    """Polls the runs table (and wakes on `notify`) and executes claimed runs as asyncio tasks."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        secret_key: str,
+        max_parallel_runs: int = 4,
+        poll_interval: float = 1.0,
+        registry: ProviderRegistry | None = None,
+        lease_seconds: float = DEFAULT_LEASE.total_seconds(),
+    ) -> None:
+        self._lease = timedelta(seconds=lease_seconds)
+        self._sessionmaker = sessionmaker
+        self._secret_key = secret_key
+        self._max = max_parallel_runs
+        self._poll = poll_interval
+        self._registry = registry
+        self._wake = asyncio.Event()
+        self._running: dict[uuid.UUID, asyncio.Task[str]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._cache = DatabaseJudgeCache(sessionmaker)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="assay-dispatcher")
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop claiming; running runs are cancelled and keep their lease, so a restart resumes them."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        for task in self._running.values():
+            task.cancel()
+        await asyncio.gather(*self._running.values(), *( [self._loop_task] if self._loop_task else []),
+                             return_exceptions=True)  # fmt: skip
+        self._running.clear()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._claim_available()
+            except Exception:
+                logger.exception("dispatcher poll failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _claim_available(self) -> None:
+        free = self._max - len(self._running)
+        if free <= 0:
+            return
+        for run_id in await claimable_runs(self._sessionmaker, free):
+            if run_id in self._running or not await claim_run(self._sessionmaker, run_id, self.worker_id, self._lease):
+                continue
+            task = asyncio.create_task(self._execute(run_id), name=f"run-{run_id}")
+            self._running[run_id] = task
+
+    async def _execute(self, run_id: uuid.UUID) -> str:
+        try:
+            return await execute_run(
+                run_id,
+                sessionmaker=self._sessionmaker,
+                secret_key=self._secret_key,
+                registry=self._registry or get_registry(),
+                judge_cache=self._cache,
+                lease=self._lease,
+            )
+        finally:
+            self._running.pop(run_id, None)
+            self._wake.set()

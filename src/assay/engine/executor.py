@@ -1,0 +1,279 @@
+"""Executing one run: cases x (call the instance -> apply each evaluator), results streamed to the writer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assay.domain.secrets import decrypt_secret
+from assay.engine.case_evaluators import CaseEvaluator, build_evaluator
+from assay.engine.snapshot import default_items_for_case
+from assay.engine.summary import compute_summary
+from assay.engine.writer import DEFAULT_LEASE, ResultWriter
+from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
+from assay.evaluators.judge import JudgeCache
+from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine
+from assay.providers import ProviderRegistry
+from assay.storage.ids import uuid7
+from assay.storage.run_tables import ResultRow, RunRow
+from assay.storage.tables import SuiteRow
+from assay.storage.types import utcnow
+from assay.targets.call import InstanceError, call_instance
+from assay.targets.spec import parse_spec
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 5.0
+
+
+class PreparedRecipe:
+    """The run's evaluators, built once, and how to pick and combine them for a case."""
+
+    def __init__(self, recipe: dict[str, Any], evaluators: list[CaseEvaluator], spec: RecipeSpec | None) -> None:
+        self.recipe = recipe
+        self.evaluators = evaluators
+        self.spec = spec
+        self.pass_threshold = float(recipe.get("pass_threshold", 70.0))
+
+    def for_case(self, case: dict[str, Any]) -> tuple[list[CaseEvaluator], RecipeSpec | None]:
+        if not self.recipe.get("default"):
+            return self.evaluators, self.spec
+        chosen = default_items_for_case(self.recipe, case)
+        if not chosen:
+            return [], None
+        items = [RecipeItem(evaluator={"type": "llm_judge"} if i == 0 else {"type": "tool_call_match"}) for i in chosen]
+        return [self.evaluators[i] for i in chosen], RecipeSpec(items=items, pass_threshold=self.pass_threshold)
+
+
+def prepare_recipe(
+    recipe: dict[str, Any], *, secret_key: str, registry: ProviderRegistry, cache: JudgeCache | None
+) -> PreparedRecipe:
+    if recipe.get("default"):
+        evaluators: list[CaseEvaluator] = []
+        judge = recipe["judge"]
+        if judge.get("judge_endpoint"):
+            evaluators.append(build_evaluator(judge, secret_key=secret_key, registry=registry, cache=cache))
+        else:
+            evaluators.append(_MissingJudge())
+        evaluators.append(
+            build_evaluator(recipe["tool_call_match"], secret_key=secret_key, registry=registry, cache=cache)
+        )
+        return PreparedRecipe(recipe, evaluators, None)
+    items = recipe["items"]
+    evaluators = [build_evaluator(i["evaluator"], secret_key=secret_key, registry=registry, cache=cache) for i in items]
+    spec = RecipeSpec(
+        items=[RecipeItem(evaluator=i["evaluator"], weight=i.get("weight", 1.0), required=i.get("required", False))
+               for i in items],
+        pass_threshold=recipe.get("pass_threshold", 70.0),
+    )  # fmt: skip
+    return PreparedRecipe(recipe, evaluators, spec)
+
+
+class _MissingJudge(CaseEvaluator):
+    name = "llm_judge"
+
+    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        return Verdict(self.name, "error", None, "", error="no judge model is configured")
+
+
+def _tool_calls(raw: Any) -> list[ToolCall] | None:
+    if not raw:
+        return None
+    return [ToolCall(name=str(c.get("name", "")), arguments=dict(c.get("arguments") or {})) for c in raw]
+
+
+async def evaluate_case(
+    case: dict[str, Any],
+    repetition: int,
+    *,
+    run: dict[str, Any],
+    spec: Any,
+    recipe: PreparedRecipe,
+    registry: ProviderRegistry,
+) -> dict[str, Any]:
+    """One case, start to finish. Every failure becomes a result with status `error`; nothing is raised."""
+    base = {
+        "id": uuid7(),
+        "run_id": run["id"],
+        "suite_id": run["suite_id"],
+        "environment_id": run["environment_id"],
+        "test_case_id": uuid.UUID(case["id"]),
+        "repetition": repetition,
+        "created_at": utcnow(),
+        "judge_tokens": 0,
+        "overrides": [],
+        "original_score": None,
+    }
+    fields = {"expected_behavior": case.get("expected_behavior"), "tags": case.get("tags") or []}
+    try:
+        reply = await call_instance(spec, case["input_message"], fields, providers=registry)
+    except InstanceError as exc:
+        return {**base, "status": "error", "score": None, "score_reason": f"The agent call failed: {exc}",
+                "agent_response": None, "tool_calls_made": [], "latency_ms": None, "tokens_used": None,
+                "evaluator_results": [], "error": str(exc)}  # fmt: skip
+    outcome = CaseOutcome(
+        input=case["input_message"],
+        output=reply.text,
+        expected=case.get("expected_behavior"),
+        expected_tool_calls=_tool_calls(case.get("expected_tool_calls")),
+        tool_calls=reply.tool_calls,
+        latency_ms=reply.latency_ms,
+        tokens=reply.tokens,
+    )
+    result = {**base, "agent_response": reply.text, "tool_calls_made": [c.to_dict() for c in reply.tool_calls],
+              "latency_ms": round(reply.latency_ms, 3), "tokens_used": reply.tokens}  # fmt: skip
+    evaluators, spec_for_case = recipe.for_case(case)
+    if not evaluators or spec_for_case is None:
+        return {**result, "status": "unscored", "score": None, "evaluator_results": [], "error": None,
+                "score_reason": "Nothing to score against: no recipe, expected behaviour or expected tool calls."}  # fmt: skip
+    if len(evaluators) == 1:
+        verdicts = [await evaluators[0].evaluate(outcome)]
+    else:
+        verdicts = list(await asyncio.gather(*(e.evaluate(outcome) for e in evaluators)))
+    scored = combine(spec_for_case, verdicts)
+    errors = [v.error for v in verdicts if v.error]
+    return {
+        **result,
+        "status": scored.status,
+        "score": scored.score,
+        "score_reason": scored.reason,
+        "judge_tokens": sum(v.judge_tokens for v in verdicts),
+        "evaluator_results": [v.to_dict() for v in verdicts],
+        "error": "; ".join(errors) if errors else None,
+    }
+
+
+def _pending(
+    cases: list[dict[str, Any]], repetitions: int, done: set[tuple[str, int]]
+) -> Iterator[tuple[dict[str, Any], int]]:
+    for case in cases:
+        for rep in range(repetitions):
+            if (case["id"], rep) not in done:
+                yield case, rep
+
+
+async def execute_run(
+    run_id: uuid.UUID,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    secret_key: str,
+    registry: ProviderRegistry,
+    judge_cache: JudgeCache | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> str:
+    """Run (or resume) a claimed run to its end; returns the final status."""
+    async with sessionmaker() as session:
+        row = await session.get(RunRow, run_id)
+        if row is None:
+            return "missing"
+        snapshot = row.snapshot
+        run = {"id": row.id, "suite_id": row.suite_id, "environment_id": row.environment_id}
+        done = {(str(c), r) for c, r in (await session.execute(
+            select(ResultRow.test_case_id, ResultRow.repetition).where(ResultRow.run_id == run_id))).all()}  # fmt: skip
+        if row.started_at is None:
+            row.started_at = utcnow()
+        cancel_requested = row.cancel_requested
+        await session.commit()
+    if cancel_requested:
+        await _finish(sessionmaker, run_id, "cancelled")
+        return "cancelled"
+
+    writer = ResultWriter(sessionmaker, run_id, lease=lease)
+    cancelled = asyncio.Event()
+    try:
+        spec = parse_spec(orjson.loads(decrypt_secret(snapshot["instance"], secret_key)))
+        cache = judge_cache if snapshot.get("use_judge_cache", True) else None
+        recipe = prepare_recipe(snapshot["recipe"], secret_key=secret_key, registry=registry, cache=cache)
+    except Exception as exc:
+        logger.exception("run %s cannot start", run_id)
+        await _finish(sessionmaker, run_id, "failed", error=f"The run could not start: {exc}")
+        return "failed"
+
+    pending = _pending(snapshot["cases"], int(snapshot.get("repetitions", 1)), done)
+    writer.start()
+
+    async def worker() -> None:
+        for case, rep in pending:
+            if cancelled.is_set():
+                return
+            writer.add(await evaluate_case(case, rep, run=run, spec=spec, recipe=recipe, registry=registry))
+
+    async def watch() -> None:
+        last_beat = time.monotonic()
+        while True:
+            await asyncio.sleep(0.5)
+            async with sessionmaker() as session:
+                if await session.scalar(select(RunRow.cancel_requested).where(RunRow.id == run_id)):
+                    cancelled.set()
+                    return
+            if time.monotonic() - last_beat > min(HEARTBEAT_SECONDS, lease.total_seconds() / 4):
+                await writer.heartbeat()
+                last_beat = time.monotonic()
+
+    watcher = asyncio.create_task(watch())
+    workers = [asyncio.create_task(worker()) for _ in range(int(snapshot.get("concurrency", 50)))]
+    try:
+        await asyncio.gather(*workers)
+    except asyncio.CancelledError:
+        # Shutting down: keep what is finished; the lease lapses and a restart resumes the rest.
+        for task in workers:
+            task.cancel()
+        watcher.cancel()
+        await asyncio.shield(writer.close())
+        raise
+    except Exception as exc:
+        logger.exception("run %s failed", run_id)
+        await writer.close()
+        watcher.cancel()
+        await _finish(sessionmaker, run_id, "failed", error=str(exc))
+        return "failed"
+    watcher.cancel()
+    await writer.close()
+    status = "cancelled" if cancelled.is_set() else "completed"
+    await _finish(sessionmaker, run_id, status)
+    return status
+
+
+async def _finish(
+    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, status: str, *, error: str | None = None
+) -> None:
+    """Final status, authoritative counters and summary; the suite follows its latest run."""
+    async with sessionmaker() as session:
+        row = await session.get(RunRow, run_id)
+        if row is None:
+            return
+        finished = utcnow()
+        summary = await compute_summary(
+            session, run_id, total_cases=row.total_cases, started_at=row.started_at, finished_at=finished
+        )
+        row.status = status
+        row.finished_at = finished
+        row.error = error
+        row.summary = summary
+        row.completed_cases = summary["completed"]
+        row.error_cases = summary["error"]
+        row.lease_until = None
+        await session.flush()
+        await refresh_suite(session, row.suite_id)
+        await session.commit()
+
+
+async def refresh_suite(session: AsyncSession, suite_id: uuid.UUID) -> None:
+    """Set the suite's `status` and `results_summary` from its latest run."""
+    latest = await session.scalar(
+        select(RunRow).where(RunRow.suite_id == suite_id).order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(1)
+    )
+    if latest is None:
+        return
+    summary = {**(latest.summary or {}), "task_id": str(latest.id)}
+    await session.execute(
+        update(SuiteRow).where(SuiteRow.id == suite_id).values(status=latest.status, results_summary=summary)
+    )

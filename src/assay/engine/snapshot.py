@@ -1,0 +1,161 @@
+"""The frozen description of a run, taken when it is created: later edits never change how it reads."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.domain.secrets import encrypt_secret
+from assay.engine.case_evaluators import JudgeEndpoint, normalize_item_config
+from assay.errors import ValidationFailed
+from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD, default_recipe_items, judge_config
+from assay.settings import Settings
+from assay.storage import suites as suite_store
+from assay.storage.tables import SuiteRow
+
+MAX_REPETITIONS = 100
+
+
+def default_judge(settings: Settings) -> JudgeEndpoint | None:
+    """The server-wide judge from ASSAY_JUDGE_MODEL and the provider's usual environment variables."""
+    if not settings.judge_model:
+        return None
+    provider, _, model = settings.judge_model.partition("/")
+    if not model:
+        provider, model = "openai", settings.judge_model
+    env_prefix = provider.upper()
+    base_url = settings.judge_base_url or os.environ.get(f"{env_prefix}_BASE_URL")
+    key = settings.judge_api_key or os.environ.get(f"{env_prefix}_API_KEY")
+    return JudgeEndpoint(
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        encrypted_api_key=encrypt_secret(key, settings.secret_key) if key else None,
+        max_concurrency=settings.run_concurrency,
+    )
+
+
+async def _judge_endpoint(
+    session: AsyncSession, environment_id: uuid.UUID, model: dict[str, Any] | None, settings: Settings
+) -> JudgeEndpoint | None:
+    if not model:
+        return default_judge(settings)
+    key_id = model.get("provider_key_id")
+    if key_id:
+        from assay.storage.provider_keys import load_provider_key
+
+        row, api_key = await load_provider_key(
+            session=session,
+            environment_id=environment_id,
+            key_id=uuid.UUID(str(key_id)),
+            secret_key=settings.secret_key,
+        )
+        return JudgeEndpoint(
+            provider=str(model.get("provider") or row.provider),
+            model=str(model["model"]),
+            base_url=row.base_url,
+            encrypted_api_key=encrypt_secret(api_key, settings.secret_key),
+            max_concurrency=settings.run_concurrency,
+            rpm=row.requests_per_minute,
+            tpm=row.tokens_per_minute,
+        )
+    fallback = default_judge(settings)
+    provider = str(model.get("provider") or "openai")
+    base_url = model.get("base_url") or (fallback.base_url if fallback and fallback.provider == provider else None)
+    key = fallback.encrypted_api_key if fallback and fallback.provider == provider else None
+    return JudgeEndpoint(provider, str(model["model"]), base_url, key, max_concurrency=settings.run_concurrency)
+
+
+async def _resolve_items(
+    session: AsyncSession, environment_id: uuid.UUID, items: list[dict[str, Any]], settings: Settings
+) -> list[dict[str, Any]]:
+    resolved = []
+    for item in items:
+        config = normalize_item_config(dict(item["evaluator"]))
+        if config["type"] == "llm_judge":
+            endpoint = await _judge_endpoint(session, environment_id, config.get("model"), settings)
+            if endpoint is None:
+                raise ValidationFailed(
+                    "the recipe has an LLM judge but no judge model is configured: give the judge a model "
+                    "(provider, model, provider_key_id) or set ASSAY_JUDGE_MODEL",
+                    attr="recipe_id",
+                )
+            config["judge_endpoint"] = endpoint.to_dict()
+        resolved.append({**item, "evaluator": config})
+    return resolved
+
+
+async def build_snapshot(*, session: AsyncSession, suite: SuiteRow, settings: Settings) -> dict[str, Any]:
+    """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now."""
+    from assay.storage.instances import load_instance_spec
+
+    if suite.instance_id is None:
+        raise ValidationFailed("the evaluation has no instance: set instance_id first", attr="instance_id")
+    spec = await load_instance_spec(
+        session=session, environment_id=suite.environment_id, instance_id=suite.instance_id,
+        secret_key=settings.secret_key,
+    )  # fmt: skip
+    cases = await suite_store.list_test_cases(session=session, suite_id=suite.id)
+    if not cases:
+        raise ValidationFailed("the evaluation has no test cases", attr="test_cases")
+    config = suite.config or {}
+    repetitions = config.get("repetitions", 1)
+    if not isinstance(repetitions, int) or isinstance(repetitions, bool) or not 1 <= repetitions <= MAX_REPETITIONS:
+        raise ValidationFailed(f"config.repetitions must be an integer from 1 to {MAX_REPETITIONS}", attr="config")
+    concurrency = config.get("concurrency", settings.run_concurrency)
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 1000:
+        raise ValidationFailed("config.concurrency must be an integer from 1 to 1000", attr="config")
+
+    recipe: dict[str, Any]
+    if suite.recipe_id is not None:
+        from assay.storage.recipes import load_recipe
+
+        loaded = await load_recipe(session=session, environment_id=suite.environment_id, recipe_id=suite.recipe_id)
+        items = await _resolve_items(session, suite.environment_id, loaded["items"], settings)
+        recipe = {"items": items, "pass_threshold": loaded.get("pass_threshold", DEFAULT_PASS_THRESHOLD)}
+    else:
+        needs_judge = any(c.expected_behavior and c.expected_behavior.strip() for c in cases)
+        judge = default_judge(settings) if needs_judge else None
+        if needs_judge and judge is None:
+            raise ValidationFailed(
+                "test cases have expected_behavior, which the default recipe judges with an LLM, but no judge model "
+                "is configured: set ASSAY_JUDGE_MODEL or give the evaluation a recipe",
+                attr="recipe_id",
+            )
+        default_items = [judge_config(), {"type": "tool_call_match", "arguments": "subset", "ordered": False,
+                                          "allow_extra": True}]  # fmt: skip
+        if judge is not None:
+            default_items[0] = {**default_items[0], "judge_endpoint": judge.to_dict()}
+        recipe = {"default": True, "judge": default_items[0], "tool_call_match": default_items[1],
+                  "pass_threshold": DEFAULT_PASS_THRESHOLD}  # fmt: skip
+    return {
+        "instance": encrypt_secret(orjson.dumps(spec.reveal()).decode(), settings.secret_key),
+        "instance_kind": spec.kind,
+        "recipe": recipe,
+        "cases": [
+            {
+                "id": str(c.id),
+                "input_message": c.input_message,
+                "expected_behavior": c.expected_behavior,
+                "expected_tool_calls": c.expected_tool_calls,
+                "tags": c.tags,
+            }
+            for c in cases
+        ],
+        "repetitions": repetitions,
+        "concurrency": concurrency,
+        "use_judge_cache": bool(config.get("judge_cache", True)),
+    }
+
+
+def default_items_for_case(recipe: dict[str, Any], case: dict[str, Any]) -> list[int]:
+    """Which of the default recipe's two evaluators (0: judge, 1: tool-call match) apply to a case."""
+    items = default_recipe_items(case.get("expected_behavior"), case.get("expected_tool_calls"))
+    chosen = []
+    for item in items:
+        chosen.append(0 if isinstance(item.evaluator, dict) and item.evaluator.get("type") == "llm_judge" else 1)
+    return chosen

@@ -1,0 +1,70 @@
+"""A run's summary, computed with one query over its results (never per case)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.storage.run_tables import ResultRow
+
+
+def _percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = (len(sorted_values) - 1) * q
+    low = int(index)
+    high = min(low + 1, len(sorted_values) - 1)
+    return round(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (index - low), 2)
+
+
+async def compute_summary(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    total_cases: int,
+    started_at: datetime | None,
+    finished_at: datetime | None,
+) -> dict[str, Any]:
+    """Counts by status, pass rate, mean score, latency p50/p95, tokens, judge tokens, duration."""
+    rows = (
+        await session.execute(
+            select(ResultRow.status, ResultRow.score, ResultRow.latency_ms, ResultRow.tokens_used, ResultRow.judge_tokens)
+            .where(ResultRow.run_id == run_id)
+        )
+    ).all()  # fmt: skip
+    counts: dict[str, int] = {}
+    scores: list[float] = []
+    latencies: list[float] = []
+    tokens = 0
+    judge_tokens = 0
+    for status, score, latency, used, judged in rows:
+        counts[status] = counts.get(status, 0) + 1
+        if score is not None:
+            scores.append(score)
+        if latency is not None:
+            latencies.append(latency)
+        tokens += used or 0
+        judge_tokens += judged or 0
+    latencies.sort()
+    done = len(rows)
+    graded = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
+    duration = (finished_at - started_at).total_seconds() if started_at and finished_at else None
+    return {
+        "total": total_cases,
+        "completed": done,
+        "passed": counts.get("passed", 0),
+        "failed": counts.get("failed", 0),
+        "error": counts.get("error", 0),
+        "unscored": counts.get("unscored", 0),
+        "pass_rate": round(counts.get("passed", 0) / graded, 4) if graded else None,
+        "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+        "latency_p50_ms": _percentile(latencies, 0.5),
+        "latency_p95_ms": _percentile(latencies, 0.95),
+        "tokens_used": tokens,
+        "judge_tokens": judge_tokens,
+        "duration_s": round(duration, 3) if duration is not None else None,
+    }

@@ -1,0 +1,66 @@
+"""Runs (tasks) and their results."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.errors import NotFoundError
+from assay.storage.run_tables import ResultRow, RunRow
+
+
+async def create_run(
+    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: dict[str, Any]
+) -> RunRow:
+    total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
+    row = RunRow(environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id: uuid.UUID) -> RunRow:
+    row = await session.get(RunRow, run_id)
+    if row is None or row.environment_id != environment_id:
+        raise NotFoundError("Task not found")
+    return row
+
+
+async def list_runs(*, session: AsyncSession, suite_id: uuid.UUID) -> list[RunRow]:
+    query = select(RunRow).where(RunRow.suite_id == suite_id).order_by(RunRow.created_at.desc(), RunRow.id.desc())
+    return list(await session.scalars(query))
+
+
+async def latest_run(*, session: AsyncSession, suite_id: uuid.UUID) -> RunRow | None:
+    query = select(RunRow).where(RunRow.suite_id == suite_id).order_by(RunRow.created_at.desc(), RunRow.id.desc())
+    return await session.scalar(query.limit(1))
+
+
+async def request_cancel(*, session: AsyncSession, row: RunRow) -> RunRow:
+    """Queued runs are cancelled at once; running ones stop at their next case."""
+    await session.execute(
+        update(RunRow)
+        .where(RunRow.id == row.id, RunRow.status.in_(("queued", "running")))
+        .values(cancel_requested=True)
+    )
+    await session.execute(
+        update(RunRow).where(RunRow.id == row.id, RunRow.status == "queued").values(status="cancelled")
+    )
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def list_results(*, session: AsyncSession, run_id: uuid.UUID) -> list[ResultRow]:
+    query = select(ResultRow).where(ResultRow.run_id == run_id).order_by(ResultRow.id)
+    return list(await session.scalars(query))
+
+
+async def get_result(*, session: AsyncSession, suite_id: uuid.UUID, result_id: uuid.UUID) -> ResultRow:
+    row = await session.get(ResultRow, result_id)
+    if row is None or row.suite_id != suite_id:
+        raise NotFoundError("Result not found")
+    return row
