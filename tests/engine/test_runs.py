@@ -198,3 +198,31 @@ async def test_run_validation(engine_client, tenant, fake):
     r = await engine_client.post(f"/v1/evaluations/{empty}/run", headers=tenant.headers)
     assert r.status_code == 422 and "test cases" in json.dumps(r.json())
     assert (await engine_client.get(f"/v1/evaluations/{empty}/runs", headers=tenant.headers)).json() == []
+
+
+async def test_judge_cache_on_by_default_and_off_by_config(engine_client, tenant, fake):
+    fake.set_scenario({"rules": judge_rules()})
+    instance_id = await create_instance(engine_client, tenant, fake)
+    cases = [{"input_message": f"[good] {i}", "expected_behavior": "ok"} for i in range(3)]
+
+    def judge_calls() -> int:
+        return sum(1 for e in fake.requests() if e["model"] == JUDGE_MODEL)
+
+    cached = await create_suite(engine_client, tenant, instance_id=instance_id, cases=cases)
+    for expected_calls in (3, 3):  # the second run is answered from the cache
+        task_id = (await engine_client.post(f"/v1/evaluations/{cached}/run", headers=tenant.headers)).json()["task_id"]
+        await wait_for_task(engine_client, tenant, task_id)
+        assert judge_calls() == expected_calls
+    results = (await engine_client.get(f"/v1/evaluations/{cached}/results", headers=tenant.headers)).json()
+    assert all(r["status"] == "passed" and r["judge_tokens"] == 0 for r in results)
+
+    fake.reset()
+    uncached = await create_suite(
+        engine_client, tenant, instance_id=instance_id, cases=cases, config={"judge_cache": False}
+    )
+    for expected_calls in (3, 6):
+        task_id = (await engine_client.post(f"/v1/evaluations/{uncached}/run", headers=tenant.headers)).json()[
+            "task_id"
+        ]
+        await wait_for_task(engine_client, tenant, task_id)
+        assert judge_calls() == expected_calls

@@ -156,6 +156,7 @@ def build_evaluator(
     secret_key: str,
     registry: ProviderRegistry,
     cache: JudgeCache | None,
+    use_cache: bool = True,
 ) -> CaseEvaluator:
     """Prepare one snapshotted item (judges carry their resolved `judge_endpoint`)."""
     config = normalize_item_config(config)
@@ -166,6 +167,7 @@ def build_evaluator(
         endpoint = config.get("judge_endpoint")
         if not endpoint:
             raise ValidationFailed("no judge model: give the judge a model or set ASSAY_JUDGE_MODEL", attr="recipe")
+        config = {**config, "cache": use_cache and bool(config.get("cache", True))}
         return JudgeEvaluator(config, JudgeEndpoint(**endpoint).endpoint(secret_key), registry, cache)
     if kind == "hog":
         return HogEvaluator(config)

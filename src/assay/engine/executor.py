@@ -54,21 +54,26 @@ class PreparedRecipe:
 
 
 def prepare_recipe(
-    recipe: dict[str, Any], *, secret_key: str, registry: ProviderRegistry, cache: JudgeCache | None
+    recipe: dict[str, Any],
+    *,
+    secret_key: str,
+    registry: ProviderRegistry,
+    cache: JudgeCache | None,
+    use_cache: bool = True,
 ) -> PreparedRecipe:
+    """Build the run's evaluators once. `use_cache=False` makes every judgement a fresh LLM call."""
+    build = {"secret_key": secret_key, "registry": registry, "cache": cache, "use_cache": use_cache}
     if recipe.get("default"):
         evaluators: list[CaseEvaluator] = []
         judge = recipe["judge"]
         if judge.get("judge_endpoint"):
-            evaluators.append(build_evaluator(judge, secret_key=secret_key, registry=registry, cache=cache))
+            evaluators.append(build_evaluator(judge, **build))
         else:
             evaluators.append(_MissingJudge())
-        evaluators.append(
-            build_evaluator(recipe["tool_call_match"], secret_key=secret_key, registry=registry, cache=cache)
-        )
+        evaluators.append(build_evaluator(recipe["tool_call_match"], **build))
         return PreparedRecipe(recipe, evaluators, None)
     items = recipe["items"]
-    evaluators = [build_evaluator(i["evaluator"], secret_key=secret_key, registry=registry, cache=cache) for i in items]
+    evaluators = [build_evaluator(i["evaluator"], **build) for i in items]
     spec = RecipeSpec(
         items=[RecipeItem(evaluator=i["evaluator"], weight=i.get("weight", 1.0), required=i.get("required", False))
                for i in items],
@@ -190,8 +195,13 @@ async def execute_run(
     cancelled = asyncio.Event()
     try:
         spec = parse_spec(orjson.loads(decrypt_secret(snapshot["instance"], secret_key)))
-        cache = judge_cache if snapshot.get("use_judge_cache", True) else None
-        recipe = prepare_recipe(snapshot["recipe"], secret_key=secret_key, registry=registry, cache=cache)
+        recipe = prepare_recipe(
+            snapshot["recipe"],
+            secret_key=secret_key,
+            registry=registry,
+            cache=judge_cache,
+            use_cache=bool(snapshot.get("use_judge_cache", True)),
+        )
     except Exception as exc:
         logger.exception("run %s cannot start", run_id)
         await _finish(sessionmaker, run_id, "failed", error=f"The run could not start: {exc}")
