@@ -226,3 +226,61 @@ async def test_judge_cache_on_by_default_and_off_by_config(engine_client, tenant
         ]
         await wait_for_task(engine_client, tenant, task_id)
         assert judge_calls() == expected_calls
+
+
+async def test_every_builtin_check_and_hog_in_one_recipe(engine_client, tenant, fake):
+    fake.set_scenario({
+        "rules": [
+            {"model": "agent-model", "contains": "json please", "reply": '```json\n{"city": "Paris", "temp": 21}\n```',
+             "usage": {"prompt_tokens": 10, "completion_tokens": 5}},
+            {"model": "agent-model", "contains": "wordy", "reply": "x " * 50, "usage": {"prompt_tokens": 900, "completion_tokens": 900}},
+        ]
+    })  # fmt: skip
+    instance_id = await create_instance(engine_client, tenant, fake)
+    schema = {"type": "object", "required": ["city", "temp"], "properties": {"temp": {"type": "number"}}}
+    hog = "let data := jsonParse(replaceAll(replaceAll(output, '```json', ''), '```', ''))\nprint(f'city is {data.city}')\nreturn data.city = 'Paris'"
+    recipe = {
+        "name": "all kinds",
+        "items": [
+            {"evaluator": {"type": "json_schema", "schema": schema}},
+            {"evaluator": {"type": "hog", "source": hog}},
+            {"evaluator": {"type": "not_contains", "value": "error"}},
+            {"evaluator": {"type": "latency_budget", "max_ms": 60000}},
+            {"evaluator": {"type": "token_budget", "max_tokens": 100}},
+        ],
+    }
+    r = await engine_client.post("/v1/recipes", json=recipe, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    suite_id = await create_suite(
+        engine_client, tenant, instance_id=instance_id, recipe_id=r.json()["id"],
+        cases=[{"input_message": "json please"}, {"input_message": "wordy"}],
+    )  # fmt: skip
+    task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
+    await wait_for_task(engine_client, tenant, task_id)
+    results = {
+        r["agent_response"][:6]: r
+        for r in (await engine_client.get(f"/v1/evaluations/{suite_id}/results", headers=tenant.headers)).json()
+    }
+    good = results["```jso"]
+    assert good["status"] == "passed" and good["score"] == 100 and good["tokens_used"] == 15
+    assert [d["status"] for d in good["evaluator_results"]] == ["passed"] * 5
+    assert good["evaluator_results"][1]["reason"] == "city is Paris"
+    wordy = results["x x x "]
+    statuses = [d["status"] for d in wordy["evaluator_results"]]
+    assert statuses[0] == "failed" and statuses[4] == "failed"
+    assert wordy["status"] == "error"  # an evaluator that could not run makes the case an error, not a fail
+    assert wordy["evaluator_results"][1]["status"] == "error"  # the Hog code cannot parse prose
+    assert wordy["tokens_used"] == 1800
+
+
+async def test_agent_failures_become_error_results_without_secrets(engine_client, tenant, fake, caplog):
+    fake.set_scenario({"api_key": "the-right-key"})
+    instance_id = await create_instance(engine_client, tenant, fake)  # sends sk-agent-secret-0002: 401
+    suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, cases=[{"input_message": "hi"}])
+    task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
+    task = await wait_for_task(engine_client, tenant, task_id)
+    assert task["status"] == "completed" and task["progress"]["errors"] == 1
+    result = (await engine_client.get(f"/v1/evaluations/{suite_id}/results", headers=tenant.headers)).json()[0]
+    assert result["status"] == "error" and result["score"] is None and "agent call failed" in result["score_reason"]
+    assert "sk-agent-secret-0002" not in json.dumps(result)
+    assert "sk-agent-secret-0002" not in caplog.text

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from assay.domain.secrets import decrypt_secret
 from assay.engine.case_evaluators import CaseEvaluator, build_evaluator
@@ -176,7 +177,7 @@ async def execute_run(
 ) -> str:
     """Run (or resume) a claimed run to its end; returns the final status."""
     async with sessionmaker() as session:
-        row = await session.get(RunRow, run_id)
+        row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
         if row is None:
             return "missing"
         snapshot = row.snapshot

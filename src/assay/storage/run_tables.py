@@ -54,7 +54,8 @@ class RunRow(Base):
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), index=True)
     suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default="queued")
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Deferred: it holds every case, and status polls must not decode it.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     total_cases: Mapped[int] = mapped_column(Integer, default=0)
     completed_cases: Mapped[int] = mapped_column(Integer, default=0)
     error_cases: Mapped[int] = mapped_column(Integer, default=0)

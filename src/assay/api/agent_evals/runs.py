@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import undefer
 
 from assay.api.deps import Principal, SessionDep, SettingsDep, tenant_access
 from assay.api.safe_json import check_storable
@@ -202,7 +203,7 @@ async def override_score(
         session=session, environment_id=principal.environment_id, suite_id=evaluation_id
     )
     row = await store.get_result(session=session, suite_id=suite.id, result_id=result_id)
-    run = await session.get(RunRow, row.run_id)
+    run = await session.get(RunRow, row.run_id, options=[undefer(RunRow.snapshot)])
     assert run is not None
     threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", 70.0))
     if not row.overrides:
