@@ -28,6 +28,7 @@ from assay.evaluators.judge import BooleanEvalResult
 from assay.testing.fake_llm import FakeLLMServer, free_port
 
 CONCURRENCY = 50
+BARE_CPU: list[float] = []
 JUDGE_SCHEMA = BooleanEvalResult.model_json_schema()
 
 
@@ -66,8 +67,10 @@ async def bare_sdk(base_url: str, n: int) -> float:
             json.loads(verdict.choices[0].message.content or "{}")
 
     started = time.perf_counter()
+    cpu0 = time.process_time()
     await asyncio.gather(*(one(i) for i in range(n)))
     elapsed = time.perf_counter() - started
+    BARE_CPU.append(time.process_time() - cpu0)
     await client.close()
     return elapsed
 
@@ -167,6 +170,7 @@ async def main() -> None:
                 try:
                     suites = [await prepare_suite(server, fake.base_url, n) for _ in range(repeat)]
                     bare, assay, cpu = [], [], []
+                    BARE_CPU.clear()
                     for suite_id in suites:
                         bare.append(await bare_sdk(fake.base_url, n))
                         wall, used = await assay_run(server, suite_id)
@@ -177,7 +181,10 @@ async def main() -> None:
                 b, a = statistics.median(bare), statistics.median(assay)
                 line = f"{n:>6} {latency:>6}ms {b:>11.2f} {a:>9.2f} {a / b:>7.3f}"
                 if latency == 0:
-                    line += f"   Assay server CPU {statistics.median(cpu) / n * 1000:.2f} ms/case"
+                    server_ms = statistics.median(cpu) / n * 1000
+                    bare_ms = statistics.median(BARE_CPU) / n * 1000
+                    line += (f"   CPU/case: Assay server {server_ms:.2f} ms, bare loop {bare_ms:.2f} ms,"
+                             f" Assay's own {server_ms - bare_ms:.2f} ms")  # fmt: skip
                 print(line, flush=True)
 
     with FakeLLMServer(scenario={"latency_ms": 0}) as fake:

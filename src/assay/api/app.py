@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from assay.api.ingest import capture
 from assay.api.llm_analytics import dataset_items, datasets, evaluations, events, provider_keys, test_hog
 from assay.engine.dispatch import InProcessDispatcher
 from assay.providers import close_registry
+from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 
@@ -44,7 +46,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dispatcher = None
+        warm_up = None
         if settings.workers > 0:
+            warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
             dispatcher = InProcessDispatcher(
                 app.state.sessionmaker,
                 secret_key=settings.secret_key,
@@ -56,6 +60,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         try:
             yield
         finally:
+            if warm_up is not None:
+                await warm_up
             if dispatcher is not None:
                 await dispatcher.stop()
             await close_registry()

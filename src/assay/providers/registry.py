@@ -177,3 +177,16 @@ async def close_registry() -> None:
     registry, _registry = _registry, None
     if registry is not None:
         await registry.aclose()
+
+
+def warm_up_sdks() -> None:
+    """Import the OpenAI SDK and its chat types ahead of the first call (about a second of import work).
+
+    Call it in a worker thread at server start, so the first run does not pay for it.
+    """
+    try:
+        import openai.resources.chat.completions  # noqa: F401
+        import openai.types.chat  # noqa: F401
+        from openai import AsyncOpenAI  # noqa: F401
+    except ImportError:  # the SDK is an optional dependency of the provider layer
+        return
