@@ -206,21 +206,22 @@ def test_malformed_modes(fake: FakeLLMServer) -> None:
         orjson.loads(raw.content)
 
 
-def test_fault_rates_are_seeded_and_reproducible(fake: FakeLLMServer) -> None:
-    fake.set_scenario({"seed": 7, "faults": {"rate_429": 0.3, "rate_500": 0.1}})
-    first = [post(fake, {"model": "m", "messages": USER}).status_code for _ in range(100)]
-    fake.reset()
-    second = [post(fake, {"model": "m", "messages": USER}).status_code for _ in range(100)]
-    assert first == second
-    assert 15 <= first.count(429) <= 45 and 2 <= first.count(500) <= 20
-    stats = fake.stats()
-    for _ in range(50):  # the log entry of the last request may land just after its response
-        if stats["total"] == 100:
-            break
-        time.sleep(0.02)
+def test_fault_rates_are_seeded_and_reproducible() -> None:
+    # A server of its own: a slow request left over from another test must not land in these counts.
+    with FakeLLMServer(scenario={"seed": 7, "faults": {"rate_429": 0.3, "rate_500": 0.1}}) as fake:
+        first = [post(fake, {"model": "m", "messages": USER}).status_code for _ in range(100)]
+        fake.reset()
+        second = [post(fake, {"model": "m", "messages": USER}).status_code for _ in range(100)]
+        assert first == second
+        assert 15 <= first.count(429) <= 45 and 2 <= first.count(500) <= 20
         stats = fake.stats()
-    assert stats["by_status"]["429"] == first.count(429)
-    assert stats["total"] == 100
+        for _ in range(50):  # the log entry of the last request may land just after its response
+            if stats["total"] == 100:
+                break
+            time.sleep(0.02)
+            stats = fake.stats()
+        assert stats["by_status"]["429"] == first.count(429)
+        assert stats["total"] == 100
 
 
 def test_rule_times_status_and_error_codes(fake: FakeLLMServer) -> None:
