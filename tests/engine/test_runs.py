@@ -206,7 +206,8 @@ async def test_judge_cache_on_by_default_and_off_by_config(engine_client, tenant
     cases = [{"input_message": f"[good] {i}", "expected_behavior": "ok"} for i in range(3)]
 
     def judge_calls() -> int:
-        return sum(1 for e in fake.requests() if e["model"] == JUDGE_MODEL)
+        # only this test's judgements: a slow request of an earlier test may still land in the log
+        return sum(1 for e in fake.requests() if e["model"] == JUDGE_MODEL and "[good] " in (e.get("last_user") or ""))
 
     cached = await create_suite(engine_client, tenant, instance_id=instance_id, cases=cases)
     for expected_calls in (3, 3):  # the second run is answered from the cache

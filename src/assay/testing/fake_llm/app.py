@@ -35,6 +35,7 @@ class FakeLLMApp:
         self.max_in_flight = 0
         self.log: deque[dict[str, Any]] = deque(maxlen=self.scenario.log_limit)
         self.status_counts: Counter[int] = Counter()
+        self._generation = 0
 
     def set_scenario(self, scenario: Scenario | dict[str, Any] | None) -> None:
         """Replace the scenario; rule counters and the RNG start afresh."""
@@ -49,7 +50,8 @@ class FakeLLMApp:
             self.log = deque(self.log, maxlen=scenario.log_limit)
 
     def reset(self) -> None:
-        """Clear the request log and counters, and reseed the RNG."""
+        """Clear the request log and counters, and reseed the RNG; requests still in flight are not logged."""
+        self._generation += 1
         self.log.clear()
         self.status_counts.clear()
         self.max_in_flight = self.in_flight
@@ -142,10 +144,13 @@ class FakeLLMApp:
         if self.in_flight > self.max_in_flight:
             self.max_in_flight = self.in_flight
         entry: dict[str, Any] = {"seq": seq, "ts": time.time(), "path": scope["path"], "status": 0}
+        generation = self._generation
         try:
             status = await self._answer(scope, receive, send, anthropic, seq, entry)
         finally:
             self.in_flight -= 1
+        if generation != self._generation:
+            return  # began before a reset: it belongs to an earlier test, not to the fresh log
         entry["status"] = status
         self.status_counts[status] += 1
         self.log.append(entry)
