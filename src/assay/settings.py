@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     """Runs one process executes at the same time."""
     run_lease_seconds: float = 20.0
     """A running run whose worker has not reported for this long is taken over (after a crash)."""
+    online_evaluation: bool = True
+    """Run enabled evaluations on ingested `$ai_generation` events (the scheduler starts with `workers > 0`)."""
+    online_poll_seconds: float = 0.25
+    """How often the online scheduler looks for new events and queued runs when nobody wakes it."""
+    online_concurrency: int = 64
+    """Evaluation runs one process executes at the same time."""
+    online_lease_seconds: float = 360.0
+    """A claimed evaluation run not finished within this long is retried by any scheduler (its worker died)."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

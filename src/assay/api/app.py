@@ -16,8 +16,17 @@ from assay.api.agent_evals import instances, recipes, runs, test_cases
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture
-from assay.api.llm_analytics import dataset_items, datasets, evaluations, events, provider_keys, test_hog
+from assay.api.llm_analytics import (
+    dataset_items,
+    datasets,
+    evaluation_runs,
+    evaluations,
+    events,
+    provider_keys,
+    test_hog,
+)
 from assay.engine.dispatch import InProcessDispatcher
+from assay.engine.online import OnlineScheduler
 from assay.providers import close_registry
 from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings, get_settings
@@ -46,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dispatcher = None
+        online = None
         warm_up = None
         if settings.workers > 0:
             warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
@@ -57,11 +67,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             )
             dispatcher.start()
             app.state.dispatcher = dispatcher
+            if settings.online_evaluation:
+                online = OnlineScheduler(app.state.sessionmaker, settings)
+                online.start()
+                app.state.online = online
         try:
             yield
         finally:
             if warm_up is not None:
                 await warm_up
+            if online is not None:
+                await online.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
             await close_registry()
@@ -84,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         dataset_items,
         test_hog,  # before evaluations, so `evaluations/test_hog` is not read as an evaluation id
         evaluations,
+        evaluation_runs,
         provider_keys,
         events,
         agent_evaluations,

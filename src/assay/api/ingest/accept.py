@@ -35,6 +35,13 @@ class IngestOutcome:
         return self.accepted - self.stored
 
 
+def wake_online_scheduler(app: Any) -> None:
+    """Tell the app's online scheduler (when it runs) that events were stored; it never blocks ingestion."""
+    online = getattr(app.state, "online", None)
+    if online is not None:
+        online.notify()
+
+
 def _unstorable(event: NormalizedEvent) -> str | None:
     try:
         check_storable([event.event, event.distinct_id, event.properties])

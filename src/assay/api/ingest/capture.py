@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from assay.api.deps import SessionDep
-from assay.api.ingest.accept import ingest_batch
+from assay.api.ingest.accept import ingest_batch, wake_online_scheduler
 from assay.ingest.decode import CaptureDecodeError, decode_capture_request
 from assay.storage.environments import environment_by_token
 
@@ -65,6 +65,8 @@ async def _capture(request: Request, session: SessionDep, body: bytes, content_t
     outcome = await ingest_batch(
         session=session, environment_id=environment.id, raw_events=payload.events, sent_at=payload.sent_at
     )
+    if outcome.stored:
+        wake_online_scheduler(request.app)
     answer: dict[str, Any] = {"status": 1}
     if outcome.rejected:
         answer["rejected"] = outcome.rejected

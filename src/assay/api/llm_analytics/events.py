@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from assay.api.deps import Principal, SessionDep, environment_access
-from assay.api.ingest.accept import ingest_batch
+from assay.api.ingest.accept import ingest_batch, wake_online_scheduler
 from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, parse_object_id, scopes_doc
 from assay.api.pagination import Page, PageParams, make_page, page_params
@@ -136,6 +136,8 @@ async def ingest_events(request: Request, session: SessionDep, principal: WriteA
     outcome = await ingest_batch(
         session=session, environment_id=principal.environment_id, raw_events=payload.events, sent_at=payload.sent_at
     )
+    if outcome.stored:
+        wake_online_scheduler(request.app)
     return IngestResult(
         accepted=outcome.accepted,
         stored=outcome.stored,

@@ -1,0 +1,285 @@
+"""The online evaluation scheduler: follows the events table, queues matching runs, and executes them.
+
+One asyncio loop per process (started in the app's lifespan):
+
+1. **Schedule.** Read the events after the stored cursor, up to the committed horizon
+   (`storage.online.committed_horizon`: exact on both databases, no time lag). For each `$ai_generation`
+   event, every enabled, non-deleted evaluator of its environment whose conditions trigger
+   (`ingest.triggers.should_trigger`) gets a queued online run. The runs are inserted (ignoring pairs
+   already queued) in the same transaction that moves the cursor by compare-and-set, so a restart resumes
+   exactly where it stopped and two schedulers never queue a pair twice.
+2. **Execute.** Claim queued runs with a lease (a conditional UPDATE), run them concurrently (bounded),
+   and record outcomes in batches with their `$ai_evaluation` events. A run whose worker died is claimed
+   again once its lease lapses; after `MAX_ATTEMPTS` claims it fails.
+
+Evaluators are cached per environment and reloaded when the environment's (count, latest `updated_at`)
+of evaluators changes, which one cheap grouped query checks on every poll with new events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assay.domain.ai_events import GENERATION
+from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
+from assay.ingest.triggers import should_trigger
+from assay.providers import ProviderRegistry
+from assay.settings import Settings
+from assay.storage import online as store
+from assay.storage.online import ClaimedRun, RunOutcome
+from assay.storage.tables import EvaluatorRow
+
+logger = logging.getLogger(__name__)
+
+CURSOR_NAME = "online-evaluation"
+MAX_ATTEMPTS = 3
+FLUSH_INTERVAL = 0.05
+FLUSH_BATCH = 200
+
+
+def evaluator_spec(row: EvaluatorRow) -> EvaluatorSpec:
+    """A run's copy of an evaluator row (with its model configuration, if any)."""
+    model = None
+    if row.model_configuration is not None:
+        mc = row.model_configuration
+        model = {"provider": mc.provider, "model": mc.model,
+                 "provider_key_id": str(mc.provider_key_id) if mc.provider_key_id else None}  # fmt: skip
+    return EvaluatorSpec(
+        id=row.id,
+        environment_id=row.environment_id,
+        name=row.name,
+        evaluation_type=row.evaluation_type,
+        evaluation_config=dict(row.evaluation_config or {}),
+        output_type=row.output_type,
+        output_config=dict(row.output_config or {}),
+        model=model,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    evaluator_id: uuid.UUID
+    conditions: list[Any]
+
+
+def match_events(
+    events: Sequence[tuple[int, uuid.UUID, str, dict[str, Any]]],
+    environment_of: dict[int, uuid.UUID],
+    triggers: dict[uuid.UUID, list[_Trigger]],
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]:
+    """`(environment, evaluator, event uuid, seq)` for every (event, evaluator) pair that triggers."""
+    pairs = []
+    for seq, event_uuid, distinct_id, properties in events:
+        env = environment_of[seq]
+        for trigger in triggers.get(env, ()):
+            if should_trigger(trigger.conditions, GENERATION, distinct_id, properties):
+                pairs.append((env, trigger.evaluator_id, event_uuid, seq))
+    return pairs
+
+
+class OnlineScheduler:
+    """Schedules and executes online (and manual) evaluation runs in this process."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        registry: ProviderRegistry | None = None,
+        batch_size: int = 2000,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._ctx = OnlineContext(sessionmaker=sessionmaker, settings=settings, registry=registry)
+        self._poll = settings.online_poll_seconds
+        self._max = max(1, settings.online_concurrency)
+        self._lease = timedelta(seconds=settings.online_lease_seconds)
+        self._batch = batch_size
+        self._wake = asyncio.Event()
+        self._flush_wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._pending: list[RunOutcome] = []
+        self._versions: dict[uuid.UUID, tuple[int, datetime | None]] = {}
+        self._triggers: dict[uuid.UUID, list[_Trigger]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.scheduled = 0
+        self.finished = 0
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._loop(), name="assay-online-scheduler"),
+            asyncio.create_task(self._flush_loop(), name="assay-online-writer"),
+        ]
+
+    def notify(self) -> None:
+        """Look for new events and queued runs now (cheap; called after every stored batch)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop; runs in flight are cancelled and keep their lease, so they are retried after it lapses."""
+        loop_task, flush_task = self._tasks or (None, None)
+        if loop_task is not None:
+            loop_task.cancel()
+            await asyncio.gather(loop_task, return_exceptions=True)
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        if flush_task is not None:
+            flush_task.cancel()
+            await asyncio.gather(flush_task, return_exceptions=True)
+        try:
+            await self._flush()
+        except Exception:
+            logger.exception("writing evaluation outcomes at shutdown failed; the runs will be retried")
+        self._tasks = []
+
+    # --- scheduling ---------------------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        async with self._sessionmaker() as session:
+            await store.ensure_cursor(session=session, name=CURSOR_NAME)
+        while True:
+            more = False
+            try:
+                more = await self.schedule_once()
+            except Exception:
+                logger.exception("online scheduling failed")
+            try:
+                await self._dispatch()
+            except Exception:
+                logger.exception("claiming evaluation runs failed")
+            if more:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _refresh_triggers(self, session: AsyncSession, environments: set[uuid.UUID]) -> None:
+        versions = await store.evaluator_versions(session=session)
+        stale = [env for env in environments if versions.get(env) != self._versions.get(env)]
+        if not stale:
+            return
+        rows = await store.active_evaluators(session=session, environment_ids=stale)
+        fresh: dict[uuid.UUID, list[_Trigger]] = {env: [] for env in stale}
+        for row in rows:
+            if row.conditions:  # no conditions: never fires online
+                fresh[row.environment_id].append(_Trigger(row.id, list(row.conditions)))
+        for env in stale:
+            self._triggers[env] = fresh[env]
+            self._versions[env] = versions.get(env, (0, None))
+
+    async def schedule_once(self) -> bool:
+        """Consume one batch of events beyond the cursor; True when more may be waiting."""
+        async with self._sessionmaker() as session:
+            horizon = await store.committed_horizon(session=session)
+            cursor = await store.read_cursor(session=session, name=CURSOR_NAME)
+            if cursor >= horizon:
+                return False
+            heads = await store.event_heads(session=session, after=cursor, upto=horizon, limit=self._batch)
+            if not heads:
+                return False
+            generations = [h for h in heads if h.event == GENERATION]
+            await self._refresh_triggers(session, {h.environment_id for h in generations})
+            wanted = [h.seq for h in generations if self._triggers.get(h.environment_id)]
+            events = await store.events_for_matching(session=session, seqs=wanted)
+            await session.commit()
+        environment_of = {h.seq: h.environment_id for h in generations}
+        triggers = {env: list(t) for env, t in self._triggers.items()}
+        pairs = await asyncio.to_thread(match_events, events, environment_of, triggers) if events else []
+        async with self._sessionmaker() as session:
+            if not await store.advance_cursor(
+                session=session, name=CURSOR_NAME, expected=cursor, last_seq=heads[-1].seq
+            ):
+                await session.rollback()  # another scheduler consumed these events
+                return True
+            queued = await store.queue_online_runs(session=session, pairs=pairs)
+            await session.commit()
+        self.scheduled += queued
+        return len(heads) >= self._batch
+
+    # --- execution ----------------------------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        free = self._max - len(self._running)
+        if free <= 0:
+            return
+        async with self._sessionmaker() as session:
+            claimed = await store.claim_runs(session=session, worker_id=self.worker_id, lease=self._lease, limit=free)
+            if not claimed:
+                return
+            evaluators = await store.evaluators_by_id(session=session, ids=[c.evaluator_id for c in claimed])
+            events = await store.events_by_seqs(session=session, seqs=[c.event_seq for c in claimed])
+            specs = {k: evaluator_spec(v) for k, v in evaluators.items()}
+            targets = {
+                seq: TargetEvent(uuid=e.uuid, event=e.event, distinct_id=e.distinct_id, properties=dict(e.properties))
+                for seq, e in events.items()
+            }
+            await session.commit()
+        for run in claimed:
+            task = asyncio.create_task(self._execute(run, specs.get(run.evaluator_id), targets.get(run.event_seq)))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _execute(self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None) -> None:
+        if run.attempts > MAX_ATTEMPTS:
+            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
+                                 error=f"Gave up after {MAX_ATTEMPTS} attempts")  # fmt: skip
+        elif spec is None:
+            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
+                                 error=f"Evaluation {run.evaluator_id} not found")  # fmt: skip
+        elif target is None or target.uuid != run.event_uuid:
+            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
+                                 error=f"Event {run.event_uuid} not found")  # fmt: skip
+        else:
+            try:
+                outcome = await evaluate_event(
+                    self._ctx, workflow_id=run.workflow_id, spec=spec, target=target, start=run.started_at
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                logger.exception("evaluation run %s failed unexpectedly", run.workflow_id)
+                outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
+                                     error=f"Unexpected error during evaluation: {type(e).__name__}")  # fmt: skip
+        self._pending.append(outcome)
+        if len(self._pending) >= FLUSH_BATCH:
+            self._flush_wake.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._flush_wake.wait(), timeout=FLUSH_INTERVAL)
+            except TimeoutError:
+                pass
+            self._flush_wake.clear()
+            try:
+                if await self._flush():
+                    self._wake.set()  # room for more runs
+            except Exception:
+                logger.exception("writing evaluation outcomes failed; retrying")
+                await asyncio.sleep(0.2)
+
+    async def _flush(self) -> int:
+        if not self._pending:
+            return 0
+        batch, self._pending = self._pending, []
+        try:
+            async with self._sessionmaker() as session:
+                await store.finish_runs(session=session, worker_id=self.worker_id, outcomes=batch)
+        except BaseException:
+            self._pending[:0] = batch
+            raise
+        self.finished += len(batch)
+        return len(batch)

@@ -1,0 +1,278 @@
+"""Evaluating one event with one evaluator, as PostHog's `run-evaluation` workflow does (behaviour reference §4.2).
+
+`hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `llm_judge` runs the
+PostHog judge on the event's input/output; key, parse and configuration problems skip the run and emit
+nothing. A successful run yields the `$ai_evaluation` event (§4.6), stored by the caller with the outcome.
+The evaluator's `enabled`/`deleted` flags are not re-checked: a queued run always runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_event_properties
+from assay.domain.messages import extract_event_io, extract_text_from_messages
+from assay.domain.secrets import SecretDecryptionError
+from assay.engine.snapshot import default_judge
+from assay.errors import NotFoundError
+from assay.evaluators.hog import run_hog_eval_async
+from assay.evaluators.judge import JudgeCache, JudgeError, run_llm_judge
+from assay.ingest.events import NormalizedEvent
+from assay.providers import EndpointConfig, ProviderRegistry
+from assay.settings import Settings
+from assay.storage.ids import uuid7
+from assay.storage.online import RunOutcome
+from assay.storage.provider_keys import load_provider_key
+from assay.storage.types import utcnow
+
+EVALUATION_TYPE = "online"
+"""`$ai_evaluation_type` of every run, manual ones included: PostHog's workflow emits the same value for both."""
+
+SKIPPED_JUDGE_ERRORS = frozenset({"parse_error", "key_invalid", "key_not_found", "trial_limit_reached", "no_judge"})
+"""Judge error types that skip the run silently (no event), as the original's trial/key/parse handling."""
+
+KEY_STATE_ERRORS = {"auth_error": "invalid", "permission_error": "error", "quota_error": "error", "rate_limit": "error"}
+"""BYOK failures that mark the provider key (auth → invalid, others → error) and fail the run."""
+
+USABLE_KEY_STATES = frozenset({"ok", "unknown"})
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorSpec:
+    """What a run needs of an evaluator, copied out of its row."""
+
+    id: uuid.UUID
+    environment_id: uuid.UUID
+    name: str
+    evaluation_type: str
+    evaluation_config: dict[str, Any]
+    output_type: str
+    output_config: dict[str, Any]
+    model: dict[str, Any] | None
+
+    @property
+    def allows_na(self) -> bool:
+        return bool((self.output_config or {}).get("allows_na", False))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEvent:
+    """The evaluated event."""
+
+    uuid: uuid.UUID
+    event: str
+    distinct_id: str
+    properties: dict[str, Any]
+
+    @property
+    def trace_id(self) -> str | None:
+        value = self.properties.get("$ai_trace_id")
+        return None if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineContext:
+    """Shared resources of the evaluating process."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    registry: ProviderRegistry | None = None
+    judge_cache: JudgeCache | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    endpoint: EndpointConfig
+    key_id: uuid.UUID | None
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+async def _resolve_judge(ctx: OnlineContext, spec: EvaluatorSpec) -> _Judge:
+    """The judge endpoint: the provider key of the model configuration, else ASSAY_JUDGE_MODEL's key and URL."""
+    fallback = default_judge(ctx.settings)
+    concurrency = ctx.settings.run_concurrency
+    model = spec.model
+    if not model:
+        if fallback is None:
+            raise _Skip(
+                "no_judge", "No judge model is configured: set ASSAY_JUDGE_MODEL or give a model configuration."
+            )
+        return _Judge(fallback.endpoint(ctx.settings.secret_key), None)
+    key_id = model.get("provider_key_id")
+    if key_id:
+        async with ctx.sessionmaker() as session:
+            try:
+                row, api_key = await load_provider_key(
+                    session=session,
+                    environment_id=spec.environment_id,
+                    key_id=uuid.UUID(str(key_id)),
+                    secret_key=ctx.settings.secret_key,
+                )
+            except NotFoundError:
+                raise _Skip("key_not_found", "The evaluation's provider key does not exist.") from None
+            except SecretDecryptionError as e:
+                raise _Skip("key_invalid", str(e)) from None
+            if row.state not in USABLE_KEY_STATES:
+                raise _Skip("key_invalid", f"Your API key is {row.state}. Please fix or replace it.")
+            row.last_used_at = utcnow()
+            await session.commit()
+        endpoint = EndpointConfig(
+            model=str(model["model"]),
+            provider=str(model.get("provider") or row.provider),
+            base_url=row.base_url,
+            api_key=api_key,
+            max_concurrency=concurrency,
+            rpm=row.requests_per_minute,
+            tpm=row.tokens_per_minute,
+        )
+        return _Judge(endpoint, row.id)
+    provider = str(model.get("provider") or "openai")
+    same = fallback is not None and fallback.provider == provider
+    if not same:
+        raise _Skip("no_judge", f"No key for provider {provider!r}: add a provider key or set ASSAY_JUDGE_MODEL.")
+    default = fallback.endpoint(ctx.settings.secret_key)  # type: ignore[union-attr]
+    endpoint = EndpointConfig(
+        model=str(model["model"]),
+        provider=provider,
+        base_url=default.base_url,
+        api_key=default.api_key,
+        max_concurrency=concurrency,
+    )
+    return _Judge(endpoint, None)
+
+
+async def _mark_key(ctx: OnlineContext, spec: EvaluatorSpec, key_id: uuid.UUID, error: JudgeError) -> None:
+    async with ctx.sessionmaker() as session:
+        try:
+            row, _ = await load_provider_key(
+                session=session, environment_id=spec.environment_id, key_id=key_id, secret_key=ctx.settings.secret_key
+            )
+        except (NotFoundError, SecretDecryptionError):
+            return
+        row.state = KEY_STATE_ERRORS[error.error_type]
+        row.error_message = error.message
+        await session.commit()
+
+
+def _event(spec: EvaluatorSpec, target: TargetEvent, properties: dict[str, Any]) -> NormalizedEvent:
+    return NormalizedEvent(
+        uuid=str(uuid7()),
+        event=EVALUATION,
+        distinct_id=target.distinct_id,
+        timestamp=utcnow(),
+        properties=properties,
+        trace_id=target.trace_id,
+    )
+
+
+def _completed(
+    workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime, outcome: dict[str, Any],
+    judge: JudgeUsage | None,
+) -> RunOutcome:  # fmt: skip
+    allows_na = spec.allows_na
+    applicable = outcome.get("applicable") if allows_na else None
+    props = build_evaluation_event_properties(
+        evaluation_id=spec.id,
+        evaluation_name=spec.name,
+        runtime="llm_judge" if judge is not None else "hog",
+        start_time=start,
+        allows_na=allows_na,
+        reasoning=outcome.get("reasoning") or "",
+        target_event_id=target.uuid,
+        target_event_type=target.event,
+        trace_id=target.trace_id,
+        result=outcome.get("verdict"),
+        applicable=applicable,
+        evaluation_type=EVALUATION_TYPE,
+        judge=judge,
+    )
+    result = {"verdict": outcome.get("verdict"), "reasoning": outcome.get("reasoning") or ""}
+    if allows_na:
+        result["applicable"] = applicable
+    return RunOutcome(workflow_id, spec.environment_id, "completed", result=result, event=_event(spec, target, props))
+
+
+async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime) -> RunOutcome:
+    bytecode = (spec.evaluation_config or {}).get("bytecode")
+    if not bytecode:
+        return RunOutcome(workflow_id, spec.environment_id, "failed", error="Missing bytecode in evaluation_config")
+    event = {"uuid": str(target.uuid), "event": target.event, "properties": target.properties,
+             "distinct_id": target.distinct_id}  # fmt: skip
+    outcome = await run_hog_eval_async(bytecode, event, spec.allows_na)
+    if outcome.get("error"):
+        return RunOutcome(workflow_id, spec.environment_id, "failed", error=f"Hog evaluation error: {outcome['error']}")
+    return _completed(workflow_id, spec, target, start, outcome, None)
+
+
+async def _run_judge(
+    ctx: OnlineContext, workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime
+) -> RunOutcome:
+    prompt = (spec.evaluation_config or {}).get("prompt")
+    if not prompt:
+        return RunOutcome(workflow_id, spec.environment_id, "failed", error="Missing prompt in evaluation_config")
+    if spec.output_type != "boolean":
+        return RunOutcome(
+            workflow_id, spec.environment_id, "failed",
+            error=f"Unsupported output type: {spec.output_type}. Supported types: 'boolean'.",
+        )  # fmt: skip
+    try:
+        judge = await _resolve_judge(ctx, spec)
+    except _Skip as skip:
+        return _skipped(workflow_id, spec, skip.reason, skip.message)
+    input_raw, output_raw = extract_event_io(target.event, target.properties)
+    try:
+        answer = await run_llm_judge(
+            prompt=str(prompt),
+            input_text=extract_text_from_messages(input_raw),
+            output_text=extract_text_from_messages(output_raw),
+            endpoint=judge.endpoint,
+            allows_na=spec.allows_na,
+            registry=ctx.registry,
+            cache=ctx.judge_cache,
+        )
+    except JudgeError as e:
+        if e.error_type in SKIPPED_JUDGE_ERRORS:
+            return _skipped(workflow_id, spec, e.error_type, e.message)
+        if judge.key_id is not None and e.error_type in KEY_STATE_ERRORS:
+            await _mark_key(ctx, spec, judge.key_id, e)
+        return RunOutcome(workflow_id, spec.environment_id, "failed", error=f"{e.error_type}: {e.message}")
+    usage = JudgeUsage(
+        model=answer.model,
+        provider=answer.provider,
+        input_tokens=answer.input_tokens,
+        output_tokens=answer.output_tokens,
+        key_type="byok" if judge.key_id is not None else "posthog",
+        key_id=str(judge.key_id) if judge.key_id is not None else None,
+    )
+    outcome = {"verdict": answer.verdict, "reasoning": answer.reasoning, "applicable": answer.applicable}
+    return _completed(workflow_id, spec, target, start, outcome, usage)
+
+
+def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -> RunOutcome:
+    result = {"verdict": None, "skipped": True, "skip_reason": reason, "message": message,
+              "evaluation_id": str(spec.id), "evaluation_type": spec.evaluation_type}  # fmt: skip
+    return RunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message)
+
+
+async def evaluate_event(
+    ctx: OnlineContext, *, workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime
+) -> RunOutcome:
+    """Run `spec` on `target`; never raises for evaluation problems (they become failed/skipped outcomes)."""
+    if spec.evaluation_type == "hog":
+        return await _run_hog(workflow_id, spec, target, start)
+    if spec.evaluation_type == "llm_judge":
+        return await _run_judge(ctx, workflow_id, spec, target, start)
+    return RunOutcome(
+        workflow_id, spec.environment_id, "failed", error=f"Unsupported evaluation type: {spec.evaluation_type}"
+    )

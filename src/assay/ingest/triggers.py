@@ -1,0 +1,49 @@
+"""Whether an event triggers an online evaluation: OR'd conditions, then deterministic sampling (§2.3, §5.3).
+
+Pure functions. An evaluator with no conditions never fires. A condition without bytecode (its filters did
+not compile) is skipped. A condition fires when its bytecode returns `true` for the event and the
+`distinct_id` falls inside its rollout: `int(md5(distinct_id)[:8], 16) % 10000 / 100 < rollout`
+(a rollout of 100 or more always passes; a missing or unreadable rollout counts as 100).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assay.ingest.matching import matches
+
+
+def rollout_of(condition: Mapping[str, Any]) -> float:
+    """The condition's `rollout_percentage` as a float (100 when missing or not a number)."""
+    value = condition.get("rollout_percentage")
+    if value is None or isinstance(value, bool):
+        return 100.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 100.0
+
+
+def in_rollout(key: str, rollout: float) -> bool:
+    """PostHog's `checkRolloutPercentage`: deterministic per key."""
+    if rollout >= 100:
+        return True
+    value = int(hashlib.md5(key.encode("utf-8")).hexdigest()[:8], 16)  # noqa: S324 - sampling, not security
+    return (value % 10000) / 100 < rollout
+
+
+def should_trigger(conditions: Sequence[Any], event: str, distinct_id: str, properties: Mapping[str, Any]) -> bool:
+    """Whether any condition both matches the event and samples its `distinct_id` in."""
+    for condition in conditions or ():
+        if not isinstance(condition, Mapping):
+            continue
+        bytecode = condition.get("bytecode")
+        if not bytecode:
+            continue
+        if not in_rollout(distinct_id, rollout_of(condition)):
+            continue  # cheaper than the VM; the outcome is the same as matching first
+        if matches(bytecode, event, distinct_id, properties):
+            return True
+    return False

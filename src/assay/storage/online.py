@@ -1,0 +1,338 @@
+"""Storing online evaluation: the scheduler cursor, evaluation runs (queue, leases, outcomes)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.ingest.events import NormalizedEvent
+from assay.storage.event_tables import EventRow
+from assay.storage.events import insert_events
+from assay.storage.online_tables import EvaluationRunRow, SchedulerCursorRow
+from assay.storage.tables import EvaluatorRow
+from assay.storage.types import utcnow
+
+HORIZON_LOCK_TIMEOUT = "2s"
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+
+# --- cursor -------------------------------------------------------------------------------------------------------------
+
+
+async def read_cursor(*, session: AsyncSession, name: str) -> int:
+    """The cursor's last consumed `seq` (0 when new)."""
+    value = await session.scalar(select(SchedulerCursorRow.last_seq).where(SchedulerCursorRow.name == name))
+    return int(value or 0)
+
+
+async def ensure_cursor(*, session: AsyncSession, name: str) -> None:
+    """Create the cursor at 0 unless it exists; commits."""
+    await session.execute(
+        _insert(session)(SchedulerCursorRow)
+        .values(name=name, last_seq=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    await session.commit()
+
+
+async def advance_cursor(*, session: AsyncSession, name: str, expected: int, last_seq: int) -> bool:
+    """Compare-and-set the cursor from `expected` to `last_seq`, as the transaction's first write.
+
+    False when another follower moved it first: the caller rolls back (its work was done by the other).
+    The caller commits, together with whatever the consumed events produced.
+    """
+    result = await session.execute(
+        update(SchedulerCursorRow)
+        .where(SchedulerCursorRow.name == name, SchedulerCursorRow.last_seq == expected)
+        .values(last_seq=last_seq, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def committed_horizon(*, session: AsyncSession) -> int:
+    """The highest `seq` below which no event can still appear; commits the session.
+
+    SQLite has one writer at a time, so every visible `seq` is final. On PostgreSQL a `seq` is drawn
+    at INSERT time and may commit after a larger one: a brief SHARE lock on `events` waits for the
+    inserts in flight (it conflicts with their ROW EXCLUSIVE lock), so after it every `seq` up to
+    `max(seq)` is committed or rolled back, and later inserts draw larger values. When the lock
+    cannot be had within `HORIZON_LOCK_TIMEOUT`, the horizon is 0 (nothing is consumed this time).
+    """
+    if _dialect(session) != "postgresql":
+        value = await session.scalar(select(func.max(EventRow.seq)))
+        await session.commit()
+        return int(value or 0)
+    try:
+        await session.execute(text(f"SET LOCAL lock_timeout = '{HORIZON_LOCK_TIMEOUT}'"))
+        await session.execute(text("LOCK TABLE events IN SHARE MODE"))
+        value = await session.scalar(select(func.max(EventRow.seq)))
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        raise
+    return int(value or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class EventHead:
+    seq: int
+    environment_id: uuid.UUID
+    event: str
+
+
+async def event_heads(*, session: AsyncSession, after: int, upto: int, limit: int) -> list[EventHead]:
+    """The light columns of events with `after < seq <= upto`, in `seq` order, at most `limit`."""
+    rows = await session.execute(
+        select(EventRow.seq, EventRow.environment_id, EventRow.event)
+        .where(EventRow.seq > after, EventRow.seq <= upto)
+        .order_by(EventRow.seq)
+        .limit(limit)
+    )
+    return [EventHead(int(s), e, n) for s, e, n in rows]
+
+
+async def events_for_matching(*, session: AsyncSession, seqs: Sequence[int]) -> list[tuple[int, uuid.UUID, str, dict]]:
+    """`(seq, uuid, distinct_id, properties)` of the events with these `seq`s, in `seq` order."""
+    if not seqs:
+        return []
+    rows = await session.execute(
+        select(EventRow.seq, EventRow.uuid, EventRow.distinct_id, EventRow.properties)
+        .where(EventRow.seq.in_(list(seqs)))
+        .order_by(EventRow.seq)
+    )
+    return [(int(s), u, d, p) for s, u, d, p in rows]
+
+
+# --- evaluators ---------------------------------------------------------------------------------------------------------
+
+
+async def evaluator_versions(*, session: AsyncSession) -> dict[uuid.UUID, tuple[int, datetime | None]]:
+    """Per environment, (count, latest `updated_at`) of its evaluators: any change to one changes this."""
+    rows = await session.execute(
+        select(EvaluatorRow.environment_id, func.count(), func.max(EvaluatorRow.updated_at)).group_by(
+            EvaluatorRow.environment_id
+        )
+    )
+    return {env: (int(count), latest) for env, count, latest in rows}
+
+
+async def active_evaluators(*, session: AsyncSession, environment_ids: Sequence[uuid.UUID]) -> list[EvaluatorRow]:
+    """Enabled, non-deleted evaluators of these environments."""
+    if not environment_ids:
+        return []
+    rows = await session.scalars(
+        select(EvaluatorRow).where(
+            EvaluatorRow.environment_id.in_(list(environment_ids)),
+            EvaluatorRow.enabled.is_(True),
+            EvaluatorRow.deleted.is_(False),
+        )
+    )
+    return list(rows)
+
+
+async def evaluators_by_id(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EvaluatorRow]:
+    """Evaluators by id, whatever their enabled/deleted state (queued runs still run, as the original)."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(EvaluatorRow).where(EvaluatorRow.id.in_(list(set(ids)))))
+    return {r.id: r for r in rows}
+
+
+# --- runs ---------------------------------------------------------------------------------------------------------------
+
+
+def online_workflow_id(evaluator_id: uuid.UUID | str, event_uuid: uuid.UUID | str) -> str:
+    """PostHog's workflow id for an online run."""
+    return f"{evaluator_id}-{event_uuid}-ingestion"
+
+
+async def queue_online_runs(
+    *, session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]
+) -> int:
+    """Queue online runs for `(environment, evaluator, event uuid, event seq)`; pairs already queued are ignored."""
+    if not pairs:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "workflow_id": online_workflow_id(evaluator, event),
+            "environment_id": env,
+            "evaluator_id": evaluator,
+            "event_uuid": event,
+            "event_seq": seq,
+            "source": "online",
+            "status": "queued",
+            "online_key": f"{evaluator}:{event}",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for env, evaluator, event, seq in pairs
+    ]
+    inserted = 0
+    for start in range(0, len(rows), 500):
+        result = await session.execute(
+            _insert(session)(EvaluationRunRow).values(rows[start : start + 500]).on_conflict_do_nothing()
+        )
+        inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return inserted
+
+
+async def create_manual_run(
+    *, session: AsyncSession, workflow_id: str, environment_id: uuid.UUID, evaluator_id: uuid.UUID, event: EventRow
+) -> EvaluationRunRow:
+    """Queue a manual run (no unique pair key: a manual run may repeat)."""
+    row = EvaluationRunRow(
+        workflow_id=workflow_id,
+        environment_id=environment_id,
+        evaluator_id=evaluator_id,
+        event_uuid=event.uuid,
+        event_seq=event.seq,
+        source="manual",
+        status="queued",
+        attempts=0,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, workflow_id: str) -> EvaluationRunRow | None:
+    row = await session.get(EvaluationRunRow, workflow_id)
+    return row if row is not None and row.environment_id == environment_id else None
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        EvaluationRunRow.status == "queued",
+        and_(EvaluationRunRow.status == "running", EvaluationRunRow.lease_until < now),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    """A run this worker now holds."""
+
+    workflow_id: str
+    environment_id: uuid.UUID
+    evaluator_id: uuid.UUID
+    event_uuid: uuid.UUID
+    event_seq: int
+    attempts: int
+    started_at: datetime
+
+
+async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta, limit: int) -> list[ClaimedRun]:
+    """Take up to `limit` queued runs, or running ones whose lease lapsed (their worker died). Commits.
+
+    The conditional UPDATE is the claim: a run another worker took in between is not returned.
+    """
+    if limit <= 0:
+        return []
+    now = utcnow()
+    candidates = list(
+        await session.scalars(
+            select(EvaluationRunRow.workflow_id)
+            .where(_claimable(now))
+            .order_by(EvaluationRunRow.created_at)
+            .limit(limit)
+        )
+    )
+    await session.commit()  # the UPDATE starts a fresh (write) transaction: no stale SQLite read snapshot
+    if not candidates:
+        return []
+    run = EvaluationRunRow
+    result = await session.execute(
+        update(run)
+        .where(run.workflow_id.in_(candidates), _claimable(now))
+        .values(status="running", worker_id=worker_id, lease_until=now + lease, attempts=run.attempts + 1,
+                started_at=now)
+        .returning(run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq,
+                   run.attempts)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    claimed = [ClaimedRun(w, e, ev, u, int(s), int(a), now) for w, e, ev, u, s, a in result]
+    await session.commit()
+    return claimed
+
+
+async def events_by_seqs(*, session: AsyncSession, seqs: Sequence[int]) -> dict[int, EventRow]:
+    if not seqs:
+        return {}
+    rows = await session.scalars(select(EventRow).where(EventRow.seq.in_(list(set(seqs)))))
+    return {r.seq: r for r in rows}
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    """How a run ended, and the `$ai_evaluation` event to store with it (completed runs only)."""
+
+    workflow_id: str
+    environment_id: uuid.UUID
+    status: str
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    event: NormalizedEvent | None = None
+
+
+async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequence[RunOutcome]) -> list[str]:
+    """Record outcomes of runs this worker still holds, with their events, in one transaction. Commits.
+
+    A run taken over by another worker (its lease lapsed) is left alone, so it yields one event at most.
+    Returns the workflow ids recorded.
+    """
+    if not outcomes:
+        return []
+    ids = [o.workflow_id for o in outcomes]
+    owned_rows = await session.execute(
+        update(EvaluationRunRow)
+        .where(
+            EvaluationRunRow.workflow_id.in_(ids),
+            EvaluationRunRow.worker_id == worker_id,
+            EvaluationRunRow.status == "running",
+        )
+        .values(status="finishing")
+        .returning(EvaluationRunRow.workflow_id)
+        .execution_options(synchronize_session=False)
+    )
+    owned = {w for (w,) in owned_rows}
+    mine = [o for o in outcomes if o.workflow_id in owned]
+    now = utcnow()
+    by_env: dict[uuid.UUID, list[NormalizedEvent]] = {}
+    for o in mine:
+        if o.event is not None:
+            by_env.setdefault(o.environment_id, []).append(o.event)
+    for env, events in by_env.items():
+        await insert_events(session=session, environment_id=env, events=events)
+    if mine:
+        await session.execute(
+            update(EvaluationRunRow),
+            [
+                {
+                    "workflow_id": o.workflow_id,
+                    "status": o.status,
+                    "result": o.result,
+                    "error": o.error,
+                    "finished_at": now,
+                    "lease_until": None,
+                }
+                for o in mine
+            ],
+        )
+    await session.commit()
+    return [o.workflow_id for o in mine]

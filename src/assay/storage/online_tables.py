@@ -1,0 +1,52 @@
+"""Rows of online evaluation: one row per evaluation run, and the scheduler's cursor over the events table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assay.storage.tables import Base
+from assay.storage.types import JSONType, UTCDateTime, utcnow
+
+
+class EvaluationRunRow(Base):
+    """One evaluation of one event by one evaluator (PostHog's `run-evaluation` workflow).
+
+    `online_key` (`"{evaluator}:{event}"`) is set only for runs the scheduler creates; being unique,
+    it makes each (evaluator, event) pair run online at most once. Manual runs leave it null.
+    """
+
+    __tablename__ = "evaluation_runs"
+    __table_args__ = (
+        Index("ix_evaluation_runs_status_created", "status", "created_at"),
+        Index("ix_evaluation_runs_env_evaluator", "environment_id", "evaluator_id"),
+    )
+    workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    evaluator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evaluators.id", ondelete="CASCADE"))
+    event_uuid: Mapped[uuid.UUID] = mapped_column()
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    online_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SchedulerCursorRow(Base):
+    """How far a follower of the events table has read (`seq` of the last consumed event)."""
+
+    __tablename__ = "scheduler_cursors"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
