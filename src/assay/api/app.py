@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assay import __version__
 from assay.api import health
 from assay.api.agent_evals import evaluations as agent_evaluations
-from assay.api.agent_evals import instances, recipes, runs, test_cases
+from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         agent_evaluations,
         test_cases,
         runs,
+        analysis,
         instances,
         recipes,
         capture,
