@@ -1,0 +1,218 @@
+"""Benchmark ingestion with online evaluation: events/s through `/batch/` and time to each `$ai_evaluation`.
+
+`assay serve` runs in a subprocess on a fresh SQLite database, with one enabled Hog evaluation sampled at
+10 % and one LLM-judge evaluation sampled at 1 % (the fake LLM server answers). Batches of 100 realistic
+`$ai_generation` events (a few KB each) are sent by several concurrent clients. Afterwards the database is
+read to check that every expected (evaluation, event) pair has exactly one `$ai_evaluation` event, and
+how long after its target was stored each one was.
+
+Usage: ``.venv/bin/python bench/ingest_bench.py [--events 50000] [--clients 8]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from assay.ingest.triggers import in_rollout
+from assay.testing.fake_llm import FakeLLMServer, free_port
+
+BATCH = 100
+HOG_ROLLOUT = 10.0
+JUDGE_ROLLOUT = 1.0
+HOG_SOURCE = """
+let text := lower(output)
+let banned := ['as an ai', 'i cannot', 'lorem ipsum']
+let hits := arrayFilter(b -> text like concat('%', b, '%'), banned)
+print(f'{length(text)} chars, {length(hits)} banned phrases')
+return length(hits) = 0 and length(text) > 10
+"""
+FILLER = "Hedgehogs are small spiny mammals that eat insects, sleep in the day and roll into a ball. " * 8
+
+
+class Server:
+    """`assay serve` in a subprocess with an environment, its project token and a key."""
+
+    def __init__(self, fake_url: str, *, online: bool = True) -> None:
+        self.dir = tempfile.mkdtemp(prefix="assay-ingest-bench-")
+        self.db = f"{self.dir}/bench.db"
+        self.port = free_port()
+        self.env = {**os.environ, "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+                    "ASSAY_JUDGE_MODEL": "openai/judge-model", "ASSAY_JUDGE_BASE_URL": fake_url,
+                    "ASSAY_JUDGE_API_KEY": "sk-bench", "ASSAY_LOG_LEVEL": "warning",
+                    "ASSAY_ONLINE_EVALUATION": "true" if online else "false"}  # fmt: skip
+        cli = [sys.executable, "-m", "assay.cli"]
+        subprocess.run([*cli, "env", "create", "bench"], env=self.env, check=True, capture_output=True)
+        out = subprocess.run([*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True,
+                             capture_output=True, text=True).stdout  # fmt: skip
+        self.key = json.loads(out)["key"]
+        with sqlite3.connect(self.db) as conn:
+            env_id, self.token = conn.execute("SELECT id, project_token FROM environments").fetchone()
+        self.env_id = str(uuid.UUID(str(env_id)))
+        self.proc = subprocess.Popen([*cli, "serve", "--port", str(self.port)], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def generation(i: int) -> dict[str, Any]:
+    return {
+        "event": "$ai_generation",
+        "distinct_id": f"user-{uuid.uuid4().hex[:12]}",
+        "uuid": str(uuid.uuid4()),
+        "properties": {
+            "$ai_trace_id": f"trace-{i}",
+            "$ai_model": "gpt-4o-mini",
+            "$ai_provider": "openai",
+            "$ai_input": [{"role": "system", "content": "You are a helpful assistant. " + FILLER},
+                          {"role": "user", "content": f"Question {i}: tell me about hedgehogs."}],
+            "$ai_output_choices": [{"role": "assistant", "content": f"Answer {i}: " + FILLER}],
+            "$ai_input_tokens": 420, "$ai_output_tokens": 230, "$ai_latency": 1.23,
+            "$ai_total_cost_usd": 0.0012, "$ai_http_status": 200, "$ai_base_url": "https://api.openai.com/v1",
+        },
+    }  # fmt: skip
+
+
+async def create_evaluations(server: Server) -> tuple[str, str]:
+    headers = {"X-Api-Key": server.key}
+    api = f"{server.base}/api/environments/{server.env_id}/evaluations"
+    async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+        hog = {"name": "hog 10%", "evaluation_type": "hog", "evaluation_config": {"source": HOG_SOURCE},
+               "output_type": "boolean", "enabled": True,
+               "conditions": [{"id": "c1", "rollout_percentage": HOG_ROLLOUT, "properties": []}]}  # fmt: skip
+        judge = {"name": "judge 1%", "evaluation_type": "llm_judge",
+                 "evaluation_config": {"prompt": "Is the answer about hedgehogs?"}, "output_type": "boolean",
+                 "enabled": True, "conditions": [{"id": "c2", "rollout_percentage": JUDGE_ROLLOUT, "properties": [
+                     {"key": "$ai_model", "value": "gpt-4o-mini", "operator": "exact", "type": "event"}]}]}  # fmt: skip
+        ids = []
+        for body in (hog, judge):
+            r = await http.post(api, json=body)
+            r.raise_for_status()
+            ids.append(r.json()["id"])
+    return ids[0], ids[1]
+
+
+async def ingest(server: Server, batches: list[list[dict[str, Any]]], clients: int) -> float:
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for b in batches:
+        queue.put_nowait(b)
+    bodies = {id(b): json.dumps({"api_key": server.token, "batch": b}).encode() for b in batches}
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            r = await http.post("/batch/", content=bodies[id(batch)], headers={"Content-Type": "application/json"})
+            r.raise_for_status()
+
+    async with httpx.AsyncClient(base_url=server.base, timeout=120) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        return time.perf_counter() - started
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace(" ", "T"))
+
+
+def evaluations_in(db: str) -> list[tuple[str, str, datetime, datetime]]:
+    """(evaluation id, target uuid, target stored at, evaluation stored at) for every `$ai_evaluation`."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            """SELECT json_extract(e.properties, '$."$ai_evaluation_id"'), t.uuid, t.created_at, e.created_at
+               FROM events e JOIN events t
+                 ON t.uuid = replace(json_extract(e.properties, '$."$ai_target_event_id"'), '-', '')
+                    OR t.uuid = json_extract(e.properties, '$."$ai_target_event_id"')
+               WHERE e.event = '$ai_evaluation'"""
+        ).fetchall()
+    return [(a, str(uuid.UUID(str(b))), _ts(c), _ts(d)) for a, b, c, d in rows]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--no-online", action="store_true", help="baseline: the scheduler off, ingestion only")
+    parser.add_argument("--profile", help="write a py-spy flame graph of the server to this SVG file")
+    args = parser.parse_args()
+    events = [generation(i) for i in range(args.events)]
+    batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
+    size = statistics.mean(len(json.dumps(e)) for e in events[:100])
+    with FakeLLMServer(scenario={"latency_ms": 50}) as fake:
+        server = Server(fake.base_url, online=not args.no_online)
+        spy = None
+        try:
+            hog_id, judge_id = await create_evaluations(server)
+            if args.profile:
+                spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "-o",
+                                        args.profile, "-f", "flamegraph" if args.profile.endswith(".svg") else "raw", "-p", str(server.proc.pid), "-r", "50"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            elapsed = await ingest(server, batches, args.clients)
+            if args.no_online:
+                print(f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s")
+                return
+            expected = {(hog_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], HOG_ROLLOUT)}
+            expected |= {(judge_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], JUDGE_ROLLOUT)}
+            deadline = time.monotonic() + args.timeout
+            while True:
+                found = evaluations_in(server.db)
+                if len(found) >= len(expected) or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(timeout=60)
+            server.stop()
+    pairs = [(a, b) for a, b, _, _ in found]
+    latencies = {k: [(d - c).total_seconds() for a, _, c, d in found if a == k] for k in (hog_id, judge_id)}
+    missing = expected - set(pairs)
+    duplicates = len(pairs) - len(set(pairs))
+    unexpected = set(pairs) - expected
+    rate = args.events / elapsed
+    print(f"\n{args.events} events in batches of {BATCH}, ~{size / 1024:.1f} KB each, {args.clients} clients, SQLite\n")
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| ingest rate (events/s through /batch/) | {rate:,.0f} |")
+    print(f"| ingest wall time | {elapsed:.1f} s |")
+    print(f"| expected evaluations (hog 10 % / judge 1 %) | {len(expected)} |")
+    print(f"| `$ai_evaluation` events found | {len(pairs)} |")
+    print(f"| missing / duplicated / unexpected | {len(missing)} / {duplicates} / {len(unexpected)} |")
+    for label, key in (("hog", hog_id), ("judge", judge_id)):
+        lat = latencies[key]
+        print(f"| {label}: event → `$ai_evaluation` p50 / p95 / max | "
+              f"{percentile(lat, 0.5):.2f} s / {percentile(lat, 0.95):.2f} s / {max(lat, default=float('nan')):.2f} s |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
