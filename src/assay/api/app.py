@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay import __version__
 from assay.api import health
-from assay.api.agent_evals import evaluations as agent_evaluations
 from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
+from assay.api.agent_evals import evaluations as agent_evaluations
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture
@@ -25,10 +24,8 @@ from assay.api.llm_analytics import (
     provider_keys,
     test_hog,
 )
-from assay.engine.dispatch import InProcessDispatcher
-from assay.engine.online import OnlineScheduler
+from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
-from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 
@@ -54,32 +51,18 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = None
-        online = None
-        warm_up = None
+        workers = None
         if settings.workers > 0:
-            warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
-            dispatcher = InProcessDispatcher(
-                app.state.sessionmaker,
-                secret_key=settings.secret_key,
-                max_parallel_runs=settings.max_parallel_runs,
-                lease_seconds=settings.run_lease_seconds,
-            )
-            dispatcher.start()
-            app.state.dispatcher = dispatcher
-            if settings.online_evaluation:
-                online = OnlineScheduler(app.state.sessionmaker, settings)
-                online.start()
-                app.state.online = online
+            workers = BackgroundWorkers(app.state.sessionmaker, settings)
+            workers.start()
+            app.state.dispatcher = workers.dispatcher
+            if workers.online is not None:
+                app.state.online = workers.online
         try:
             yield
         finally:
-            if warm_up is not None:
-                await warm_up
-            if online is not None:
-                await online.stop()
-            if dispatcher is not None:
-                await dispatcher.stop()
+            if workers is not None:
+                await workers.stop()
             await close_registry()
             await engine.dispose()
 

@@ -6,6 +6,7 @@ import typer
 
 from assay.cli.admin import db_app, env_app, keys_app
 from assay.cli.serve import serve
+from assay.cli.worker import worker
 
 app = typer.Typer(
     name="assay",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.command()(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")

@@ -1,0 +1,42 @@
+"""`assay worker`: run evaluations in the background without serving HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from rich.console import Console
+
+from assay.engine.background import BackgroundWorkers
+from assay.providers import close_registry
+from assay.settings import get_settings
+from assay.storage.db import make_engine, make_sessionmaker
+from assay.storage.migrate import upgrade
+
+
+def worker() -> None:
+    """Execute queued runs and online evaluations from the configured database until stopped.
+
+    Start several on machines sharing one PostgreSQL database (ASSAY_DATABASE_URL) to add capacity.
+    """
+    settings = get_settings()
+
+    async def main() -> None:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        await upgrade(engine)
+        workers = BackgroundWorkers(make_sessionmaker(engine), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        workers.start()
+        Console(stderr=True).print(f"assay worker {workers.dispatcher.worker_id if workers.dispatcher else ''} "
+                                   f"running on {settings.database_url}")  # fmt: skip
+        try:
+            await stop.wait()
+        finally:
+            await workers.stop()
+            await close_registry()
+            await engine.dispose()
+
+    asyncio.run(main())
