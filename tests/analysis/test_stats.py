@@ -16,7 +16,9 @@ def brute_force_wilcoxon_p(diffs: list[float]) -> float:
     nonzero = [d for d in diffs if d != 0]
     ranks = stats.rank_abs(nonzero)
     observed = sum(r for r, d in zip(ranks, nonzero, strict=True) if d > 0)
-    sums = [sum(r for r, s in zip(ranks, signs, strict=True) if s) for signs in itertools.product([0, 1], repeat=len(ranks))]
+    sums = [
+        sum(r for r, s in zip(ranks, signs, strict=True) if s) for signs in itertools.product([0, 1], repeat=len(ranks))
+    ]
     low = sum(1 for s in sums if s <= observed + 1e-9) / len(sums)
     high = sum(1 for s in sums if s >= observed - 1e-9) / len(sums)
     return min(1.0, 2 * min(low, high))
@@ -47,7 +49,10 @@ def test_wilcoxon_exact_with_ties_and_zeros_matches_enumeration(seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_wilcoxon_normal_approximation_matches_scipy(seed):
     rng = random.Random(200 + seed)
-    diffs = [rng.choice([-50, -25, -10, 0, 0, 5, 10, 25, 40, 100]) + rng.choice([0, 0, 0.5]) for _ in range(rng.randint(30, 120))]
+    diffs = [
+        rng.choice([-50, -25, -10, 0, 0, 5, 10, 25, 40, 100]) + rng.choice([0, 0, 0.5])
+        for _ in range(rng.randint(30, 120))
+    ]
     result = stats.wilcoxon_signed_rank(diffs)
     expected = sp.wilcoxon(diffs, method="approx", correction=False, zero_method="wilcox")
     assert result.method == "normal" and result.n_nonzero > stats.EXACT_MAX_N

@@ -1,0 +1,60 @@
+"""Queries for run comparison and judge agreement: only the columns the analyses need."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from assay.domain.agreement import ReviewPoint, RunInfo, snapshot_run_info
+from assay.domain.compare import ResultPoint
+from assay.errors import NotFoundError
+from assay.storage.run_tables import ResultRow, RunRow
+
+
+async def get_suite_run(
+    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, run_id: uuid.UUID
+) -> RunRow:
+    """A run of this evaluation in this environment, or 404."""
+    row = await session.get(RunRow, run_id)
+    if row is None or row.environment_id != environment_id or row.suite_id != suite_id:
+        raise NotFoundError(f"Task {run_id} not found in this evaluation")
+    return row
+
+
+async def result_points(*, session: AsyncSession, run_id: uuid.UUID) -> list[ResultPoint]:
+    """Every result of a run, as comparison points."""
+    query = select(
+        ResultRow.test_case_id, ResultRow.repetition, ResultRow.status, ResultRow.score, ResultRow.score_reason,
+        ResultRow.latency_ms, ResultRow.tokens_used,
+    ).where(ResultRow.run_id == run_id)  # fmt: skip
+    return [
+        ResultPoint(str(case_id), rep, status, score, reason, latency, tokens)
+        for case_id, rep, status, score, reason, latency, tokens in (await session.execute(query)).all()
+    ]
+
+
+async def run_infos(
+    *, session: AsyncSession, suite_id: uuid.UUID, run_id: uuid.UUID | None = None
+) -> dict[str, RunInfo]:
+    """Threshold, repetitions and evaluator types of the evaluation's runs (or of one of them)."""
+    query = select(RunRow).options(undefer(RunRow.snapshot)).where(RunRow.suite_id == suite_id)
+    if run_id is not None:
+        query = query.where(RunRow.id == run_id)
+    return {str(r.id): snapshot_run_info(str(r.id), r.snapshot or {}) for r in await session.scalars(query)}
+
+
+async def review_points(*, session: AsyncSession, run_ids: list[str]) -> list[ReviewPoint]:
+    """Results of these runs with their machine verdicts and override state."""
+    if not run_ids:
+        return []
+    query = select(
+        ResultRow.run_id, ResultRow.test_case_id, ResultRow.repetition, ResultRow.score, ResultRow.original_score,
+        ResultRow.overrides, ResultRow.evaluator_results,
+    ).where(ResultRow.run_id.in_([uuid.UUID(r) for r in run_ids]))  # fmt: skip
+    return [
+        ReviewPoint(str(run), str(case), rep, score, original, bool(overrides), list(verdicts or []))
+        for run, case, rep, score, original, overrides, verdicts in (await session.execute(query)).all()
+    ]
