@@ -146,3 +146,10 @@ async def test_unknown_and_malformed_ids_are_404(client, env_a):
         assert r.json() == {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
         r = await client.patch(f"{env_a.api}/datasets/{ident}", json={"name": "x"}, headers=env_a.headers)
         assert r.status_code == 404
+
+
+async def test_json_values_round_trip_exactly(client, env_a):
+    metadata = {"big": 10**30, "neg": -(2**70), "float": 0.1, "unicode": "żółw 🐢", "nested": [{"a": None}], "1": True}
+    body = await create(client, env_a, name="json", metadata=metadata)
+    got = (await client.get(f"{env_a.api}/datasets/{body['id']}", headers=env_a.headers)).json()
+    assert got["metadata"] == metadata

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -22,9 +25,28 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def dump_json(value: Any) -> str:
+    """JSON for JSON columns: orjson (several times faster), falling back to the standard library for
+    what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def load_json(text: str | bytes) -> Any:
+    """JSON from JSON columns: orjson, except where a 19+ digit number would lose precision in it."""
+    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine; on SQLite, every connection gets WAL and the other pragmas."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": dump_json, "json_deserializer": load_json}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:

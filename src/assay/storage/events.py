@@ -43,27 +43,31 @@ async def insert_events(*, session: AsyncSession, environment_id: uuid.UUID, eve
     """
     if not events:
         return 0
-    insert = _insert_for(session)
+    # One cached statement executed with many parameter sets: SQLAlchemy batches it ("insertmanyvalues")
+    # without compiling a fresh multi-row statement per request, and RETURNING counts the new rows.
+    stmt = (
+        _insert_for(session)(EventRow.__table__)
+        .on_conflict_do_nothing(index_elements=["environment_id", "uuid"])
+        .returning(EventRow.__table__.c.seq)
+    )
     now = utcnow()
+    rows = [
+        {
+            "uuid": uuid.UUID(e.uuid),
+            "environment_id": environment_id,
+            "event": e.event,
+            "distinct_id": e.distinct_id,
+            "timestamp": e.timestamp,
+            "properties": e.properties,
+            "trace_id": e.trace_id,
+            "created_at": now,
+        }
+        for e in events
+    ]
     inserted = 0
-    for start in range(0, len(events), INSERT_CHUNK):
-        chunk = events[start : start + INSERT_CHUNK]
-        rows = [
-            {
-                "uuid": uuid.UUID(e.uuid),
-                "environment_id": environment_id,
-                "event": e.event,
-                "distinct_id": e.distinct_id,
-                "timestamp": e.timestamp,
-                "properties": e.properties,
-                "trace_id": e.trace_id,
-                "created_at": now,
-            }
-            for e in chunk
-        ]
-        stmt = insert(EventRow).values(rows).on_conflict_do_nothing(index_elements=["environment_id", "uuid"])
-        result = await session.execute(stmt)
-        inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        result = await session.execute(stmt, rows[start : start + INSERT_CHUNK])
+        inserted += len(result.all())
     return inserted
 
 
