@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from assay.cli.admin import db_app, env_app, keys_app
+from assay.cli.analysis import agreement, compare
 from assay.cli.serve import serve
 from assay.cli.worker import worker
 
@@ -16,6 +17,8 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(worker)
+app.command()(compare)
+app.command()(agreement)
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
