@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 import orjson
@@ -66,3 +68,22 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_write_locks: dict[int, asyncio.Lock] = {}
+
+
+def write_lock(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+    """Serialise this process's bulk writes on SQLite (it has one writer at a time anyway).
+
+    Without it, concurrent writers meet SQLite's busy handler, which sleeps and retries; taking turns
+    in-process is several times faster. On PostgreSQL it is a no-op.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    key = id(bind)
+    lock = _write_locks.get(key)
+    if lock is None:
+        lock = _write_locks[key] = asyncio.Lock()
+    return lock

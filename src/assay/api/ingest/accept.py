@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.api.safe_json import check_storable
 from assay.ingest.events import NormalizedEvent, normalize_batch
+from assay.storage.db import write_lock
 from assay.storage.events import insert_events
 from assay.storage.types import utcnow
 
@@ -75,6 +76,7 @@ async def ingest_batch(
     outcome.rejected.sort(key=lambda r: r["index"])
     outcome.accepted = len(storable)
     if storable:
-        outcome.stored = await insert_events(session=session, environment_id=environment_id, events=storable)
-        await session.commit()
+        async with write_lock(session):
+            outcome.stored = await insert_events(session=session, environment_id=environment_id, events=storable)
+            await session.commit()
     return outcome
