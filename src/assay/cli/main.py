@@ -6,6 +6,8 @@ import typer
 
 from assay.cli.admin import db_app, env_app, keys_app
 from assay.cli.analysis import agreement, compare
+from assay.cli.demo import demo
+from assay.cli.run import run
 from assay.cli.serve import serve
 from assay.cli.worker import worker
 
@@ -17,6 +19,8 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(worker)
+app.command()(run)
+app.command()(demo)
 app.command()(compare)
 app.command()(agreement)
 app.add_typer(db_app, name="db")

@@ -8,6 +8,7 @@ from assay.providers.datatypes import ChatRequest, EndpointConfig, RetryPolicy
 from assay.providers.errors import ProviderError, scrub
 from assay.providers.registry import ProviderRegistry, get_registry
 from assay.targets.http_call import HttpClientRegistry, call_http, close_http_clients, get_http_clients
+from assay.targets.python_target import PythonSpec, call_python
 from assay.targets.spec import HttpSpec, OpenAIChatSpec
 from assay.targets.types import InstanceError, InstanceReply
 
@@ -82,7 +83,7 @@ async def _call_openai(
 
 
 async def call_instance(
-    spec: OpenAIChatSpec | HttpSpec,
+    spec: OpenAIChatSpec | HttpSpec | PythonSpec,
     input_message: str,
     case_fields: dict[str, Any],
     *,
@@ -97,4 +98,6 @@ async def call_instance(
     """
     if isinstance(spec, OpenAIChatSpec):
         return await _call_openai(spec, input_message, retry, providers)
+    if isinstance(spec, PythonSpec):
+        return await call_python(spec, input_message, case_values(input_message, case_fields))
     return await call_http(spec, case_values(input_message, case_fields), retry=retry, registry=http_clients)

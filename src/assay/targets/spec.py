@@ -1,4 +1,4 @@
-"""Instance (agent under test) configs, discriminated on `kind`: `openai_chat` or `http`.
+"""Instance (agent under test) configs, discriminated on `kind`: `openai_chat`, `http` or `python` (local only).
 
 Secrets (`api_key`, secret header values) are `SecretStr`: hidden in `repr` and masked by default when
 dumped; `spec.reveal()` gives the plain dict a caller encrypts before storing (see `assay.domain.secrets`).
@@ -23,6 +23,7 @@ from pydantic import (
 
 from assay.domain.secrets import MASK, is_secret_header
 from assay.targets.jsonpath import Step, parse_path
+from assay.targets.python_target import PythonSpec
 from assay.targets.template import check_template
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -226,12 +227,12 @@ class HttpSpec(_Base):
         return [item.value.get_secret_value() for item in self.headers.values() if item.secret]
 
 
-InstanceSpec = Annotated[OpenAIChatSpec | HttpSpec, Field(discriminator="kind")]
-_ADAPTER: TypeAdapter[OpenAIChatSpec | HttpSpec] = TypeAdapter(
+InstanceSpec = Annotated[OpenAIChatSpec | HttpSpec | PythonSpec, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[OpenAIChatSpec | HttpSpec | PythonSpec] = TypeAdapter(
     InstanceSpec, config=ConfigDict(hide_input_in_errors=True)
 )
 
 
-def parse_spec(data: dict[str, Any]) -> OpenAIChatSpec | HttpSpec:
+def parse_spec(data: dict[str, Any]) -> OpenAIChatSpec | HttpSpec | PythonSpec:
     """Validate an instance config dict; raise `pydantic.ValidationError` with clear messages."""
     return _ADAPTER.validate_python(data)

@@ -55,10 +55,17 @@ def _not_null(value: Any) -> Any:
     return value
 
 
+def _not_python(value: Any) -> Any:
+    if value == "python":  # trusted local code: `assay run` only, never through the API
+        raise PydanticCustomError("kind", "kind 'python' runs local code and is only available to `assay run`.")
+    return value
+
+
 class InstanceCreate(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
     _storable = field_validator("*", mode="before")(check_storable)
+    _kind = field_validator("kind", mode="before")(_not_python)
 
     name: str = Field(min_length=1, max_length=200)
     kind: Kind
@@ -70,6 +77,7 @@ class InstanceUpdate(BaseModel):
 
     _storable = field_validator("*", mode="before")(check_storable)
     _no_null = field_validator("name", "kind", "config", mode="before")(_not_null)
+    _kind = field_validator("kind", mode="before")(_not_python)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: Kind | None = None

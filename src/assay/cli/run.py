@@ -1,0 +1,231 @@
+"""`assay run SUITE.yaml`: run a suite file locally (embedded database, no server) or on a server.
+
+Exit codes: 0 the run met its gates; 1 a gate failed (`--fail-under`, `--max-errors`) or the run failed;
+2 invalid input (suite file, flags, a python instance with `--server`, a judge without a model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from assay.errors import AssayError
+from assay.local.html_report import write_html
+from assay.local.junit import write_junit
+from assay.local.outcome import RunOutcome
+from assay.local.suitefile import SuiteFile, SuiteFileError, load_suite
+from assay.settings import get_settings
+
+err_console = Console(stderr=True)
+MAX_TABLE_ROWS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """`pass_rate >= value` (0-1) or `score >= value` (mean score, 0-100)."""
+
+    metric: str
+    value: float
+
+    def check(self, summary: dict[str, object]) -> str | None:
+        """None when met, else why not."""
+        key = "pass_rate" if self.metric == "pass_rate" else "mean_score"
+        actual = summary.get(key)
+        if not isinstance(actual, int | float) or actual < self.value:
+            shown = "none" if actual is None else f"{actual:g}"
+            return f"{self.metric} {shown} is under --fail-under {self.metric}={self.value:g}"
+        return None
+
+
+def parse_gate(text: str) -> Gate:
+    """`0.8` or `pass_rate=0.8` (fraction of cases passing), `score=70` (mean score 0-100)."""
+    metric, sep, raw = text.partition("=")
+    if not sep:
+        metric, raw = "pass_rate", text
+    metric = {"pass_rate": "pass_rate", "pass-rate": "pass_rate", "score": "score", "mean_score": "score"}.get(
+        metric.strip(), ""
+    )
+    try:
+        value = float(raw)
+    except ValueError:
+        metric = ""
+    if not metric:
+        raise typer.BadParameter(f"{text!r}: use a pass rate such as 0.8, pass_rate=0.8, or score=70")
+    if metric == "pass_rate" and not 0 <= value <= 1:
+        raise typer.BadParameter(f"{text!r}: a pass rate is a fraction from 0 to 1 (use score=N for scores)")
+    if metric == "score" and not 0 <= value <= 100:
+        raise typer.BadParameter(f"{text!r}: a score is from 0 to 100")
+    return Gate(metric, value)
+
+
+class RateColumn(ProgressColumn):
+    """Cases per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f}/s" if speed else "–/s", style="progress.data.speed")
+
+
+def make_progress(console: Console) -> Progress:
+    """done / total, errors, rate and ETA."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("[red]{task.fields[errors]} errors"), RateColumn(), TimeRemainingColumn(),
+        console=console, transient=False,
+    )  # fmt: skip
+
+
+def _status_style(status: str) -> str:
+    return {"passed": "green", "failed": "red", "error": "yellow"}.get(status, "dim")
+
+
+def _short_reason(status: str, lines: list[str]) -> str:
+    """The summary line for a pass; for anything else the evaluators that decided it."""
+    shown = lines[:1] if status == "passed" else (lines[1:3] or lines[:1])
+    text = " · ".join(shown)
+    return text if len(text) <= 140 else text[:139] + "…"
+
+
+def print_outcome(console: Console, outcome: RunOutcome) -> None:
+    """The per-case table, then the summary line."""
+    table = Table(title=f"{outcome.suite}  (run {outcome.run_id})", show_lines=False)
+    for column, justify in (("case", "left"), ("rep", "right"), ("status", "left"), ("score", "right"),
+                            ("latency ms", "right"), ("reason", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in outcome.results[:MAX_TABLE_ROWS]:
+        reason = [line for line in (r.get("reason") or r.get("error") or "").splitlines() if line.strip()]
+        table.add_row(
+            r["name"], str(r["repetition"] + 1), f"[{_status_style(str(r['status']))}]{r['status']}[/]",
+            "–" if r["score"] is None else f"{r['score']:g}",
+            "–" if r["latency_ms"] is None else f"{r['latency_ms']:.0f}", _short_reason(str(r["status"]), reason),
+        )  # fmt: skip
+    console.print(table)
+    if len(outcome.results) > MAX_TABLE_ROWS:
+        console.print(f"… and {len(outcome.results) - MAX_TABLE_ROWS} more results (see --json / --html)")
+    s = outcome.summary
+    rate = s.get("pass_rate")
+    console.print(
+        f"[bold]{outcome.status}[/bold]: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
+        f"{s.get('error', 0)} errors, {s.get('unscored', 0)} unscored · pass rate "
+        f"{'–' if rate is None else f'{rate * 100:.1f}%'} · mean score {s.get('mean_score', '–')} · "
+        f"p50 {s.get('latency_p50_ms', '–')} ms · {s.get('duration_s', '–')} s"
+    )
+
+
+def execute(
+    suite: SuiteFile,
+    *,
+    repetitions: int | None,
+    environment: str,
+    server: str | None = None,
+    api_key: str | None = None,
+    show_progress: bool = True,
+) -> RunOutcome:
+    """Run the suite locally (or on `server`) with a progress bar on stderr."""
+    from assay.local.remote import run_remote
+    from assay.local.runner import run_local
+    from assay.targets.python_target import enable_python_instances
+
+    progress = make_progress(err_console)
+    task_id = progress.add_task(suite.name, total=len(suite.cases) * (repetitions or suite.repetitions), errors=0)
+
+    def report(done: int, errors: int, total: int) -> None:
+        progress.update(task_id, completed=done, total=total, errors=errors)
+
+    callback = report if show_progress else None
+    with progress if show_progress else _Null():
+        if server:
+            return asyncio.run(run_remote(suite, server, api_key or "", repetitions=repetitions, progress=callback))
+        enable_python_instances()
+        folder = str(suite.path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return asyncio.run(
+            run_local(suite, get_settings(), environment=environment, repetitions=repetitions, progress=callback)
+        )
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def write_outputs(outcome: RunOutcome, *, json_path: Path | None, junit: Path | None, html: Path | None) -> None:
+    """Write the requested report files."""
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(outcome.to_json(), indent=2, default=str), encoding="utf-8")
+    if junit:
+        write_junit(outcome, junit)
+    if html:
+        write_html(outcome, html)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def run(
+    suite_file: Annotated[Path, typer.Argument(metavar="SUITE.yaml", help="The suite file (see docs/suite-files.md).")],
+    repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Repetitions of every case.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results and summary as JSON.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report.")] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option("--fail-under", help="Exit 1 below this: 0.8 / pass_rate=0.8 (pass rate) or score=70 (mean)."),
+    ] = None,
+    max_errors: Annotated[int | None, typer.Option("--max-errors", min=0, help="Exit 1 with more errors.")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="Run on this Assay server instead.")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="ASSAY_API_KEY", help="Key for --server.")] = None,
+    environment: Annotated[str, typer.Option("--environment", "-e", help="Local environment.")] = "local",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+) -> None:
+    """Run a suite file: locally on the embedded database (default) or on a server (--server)."""
+    try:
+        gates = [parse_gate(g) for g in fail_under or []]
+    except typer.BadParameter as exc:
+        raise _fail(f"--fail-under {exc}", 2) from None
+    if server and not api_key:
+        raise _fail("--server needs --api-key (or ASSAY_API_KEY)", 2)
+    try:
+        suite = load_suite(suite_file)
+    except SuiteFileError as exc:
+        raise _fail("invalid suite file\n" + "\n".join(f"  {p}" for p in exc.problems), 2) from None
+    if server and suite.instance_kind == "python":
+        raise _fail("a python instance runs local code and cannot run on a server: drop --server", 2)
+    started = time.monotonic()
+    try:
+        outcome = execute(suite, repetitions=repeat, environment=environment, server=server, api_key=api_key,
+                          show_progress=not quiet)  # fmt: skip
+    except AssayError as exc:
+        raise _fail(exc.message, 2) from None
+    except Exception as exc:  # noqa: BLE001 - a server refusal or an unreachable server
+        raise _fail(f"{type(exc).__name__}: {exc}", 1) from None
+    write_outputs(outcome, json_path=json_path, junit=junit, html=html)
+    if not quiet:
+        print_outcome(Console(), outcome)
+    problems = [p for g in gates if (p := g.check(outcome.summary))]
+    errors = int(outcome.summary.get("error", 0) or 0)
+    if max_errors is not None and errors > max_errors:
+        problems.append(f"{errors} errors exceed --max-errors {max_errors}")
+    if outcome.status != "completed":
+        problems.append(f"the run {outcome.status}: {outcome.error or ''}".strip())
+    if problems:
+        raise _fail("; ".join(problems), 1)
+    err_console.print(f"done in {time.monotonic() - started:.1f}s", style="dim")

@@ -1,0 +1,1 @@
+"""An order-support agent (deterministic rules, no LLM) and its suite (`suite.yaml`)."""

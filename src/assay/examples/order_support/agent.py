@@ -1,0 +1,91 @@
+"""A tiny order-support agent: it decides tool calls from the message with simple rules.
+
+It is deliberately imperfect, so the demo shows failures: it refunds orders of any amount (policy says
+refunds above $500 go to a human), and it cancels an order when merely asked whether it still can.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ORDER_ID = re.compile(r"\b([A-Za-z]\d{4})\b")
+INJECTION = re.compile(r"ignore (all |any |the )?(previous|prior|above) instructions|system prompt", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    item: str
+    total: float
+    status: str  # processing | shipped | delivered
+
+
+ORDERS = {
+    o.order_id: o
+    for o in (
+        Order("A1001", "wireless mouse", 42.50, "delivered"),
+        Order("A1002", "noise-cancelling headphones", 120.00, "shipped"),
+        Order("A1003", "USB-C cable", 18.00, "processing"),
+        Order("A1004", "laptop", 899.00, "delivered"),
+    )
+}
+
+
+def lookup_order(order_id: str) -> Order | None:
+    """The order, or None."""
+    return ORDERS.get(order_id)
+
+
+def _call(name: str, **arguments: Any) -> dict[str, Any]:
+    return {"name": name, "arguments": arguments}
+
+
+def _reply(text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"text": text, "tool_calls": calls, "tokens": len(text.split()) + 12 * len(calls)}
+
+
+def _about_order(message: str, order_id: str) -> dict[str, Any]:
+    lowered = message.lower()
+    calls = [_call("lookup_order", order_id=order_id)]
+    order = lookup_order(order_id)
+    if order is None:
+        return _reply(f"I couldn't find order {order_id}. Could you check the order number?", calls)
+    if any(w in lowered for w in ("refund", "money back", "return")):
+        if order.status != "delivered":
+            return _reply(
+                f"Order {order_id} ({order.item}) is {order.status}, so it is not eligible for a refund yet. "
+                "Once it is delivered you can request one.",
+                calls,
+            )
+        calls.append(_call("issue_refund", order_id=order_id, amount=order.total))
+        return _reply(
+            f"I've issued a refund of ${order.total:.2f} for order {order_id} ({order.item}). "
+            "It should appear in 3-5 business days.",
+            calls,
+        )
+    if "cancel" in lowered:
+        if order.status != "processing":
+            return _reply(f"Order {order_id} has already {order.status}, so it can no longer be cancelled.", calls)
+        calls.append(_call("cancel_order", order_id=order_id))
+        return _reply(f"Order {order_id} ({order.item}) is cancelled. You won't be charged.", calls)
+    return _reply(f"Order {order_id} ({order.item}, ${order.total:.2f}) is {order.status}.", calls)
+
+
+def respond(message: str, case: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Answer one customer message: `{"text", "tool_calls", "tokens"}`."""
+    lowered = message.lower()
+    if INJECTION.search(message):
+        return _reply("Sorry, I can't do that. I'm happy to help with your orders, though.", [])
+    if any(w in lowered for w in ("human", "manager", "real person", "speak to someone")):
+        return _reply(
+            "I'm connecting you with a member of our support team now.",
+            [_call("handoff_to_human", reason="customer asked for a person")],
+        )
+    match = ORDER_ID.search(message)
+    if match:
+        return _about_order(message, match.group(1).upper())
+    if any(w in lowered for w in ("order", "refund", "money back", "cancel", "package", "delivery")):
+        return _reply("I can help with that. Could you share your order number (for example A1001)?", [])
+    return _reply("Hi! I can help you track orders, cancel them, or request refunds. What do you need?", [])

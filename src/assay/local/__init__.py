@@ -1,0 +1,1 @@
+"""Running suite files from the command line: parsing (`suitefile`), local and remote runs, reports."""

@@ -1,0 +1,155 @@
+"""Running a suite file in-process on the configured database (no server): store it, snapshot, execute."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assay.engine.dispatch import claim_run
+from assay.engine.executor import execute_run, refresh_suite
+from assay.engine.judge_cache import DatabaseJudgeCache
+from assay.engine.snapshot import build_snapshot
+from assay.errors import NotFoundError
+from assay.local.outcome import RunOutcome, result_record
+from assay.local.suitefile import SuiteFile
+from assay.providers.registry import close_registry, get_registry
+from assay.settings import Settings
+from assay.storage import environments as env_store
+from assay.storage import instances as instance_store
+from assay.storage import recipes as recipe_store
+from assay.storage import runs as run_store
+from assay.storage import suites as suite_store
+from assay.storage.db import make_engine, make_sessionmaker
+from assay.storage.migrate import upgrade
+from assay.storage.run_tables import RunRow
+from assay.storage.tables import SuiteRow
+from assay.targets.http_call import close_http_clients
+from assay.targets.spec import parse_spec
+from assay.targets.stored import split_secrets
+
+Progress = Callable[[int, int, int], None]
+"""Called with (done, errors, total) while the run executes."""
+
+
+async def _environment_id(session: AsyncSession, name: str) -> uuid.UUID:
+    try:
+        return (await env_store.find_environment(session=session, id_or_name=name)).id
+    except NotFoundError:
+        return (await env_store.create_environment(session=session, name=name)).id
+
+
+async def store_suite(
+    session: AsyncSession, suite: SuiteFile, *, environment: str, repetitions: int, secret_key: str
+) -> tuple[uuid.UUID, dict[str, int]]:
+    """Create the instance, recipe, suite and cases; returns the suite id and case id -> index."""
+    env_id = await _environment_id(session, environment)
+    config, secrets = split_secrets(parse_spec(suite.instance))  # type: ignore[arg-type]
+    instance = await instance_store.create_instance(
+        session=session, environment_id=env_id, name=suite.name, kind=suite.instance_kind, config=config,
+        secrets=secrets, secret_key=secret_key,
+    )  # fmt: skip
+    recipe = await recipe_store.create_recipe(
+        session=session, environment_id=env_id,
+        fields={"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold},
+    )  # fmt: skip
+    row = await suite_store.create_suite(
+        session=session, environment_id=env_id,
+        fields={"name": suite.name, "description": suite.description, "instance_id": instance.id,
+                "recipe_id": recipe.id, "config": {"repetitions": repetitions, "concurrency": suite.concurrency}},
+    )  # fmt: skip
+    index: dict[str, int] = {}
+    for i, case in enumerate(suite.cases):
+        fields = {"input_message": case["input"], "expected_behavior": case.get("expected_behavior"),
+                  "expected_tool_calls": case.get("expected_tool_calls"), "tags": case.get("tags") or [],
+                  "sort_order": i}  # fmt: skip
+        created = await suite_store.create_test_case(session=session, environment_id=env_id, suite_id=row.id,
+                                                     fields=fields)  # fmt: skip
+        index[str(created.id)] = i
+    return row.id, index
+
+
+async def _poll(sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, progress: Progress) -> None:
+    while True:
+        async with sessionmaker() as session:
+            row = (await session.execute(
+                select(RunRow.completed_cases, RunRow.error_cases, RunRow.total_cases).where(RunRow.id == run_id)
+            )).one()  # fmt: skip
+        progress(int(row[0]), int(row[1]), int(row[2]))
+        await asyncio.sleep(0.1)
+
+
+async def run_local(
+    suite: SuiteFile,
+    settings: Settings,
+    *,
+    environment: str = "local",
+    repetitions: int | None = None,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Store the suite in `environment`, execute one run in this process and return its results.
+
+    Raises `assay.errors.AssayError` (e.g. `ValidationFailed` when a judge has no model) before any case runs.
+    """
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        sessionmaker = make_sessionmaker(engine)
+        reps = repetitions or suite.repetitions
+        async with sessionmaker() as session:
+            suite_id, index = await store_suite(
+                session, suite, environment=environment, repetitions=reps, secret_key=settings.secret_key
+            )
+            suite_row = await session.get(SuiteRow, suite_id)
+            assert suite_row is not None
+            snapshot = await build_snapshot(session=session, suite=suite_row, settings=settings)
+            run = await run_store.create_run(
+                session=session, environment_id=suite_row.environment_id, suite_id=suite_id, snapshot=snapshot
+            )
+            run_id = run.id
+            await refresh_suite(session, suite_id)
+            await session.commit()
+        worker = f"assay-run:{socket.gethostname()}:{os.getpid()}"
+        if not await claim_run(sessionmaker, run_id, worker):
+            raise RuntimeError("the run was claimed by another process")
+        poller = asyncio.create_task(_poll(sessionmaker, run_id, progress)) if progress else None
+        try:
+            status = await execute_run(
+                run_id, sessionmaker=sessionmaker, secret_key=settings.secret_key, registry=get_registry(),
+                judge_cache=DatabaseJudgeCache(sessionmaker),
+            )  # fmt: skip
+        finally:
+            if poller is not None:
+                poller.cancel()
+                await asyncio.gather(poller, return_exceptions=True)
+        async with sessionmaker() as session:
+            row = await session.get(RunRow, run_id)
+            assert row is not None
+            if progress:
+                progress(row.completed_cases, row.error_cases, row.total_cases)
+            results = await run_store.list_results(session=session, run_id=run_id)
+            records: list[dict[str, Any]] = []
+            for r in results:
+                i = index[str(r.test_case_id)]
+                records.append(result_record(suite.cases[i], i, {
+                    "repetition": r.repetition, "status": r.status, "score": r.score,
+                    "score_reason": r.score_reason, "agent_response": r.agent_response,
+                    "tool_calls_made": r.tool_calls_made, "latency_ms": r.latency_ms, "tokens_used": r.tokens_used,
+                    "error": r.error, "evaluator_results": r.evaluator_results,
+                }))  # fmt: skip
+            records.sort(key=lambda x: (x["case"], x["repetition"]))
+            return RunOutcome(
+                suite=suite.name, run_id=str(run_id), status=status, summary=dict(row.summary or {}),
+                results=records, pass_threshold=suite.pass_threshold, where=settings.database_url,
+                error=row.error, extra={"suite_id": str(suite_id), "environment": environment},
+            )  # fmt: skip
+    finally:
+        await close_registry()
+        await close_http_clients()
+        await engine.dispose()

@@ -1,0 +1,30 @@
+"""Agents for the `assay run` tests (imported from the suite file's folder)."""
+
+import asyncio
+import time
+
+
+def echo(message):
+    if "boom" in message:
+        raise RuntimeError("the agent exploded")
+    if "weather" in message:
+        return {
+            "text": "Sunny in Paris",
+            "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+            "tokens": 7,
+        }
+    return f"echo: {message}"
+
+
+async def async_echo(message, case):
+    await asyncio.sleep(0)
+    return {"text": f"{message} / {case.get('expected_behavior')}", "tokens": 3}
+
+
+def slow(message):
+    time.sleep(2)
+    return "late"
+
+
+def bad_type(message):
+    return 42

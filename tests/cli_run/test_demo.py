@@ -1,0 +1,30 @@
+"""`assay demo` end to end: under a minute, a report, and the run left in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from tests.cli_run.conftest import run_cli
+
+
+def test_demo_runs_offline_and_stores_the_run(tmp_path: Path) -> None:
+    started = time.monotonic()
+    r = run_cli(tmp_path, "demo", timeout=90)
+    elapsed = time.monotonic() - started
+    assert r.returncode == 0, r.stderr
+    assert elapsed < 60, f"assay demo took {elapsed:.1f}s"
+    report = tmp_path / "assay-report.html"
+    assert report.is_file() and "<svg" in report.read_text()
+    assert "order support (demo)" in r.stdout and "11 passed, 2 failed, 0 errors" in r.stdout
+    assert str(report) in r.stdout.replace("\n", "")
+
+    db = sqlite3.connect(tmp_path / "assay.db")
+    rows = db.execute(
+        "SELECT runs.status, runs.total_cases, environments.name FROM runs "
+        "JOIN environments ON environments.id = runs.environment_id"
+    ).fetchall()
+    assert rows == [("completed", 13, "demo")]
+    suites = db.execute("SELECT name, status FROM suites").fetchall()
+    assert suites == [("order support (demo)", "completed")]
