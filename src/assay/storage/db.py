@@ -39,8 +39,10 @@ def dump_json(value: Any) -> str:
 _LONG_NUMBER = re.compile(r"\d{19}")
 
 
-def load_json(text: str | bytes) -> Any:
+def load_json(text: str | bytes | float) -> Any:
     """JSON from JSON columns: orjson, except where a 19+ digit number would lose precision in it."""
+    if isinstance(text, int | float):  # SQLite's numeric affinity hands back a stored scalar as a number
+        return text
     if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
         return json.loads(text)
     return orjson.loads(text)
