@@ -238,3 +238,24 @@ def test_html_report_is_self_contained(workdir: Path) -> None:
     assert parser.bars >= 10 + 2
     assert "script" not in parser.tags and "link" not in parser.tags and parser.links == []
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
+
+
+def test_rerun_reuses_the_suite_and_local_runs_compare(workdir: Path) -> None:
+    first = run_cli(workdir, "run", "suite.yaml", "--json", "first.json")
+    assert first.returncode == 0, first.stderr
+    (workdir / "suite.yaml").write_text(
+        (workdir / "suite.yaml").read_text().replace("value: echo", "value: Sunny")  # now only "weather" has it
+    )
+    second = run_cli(workdir, "run", "suite.yaml", "--json", "second.json")
+    assert second.returncode == 0, second.stderr  # failed cases alone do not fail the command without a gate
+    base = json.loads((workdir / "first.json").read_text())["run_id"]
+    head = json.loads((workdir / "second.json").read_text())["run_id"]
+    r = run_cli(workdir, "compare", base, head, "--json")
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["n_paired"] == 3  # the same three cases, kept across runs of the file
+    assert body["score"]["mean_difference"] < 0 and len(body["regressed"]) == 2
+    r = run_cli(workdir, "compare", base, head, "--fail-on-regression")
+    assert r.returncode == 0  # 3 pairs cannot reach significance; the flag must not fail on noise
+    r = run_cli(workdir, "compare", base, "00000000-0000-0000-0000-000000000000")
+    assert r.returncode == 2 and "no run" in r.stderr

@@ -21,6 +21,44 @@ SHOWN_CASES = 20
 
 Server = Annotated[str, typer.Option("--server", envvar="ASSAY_SERVER_URL", help="Assay server URL.")]
 ApiKey = Annotated[str, typer.Option("--api-key", envvar="ASSAY_API_KEY", help="API key with evaluation:read.")]
+OptionalServer = Annotated[
+    str | None,
+    typer.Option("--server", envvar="ASSAY_SERVER_URL", help="Assay server URL; default: the local database."),
+]
+OptionalApiKey = Annotated[
+    str | None, typer.Option("--api-key", envvar="ASSAY_API_KEY", help="API key with evaluation:read (with --server).")
+]
+
+
+def _compare_local(base: str, head: str, alpha: float) -> dict[str, Any]:
+    """The comparison computed on the local database (`assay run` stores its runs there)."""
+    import asyncio
+
+    from assay.cli.context import open_session
+    from assay.domain.compare import compare_runs
+    from assay.settings import get_settings
+    from assay.storage import analysis as store
+    from assay.storage.run_tables import RunRow
+
+    async def run() -> dict[str, Any]:
+        async with open_session(get_settings()) as session:
+            rows = [await session.get(RunRow, uuid.UUID(i)) for i in (base, head)]
+            missing = [i for i, r in zip((base, head), rows, strict=True) if r is None]
+            if missing:
+                raise _fail(f"no run {missing[0]} in the local database ({get_settings().database_url})", 2)
+            base_row, head_row = rows
+            assert base_row is not None and head_row is not None
+            if base_row.suite_id != head_row.suite_id:
+                raise _fail("the two runs belong to different suites: nothing to pair", 2)
+            points = [await store.result_points(session=session, run_id=r.id) for r in (base_row, head_row)]
+            body = compare_runs(points[0], points[1], alpha=alpha)
+            for key, r in (("base", base_row), ("head", head_row)):
+                body[key] = {**body[key], "task_id": str(r.id), "status": r.status}
+            return {"evaluation_id": str(base_row.suite_id), **body}
+
+    return asyncio.run(run())
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON answer.")]
 
 
@@ -122,10 +160,10 @@ def print_comparison(console: Console, body: dict[str, Any]) -> None:
 
 
 def compare(
-    base: Annotated[str, typer.Argument(help="Task id of the baseline run (local run ids: later, with `assay run`).")],
-    head: Annotated[str, typer.Argument(help="Task id of the run to compare with the baseline.")],
-    server: Server,
-    api_key: ApiKey,
+    base: Annotated[str, typer.Argument(help="Run id (task id) of the baseline run.")],
+    head: Annotated[str, typer.Argument(help="Run id (task id) of the run to compare with the baseline.")],
+    server: OptionalServer = None,
+    api_key: OptionalApiKey = None,
     evaluation: Annotated[
         str | None, typer.Option("--evaluation", help="Evaluation id; default: the base task's evaluation.")
     ] = None,
@@ -137,15 +175,23 @@ def compare(
 ) -> None:
     """Compare two runs (task ids) of one evaluation: score change with CI and tests, regressed cases.
 
-    BASE and HEAD are server task ids for now; local run ids will be accepted once `assay run` stores them.
+    BASE and HEAD are task ids on `--server`, or, without it, run ids of the local database that `assay run`
+    prints (runs of the same suite file pair up case by case).
     """
     if not 0 < alpha < 1:
         raise _fail("--alpha must be between 0 and 1 (exclusive)", 2)
     base, head = _uuid(base, "BASE"), _uuid(head, "HEAD")
-    if evaluation is None:
-        evaluation = str(_get(server, api_key, f"/v1/tasks/{base}")["evaluation_id"])
-    evaluation = _uuid(evaluation, "--evaluation")
-    body = _get(server, api_key, f"/v1/evaluations/{evaluation}/compare", {"base": base, "head": head, "alpha": alpha})
+    if server is None:
+        body = _compare_local(base, head, alpha)
+    else:
+        if not api_key:
+            raise _fail("--api-key (or ASSAY_API_KEY) is needed with --server", 2)
+        if evaluation is None:
+            evaluation = str(_get(server, api_key, f"/v1/tasks/{base}")["evaluation_id"])
+        evaluation = _uuid(evaluation, "--evaluation")
+        body = _get(
+            server, api_key, f"/v1/evaluations/{evaluation}/compare", {"base": base, "head": head, "alpha": alpha}
+        )
     if as_json:
         typer.echo(json.dumps(body, indent=2))
     else:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,33 +46,84 @@ async def _environment_id(session: AsyncSession, name: str) -> uuid.UUID:
         return (await env_store.create_environment(session=session, name=name)).id
 
 
+def _case_fields(case: dict[str, Any], index: int) -> dict[str, Any]:
+    return {"input_message": case["input"], "expected_behavior": case.get("expected_behavior"),
+            "expected_tool_calls": case.get("expected_tool_calls"), "tags": case.get("tags") or [],
+            "sort_order": index}  # fmt: skip
+
+
+def _case_key(fields: dict[str, Any]) -> str:
+    """What makes two cases the same case, so runs of an edited file still pair up for `assay compare`."""
+    return orjson.dumps(
+        [fields["input_message"], fields["expected_behavior"], fields["expected_tool_calls"], fields["tags"]],
+        option=orjson.OPT_SORT_KEYS,
+    ).decode()
+
+
 async def store_suite(
     session: AsyncSession, suite: SuiteFile, *, environment: str, repetitions: int, secret_key: str
 ) -> tuple[uuid.UUID, dict[str, int]]:
-    """Create the instance, recipe, suite and cases; returns the suite id and case id -> index."""
+    """Create or update the suite of this name (instance, recipe, cases); returns its id and case id -> index.
+
+    Re-running a suite file reuses the stored suite and keeps the ids of unchanged cases, so its runs can be
+    compared; cases no longer in the file are removed, new ones added.
+    """
     env_id = await _environment_id(session, environment)
     config, secrets = split_secrets(parse_spec(suite.instance))  # type: ignore[arg-type]
-    instance = await instance_store.create_instance(
-        session=session, environment_id=env_id, name=suite.name, kind=suite.instance_kind, config=config,
-        secrets=secrets, secret_key=secret_key,
-    )  # fmt: skip
-    recipe = await recipe_store.create_recipe(
-        session=session, environment_id=env_id,
-        fields={"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold},
-    )  # fmt: skip
-    row = await suite_store.create_suite(
-        session=session, environment_id=env_id,
-        fields={"name": suite.name, "description": suite.description, "instance_id": instance.id,
-                "recipe_id": recipe.id, "config": {"repetitions": repetitions, "concurrency": suite.concurrency}},
-    )  # fmt: skip
+    recipe_fields = {"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold}
+    suite_config = {"repetitions": repetitions, "concurrency": suite.concurrency}
+    row = await suite_store.find_suite_by_name(session=session, environment_id=env_id, name=suite.name)
+    instance = recipe = None
+    if row is not None and row.instance_id is not None and row.recipe_id is not None:
+        try:
+            instance = await instance_store.get_instance(
+                session=session, environment_id=env_id, instance_id=row.instance_id
+            )
+            recipe = await recipe_store.get_recipe(session=session, environment_id=env_id, recipe_id=row.recipe_id)
+        except NotFoundError:
+            instance = recipe = None
+    if row is None or instance is None or recipe is None:
+        instance = await instance_store.create_instance(
+            session=session, environment_id=env_id, name=suite.name, kind=suite.instance_kind, config=config,
+            secrets=secrets, secret_key=secret_key,
+        )  # fmt: skip
+        recipe = await recipe_store.create_recipe(session=session, environment_id=env_id, fields=recipe_fields)
+        suite_fields = {"name": suite.name, "description": suite.description, "instance_id": instance.id,
+                        "recipe_id": recipe.id, "config": suite_config}  # fmt: skip
+        if row is None:
+            row = await suite_store.create_suite(session=session, environment_id=env_id, fields=suite_fields)
+        else:
+            row = await suite_store.update_suite(session=session, row=row, fields=suite_fields)
+    else:
+        await instance_store.update_instance(
+            session=session, row=instance, kind=suite.instance_kind, config=config, secrets=secrets,
+            secret_key=secret_key,
+        )  # fmt: skip
+        await recipe_store.update_recipe(session=session, row=recipe, fields=recipe_fields)
+        row = await suite_store.update_suite(
+            session=session, row=row, fields={"description": suite.description, "config": suite_config}
+        )
+    stored: dict[str, list[Any]] = {}
+    for existing in await suite_store.list_test_cases(session=session, suite_id=row.id):
+        key = _case_key({"input_message": existing.input_message, "expected_behavior": existing.expected_behavior,
+                         "expected_tool_calls": existing.expected_tool_calls, "tags": existing.tags})  # fmt: skip
+        stored.setdefault(key, []).append(existing)
     index: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
-        fields = {"input_message": case["input"], "expected_behavior": case.get("expected_behavior"),
-                  "expected_tool_calls": case.get("expected_tool_calls"), "tags": case.get("tags") or [],
-                  "sort_order": i}  # fmt: skip
+        fields = _case_fields(case, i)
+        same = stored.get(_case_key(fields))
+        if same:
+            kept = same.pop(0)
+            kept.sort_order = i
+            index[str(kept.id)] = i
+            continue
         created = await suite_store.create_test_case(session=session, environment_id=env_id, suite_id=row.id,
                                                      fields=fields)  # fmt: skip
         index[str(created.id)] = i
+    for leftovers in stored.values():
+        for gone in leftovers:
+            await suite_store.delete_test_case(session=session, row=gone)
+    await session.flush()
     return row.id, index
 
 

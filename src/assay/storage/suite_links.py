@@ -1,18 +1,13 @@
-"""A suite's links to its instance and recipe, and updating a suite.
-
-`update_suite` belongs with `storage/suites.py`; it lives here until that module's owner takes it over.
-"""
+"""A suite's links to its instance and recipe."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.storage.instances import instance_exists
 from assay.storage.recipes import recipe_exists
-from assay.storage.tables import SuiteRow
 
 
 async def missing_links(
@@ -29,11 +24,3 @@ async def missing_links(
     ):
         missing.append("recipe_id")
     return missing
-
-
-async def update_suite(*, session: AsyncSession, row: SuiteRow, fields: dict[str, Any]) -> SuiteRow:
-    for name, value in fields.items():
-        setattr(row, name, value)
-    await session.flush()
-    await session.refresh(row)
-    return row

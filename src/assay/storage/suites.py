@@ -32,6 +32,20 @@ async def create_suite(*, session: AsyncSession, environment_id: uuid.UUID, fiel
     return row
 
 
+async def update_suite(*, session: AsyncSession, row: SuiteRow, fields: dict[str, Any]) -> SuiteRow:
+    for name, value in fields.items():
+        setattr(row, name, value)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def find_suite_by_name(*, session: AsyncSession, environment_id: uuid.UUID, name: str) -> SuiteRow | None:
+    """The newest suite of that name in the environment."""
+    query = select(SuiteRow).where(SuiteRow.environment_id == environment_id, SuiteRow.name == name)
+    return await session.scalar(query.order_by(SuiteRow.created_at.desc(), SuiteRow.id.desc()).limit(1))
+
+
 async def delete_suite(*, session: AsyncSession, row: SuiteRow) -> None:
     """Remove the suite with its test cases (and, through foreign keys, everything else it owns)."""
     await session.execute(delete(TestCaseRow).where(TestCaseRow.suite_id == row.id))

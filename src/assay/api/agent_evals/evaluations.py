@@ -135,7 +135,7 @@ async def update_evaluation(
     row = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     await _check_links(session, principal.environment_id, fields)
-    row = await suite_links.update_suite(session=session, row=row, fields=fields)
+    row = await store.update_suite(session=session, row=row, fields=fields)
     await session.commit()
     return to_response(row)
 
