@@ -259,3 +259,52 @@ def test_rerun_reuses_the_suite_and_local_runs_compare(workdir: Path) -> None:
     assert r.returncode == 0  # 3 pairs cannot reach significance; the flag must not fail on noise
     r = run_cli(workdir, "compare", base, "00000000-0000-0000-0000-000000000000")
     assert r.returncode == 2 and "no run" in r.stderr
+
+
+def test_cases_from_a_local_dataset(workdir: Path) -> None:
+    import asyncio
+
+    from assay.storage import datasets as dataset_store
+    from assay.storage import environments as env_store
+    from assay.storage.db import make_engine, make_sessionmaker
+    from assay.storage.migrate import upgrade
+
+    async def seed() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'assay.db'}")
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session:
+            env = await env_store.create_environment(session=session, name="local")
+            ds = await dataset_store.create_dataset(
+                session=session, environment_id=env.id, created_by_id=None, fields={"name": "golden"}
+            )
+            items = [
+                {"input": [{"role": "system", "content": "be kind"}, {"role": "user", "content": "weather in Paris?"}],
+                 "metadata": {"name": "from messages",
+                              "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}},
+                {"input": "plain hello", "output": "greets back", "metadata": {"tags": ["smoke"]}},
+                {"input": None},  # nothing to ask: skipped
+            ]  # fmt: skip
+            for item in items:
+                await dataset_store.create_dataset_item(
+                    session=session, environment_id=env.id, created_by_id=None,
+                    fields={"dataset_id": ds.id, "input": item.get("input"), "output": item.get("output"),
+                            "metadata_": item.get("metadata"), "deleted": False},
+                )  # fmt: skip
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(seed())
+    text = (workdir / "suite.yaml").read_text()
+    (workdir / "dataset.yaml").write_text(text[: text.index("cases:")] + "dataset: golden\n")
+    r = run_cli(workdir, "run", "dataset.yaml", "--json", "ds.json")
+    assert r.returncode == 0, r.stderr
+    results = {x["name"]: x for x in json.loads((workdir / "ds.json").read_text())["results"]}
+    assert len(results) == 2  # the item without an input is skipped
+    from_messages = results["from messages"]
+    assert from_messages["input"] == "weather in Paris?"  # the last user message
+    assert from_messages["tool_calls"] == [{"name": "get_weather", "arguments": {"city": "Paris"}}]
+    [plain] = [x for name, x in results.items() if name != "from messages"]
+    assert plain["input"] == "plain hello" and plain["expected_behavior"] == "greets back"
+    (workdir / "missing.yaml").write_text(text[: text.index("cases:")] + "dataset: nope\n")
+    r = run_cli(workdir, "run", "missing.yaml")
+    assert r.returncode == 2 and "no dataset 'nope'" in r.stderr

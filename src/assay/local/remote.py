@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from assay.local.dataset_cases import remote_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.runner import Progress
 from assay.local.suitefile import SuiteFile
@@ -39,6 +40,8 @@ async def run_remote(
     reps = repetitions or suite.repetitions
     headers = {"X-Api-Key": api_key}
     async with httpx.AsyncClient(base_url=server.rstrip("/"), headers=headers, timeout=60, transport=transport) as c:
+        if suite.dataset:
+            suite.cases = [*suite.cases, *await remote_dataset_cases(c, suite.dataset)]
         kind = suite.instance_kind
         config = {k: v for k, v in suite.instance.items() if k != "kind"}
         instance = await _send(c, "POST", "/v1/instances", json={"name": suite.name, "kind": kind, "config": config})

@@ -18,6 +18,7 @@ from assay.engine.executor import execute_run, refresh_suite
 from assay.engine.judge_cache import DatabaseJudgeCache
 from assay.engine.snapshot import build_snapshot
 from assay.errors import NotFoundError
+from assay.local.dataset_cases import local_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.suitefile import SuiteFile
 from assay.providers.registry import close_registry, get_registry
@@ -69,6 +70,8 @@ async def store_suite(
     compared; cases no longer in the file are removed, new ones added.
     """
     env_id = await _environment_id(session, environment)
+    if suite.dataset:
+        suite.cases = [*suite.cases, *await local_dataset_cases(session, env_id, suite.dataset)]
     config, secrets = split_secrets(parse_spec(suite.instance))  # type: ignore[arg-type]
     recipe_fields = {"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold}
     suite_config = {"repetitions": repetitions, "concurrency": suite.concurrency}

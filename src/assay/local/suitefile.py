@@ -18,6 +18,7 @@ evaluators:                         # built-in checks, llm_judge, hog; each with
     prompt: "Is the reply polite? {{output}}"
     if_env: ASSAY_JUDGE_MODEL       # (any item) only used when this environment variable is set
 cases:                              # and/or cases_from: cases.csv | cases.jsonl (relative to the YAML)
+                                    # and/or dataset: NAME_OR_ID (items of an LLM-analytics dataset)
   - input: Where is order A1001?
     name: lookup                    # optional; shown in reports
     expected_behavior: Gives the order status.
@@ -102,6 +103,8 @@ class SuiteModel(BaseModel):
     repetitions: int = Field(default=1, ge=1, le=100)
     cases: list[CaseModel] = Field(default_factory=list)
     cases_from: str | None = None
+    dataset: str | None = Field(default=None, min_length=1)
+    """An LLM-analytics dataset (name or id) whose items become cases, read when the suite runs."""
 
 
 @dataclass(slots=True)
@@ -117,6 +120,7 @@ class SuiteFile:
     concurrency: int
     repetitions: int
     cases: list[dict[str, Any]] = field(default_factory=list)
+    dataset: str | None = None
 
     @property
     def instance_kind(self) -> str:
@@ -289,14 +293,14 @@ def load_suite(path: Path | str) -> SuiteFile:
                         problems.append(f"{label}: {where}: {str(err['msg']).removeprefix('Value error, ')}")
         except SuiteFileError as exc:
             problems.extend(exc.problems)
-    if not cases and not problems:
-        problems.append(f"{path}:1: no cases: give `cases` or `cases_from`")
+    if not cases and not model.dataset and not problems:
+        problems.append(f"{path}:1: no cases: give `cases`, `cases_from` or `dataset`")
     if problems:
         raise SuiteFileError(problems)
     return SuiteFile(
         path=path, name=model.name, description=model.description, instance=instance, items=items,
         pass_threshold=model.pass_threshold, concurrency=model.concurrency, repetitions=model.repetitions,
-        cases=cases,
+        cases=cases, dataset=model.dataset,
     )  # fmt: skip
 
 
