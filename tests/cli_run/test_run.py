@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from tests.cli_run.conftest import run_cli
 
 
@@ -308,3 +310,20 @@ def test_cases_from_a_local_dataset(workdir: Path) -> None:
     (workdir / "missing.yaml").write_text(text[: text.index("cases:")] + "dataset: nope\n")
     r = run_cli(workdir, "run", "missing.yaml")
     assert r.returncode == 2 and "no dataset 'nope'" in r.stderr
+
+
+def test_consistency_across_repetitions_in_summary_json_and_html(workdir: Path) -> None:
+    text = (workdir / "suite.yaml").read_text().replace("toy_agent:echo", "toy_agent:flaky")
+    text = text.replace("concurrency: 2", "concurrency: 1")
+    (workdir / "flaky.yaml").write_text(text[: text.index("cases:")] + "cases:\n  - name: hello\n    input: hello\n")
+    r = run_cli(workdir, "run", "flaky.yaml", "--repeat", "3", "--json", "f.json", "--html", "f.html")
+    assert r.returncode == 0, r.stderr
+    consistency = {c["evaluator"]: c for c in json.loads((workdir / "f.json").read_text())["consistency"]}
+    assert consistency["case score"]["cases"] == 1 and consistency["case score"]["flip_rate"] == 1.0
+    assert consistency["contains"]["mean_score_sd"] == pytest.approx(57.74, abs=0.01)  # 100, 0, 100
+    assert consistency["hog"]["flip_rate"] == 0.0  # every answer is short: that check is stable
+    assert "Consistency across repetitions" in r.stdout
+    html = (workdir / "f.html").read_text()
+    assert 'id="consistency"' in html and "100.0%" in html
+    r = run_cli(workdir, "run", "suite.yaml", "--json", "once.json")
+    assert json.loads((workdir / "once.json").read_text())["consistency"] == []

@@ -121,6 +121,16 @@ def print_outcome(console: Console, outcome: RunOutcome) -> None:
         f"{'–' if rate is None else f'{rate * 100:.1f}%'} · mean score {s.get('mean_score', '–')} · "
         f"p50 {s.get('latency_p50_ms', '–')} ms · {s.get('duration_s', '–')} s"
     )
+    consistency = outcome.consistency
+    if consistency:
+        table = Table(title="Consistency across repetitions", title_justify="left")
+        for column in ("evaluator", "repeated cases", "score SD", "verdict flip rate"):
+            table.add_column(column, justify="left" if column == "evaluator" else "right")
+        for c in consistency:
+            sd, flips = c["mean_score_sd"], c["flip_rate"]
+            table.add_row(c["evaluator"], str(c["cases"]), "–" if sd is None else f"{sd:.2f}",
+                          "–" if flips is None else f"{flips * 100:.1f}%")  # fmt: skip
+        console.print(table)
 
 
 def execute(

@@ -73,6 +73,22 @@ def _row(r: dict[str, Any]) -> str:
     return f'<tr class="case-row {escape(status)}">{"".join(cells)}</tr>'
 
 
+def _consistency(outcome: RunOutcome) -> str:
+    rows = outcome.consistency
+    if not rows:
+        return ""
+    cells = []
+    for c in rows:
+        sd = "–" if c["mean_score_sd"] is None else f"{c['mean_score_sd']:.2f}"
+        flips = "–" if c["flip_rate"] is None else f"{c['flip_rate'] * 100:.1f}%"
+        cells.append(f"<tr><td>{escape(c['evaluator'])}</td><td>{c['cases']}</td><td>{sd}</td><td>{flips}</td></tr>")
+    return (
+        '<h2>Consistency across repetitions</h2><table id="consistency"><thead><tr><th>Evaluator</th>'
+        "<th>Repeated cases</th><th>Score SD</th><th>Verdict flip rate</th></tr></thead>"
+        f"<tbody>{''.join(cells)}</tbody></table>"
+    )
+
+
 def render_html(outcome: RunOutcome) -> str:
     """The whole report as one HTML string (no scripts, no external resources)."""
     scores = [float(r["score"]) for r in outcome.results if r.get("score") is not None]
@@ -87,6 +103,7 @@ def render_html(outcome: RunOutcome) -> str:
         f"{outcome.pass_threshold:g} · {len(outcome.results)} results</div>",
         f'<div class="cards" id="summary">{_cards(outcome)}</div>',
         f'<div class="charts">{score_chart(scores)}{latency_chart(latencies)}</div>',
+        _consistency(outcome),
         f'<table id="results"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>',
         "".join(_row(r) for r in outcome.results),
         "</tbody></table></body></html>",

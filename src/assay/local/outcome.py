@@ -22,10 +22,17 @@ class RunOutcome:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def consistency(self) -> list[dict[str, Any]]:
+        """Per-evaluator score spread and verdict flip rate across repetitions (empty without repetitions)."""
+        from assay.local.consistency import repetition_consistency
+
+        return repetition_consistency(self.results)
+
     def to_json(self) -> dict[str, Any]:
         return {"suite": self.suite, "run_id": self.run_id, "status": self.status, "where": self.where,
                 "error": self.error, "pass_threshold": self.pass_threshold, "summary": self.summary,
-                "results": self.results, **self.extra}  # fmt: skip
+                "consistency": self.consistency, "results": self.results, **self.extra}  # fmt: skip
 
 
 def result_record(case: dict[str, Any], index: int, row: dict[str, Any]) -> dict[str, Any]:

@@ -28,3 +28,12 @@ def slow(message):
 
 def bad_type(message):
     return 42
+
+
+_calls = {"n": 0}
+
+
+def flaky(message):
+    """Answers right on every other call: a deliberately inconsistent agent."""
+    _calls["n"] += 1
+    return f"echo: {message}" if _calls["n"] % 2 else "no idea"
