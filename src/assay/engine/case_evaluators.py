@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,13 +59,14 @@ class JudgeEndpoint:
         )  # fmt: skip
 
 
-class CaseEvaluator:
+class CaseEvaluator(ABC):
     """One recipe item ready to run: parsed and compiled once, applied to many cases."""
 
     name: str
 
-    async def evaluate(self, outcome: CaseOutcome) -> Verdict:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        """Judge one case; failures are returned as a verdict with status `error`, never raised."""
 
 
 class CheckEvaluator(CaseEvaluator):
