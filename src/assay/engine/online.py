@@ -36,6 +36,7 @@ from assay.ingest.triggers import should_trigger
 from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
+from assay.storage.db import write_lock
 from assay.storage.online import ClaimedRun, RunOutcome
 from assay.storage.tables import EvaluatorRow
 
@@ -198,7 +199,7 @@ class OnlineScheduler:
         environment_of = {h.seq: h.environment_id for h in generations}
         triggers = {env: list(t) for env, t in self._triggers.items()}
         pairs = await asyncio.to_thread(match_events, events, environment_of, triggers) if events else []
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker() as session, write_lock(session):
             if not await store.advance_cursor(
                 session=session, name=CURSOR_NAME, expected=cursor, last_seq=heads[-1].seq
             ):
@@ -215,7 +216,7 @@ class OnlineScheduler:
         free = self._max - len(self._running)
         if free <= 0:
             return
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker() as session, write_lock(session):
             claimed = await store.claim_runs(session=session, worker_id=self.worker_id, lease=self._lease, limit=free)
             if not claimed:
                 return
@@ -276,7 +277,7 @@ class OnlineScheduler:
             return 0
         batch, self._pending = self._pending, []
         try:
-            async with self._sessionmaker() as session:
+            async with self._sessionmaker() as session, write_lock(session):
                 await store.finish_runs(session=session, worker_id=self.worker_id, outcomes=batch)
         except BaseException:
             self._pending[:0] = batch

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assay.storage.db import write_lock
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.types import utcnow
 
@@ -99,7 +100,7 @@ class ResultWriter:
         errors = sum(1 for row in batch if row["status"] == "error")
         for attempt in range(5):
             try:
-                async with self._sessionmaker() as session:
+                async with self._sessionmaker() as session, write_lock(session):
                     for start in range(0, len(batch), 500):
                         await session.execute(insert_ignoring_duplicates(session, batch[start : start + 500]))
                     await session.execute(
