@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import xmlschema
 
-from tests.cli_run.conftest import run_cli
+from tests.cli_run.conftest import DATA, run_cli
 
 
 def test_local_run_writes_json_and_exits_0(workdir: Path) -> None:
@@ -121,6 +122,7 @@ def test_repeat_and_junit(workdir: Path) -> None:
         (c, k) for c in range(3) for k in range(3)
     ]
 
+    xmlschema.XMLSchema(str(DATA / "junit.xsd")).validate(str(workdir / "junit.xml"))  # raises when invalid
     root = ET.parse(workdir / "junit.xml").getroot()
     assert root.tag == "testsuites" and root.attrib["tests"] == "9" and root.attrib["failures"] == "3"
     (suite,) = list(root)
@@ -152,6 +154,7 @@ def test_junit_errors_and_skips(workdir: Path) -> None:
     (workdir / "e.yaml").write_text(text.replace('  - type: hog\n    source: "return length(output) < 200"\n', ""))
     r = run_cli(workdir, "run", "e.yaml", "-q", "--junit", "j.xml")
     assert r.returncode == 0, r.stderr
+    xmlschema.XMLSchema(str(DATA / "junit.xsd")).validate(str(workdir / "j.xml"))
     suite = ET.parse(workdir / "j.xml").getroot().find("testsuite")
     assert suite is not None and suite.attrib["errors"] == "1"
     error = suite.find("testcase/error")
@@ -327,3 +330,11 @@ def test_consistency_across_repetitions_in_summary_json_and_html(workdir: Path) 
     assert 'id="consistency"' in html and "100.0%" in html
     r = run_cli(workdir, "run", "suite.yaml", "--json", "once.json")
     assert json.loads((workdir / "once.json").read_text())["consistency"] == []
+
+
+def test_junit_schema_rejects_malformed_reports(tmp_path: Path) -> None:
+    schema = xmlschema.XMLSchema(str(DATA / "junit.xsd"))
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<testsuites><testsuite name="s" tests="1" failures="0" errors="0">'
+                   '<testcase name="c"><failure/><error/></testcase></testsuite></testsuites>')  # fmt: skip
+    assert not schema.is_valid(str(bad))  # no classname/time, and two outcomes
