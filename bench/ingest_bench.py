@@ -46,7 +46,7 @@ FILLER = "Hedgehogs are small spiny mammals that eat insects, sleep in the day a
 class Server:
     """`assay serve` in a subprocess with an environment, its project token and a key."""
 
-    def __init__(self, fake_url: str, *, online: bool = True) -> None:
+    def __init__(self, fake_url: str, *, online: bool = True, worker_process: bool = False) -> None:
         self.dir = tempfile.mkdtemp(prefix="assay-ingest-bench-")
         self.db = f"{self.dir}/bench.db"
         self.port = free_port()
@@ -62,8 +62,15 @@ class Server:
         with sqlite3.connect(self.db) as conn:
             env_id, self.token = conn.execute("SELECT id, project_token FROM environments").fetchone()
         self.env_id = str(uuid.UUID(str(env_id)))
-        self.proc = subprocess.Popen([*cli, "serve", "--port", str(self.port)], env=self.env,
+        serve_env = {**self.env, "ASSAY_WORKERS": "0"} if worker_process else self.env
+        self.proc = subprocess.Popen([*cli, "serve", "--port", str(self.port)], env=serve_env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        # With --worker-process, the scheduler and evaluations run in `assay worker`, not in the web server.
+        self.worker = (
+            subprocess.Popen([*cli, "worker"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if worker_process and online
+            else None
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while True:
@@ -76,8 +83,10 @@ class Server:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        for proc in (self.proc, self.worker):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
 
 
 def generation(i: int) -> dict[str, Any]:
@@ -163,13 +172,15 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--no-online", action="store_true", help="baseline: the scheduler off, ingestion only")
+    parser.add_argument("--worker-process", action="store_true",
+                        help="run online evaluation in a separate `assay worker` process")  # fmt: skip
     parser.add_argument("--profile", help="write a py-spy flame graph of the server to this SVG file")
     args = parser.parse_args()
     events = [generation(i) for i in range(args.events)]
     batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
     size = statistics.mean(len(json.dumps(e)) for e in events[:100])
     with FakeLLMServer(scenario={"latency_ms": 50}) as fake:
-        server = Server(fake.base_url, online=not args.no_online)
+        server = Server(fake.base_url, online=not args.no_online, worker_process=args.worker_process)
         spy = None
         try:
             hog_id, judge_id = await create_evaluations(server)
