@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -87,6 +88,20 @@ class Server:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile(path: str, pid: int) -> subprocess.Popen[bytes]:
+    """Start py-spy (when installed next to this Python) sampling `pid` into `path`."""
+    spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    fmt = "flamegraph" if path.endswith(".svg") else "raw"
+    return subprocess.Popen([spy, "record", "-o", path, "-f", fmt, "-p", str(pid), "-r", "100"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def generation(i: int) -> dict[str, Any]:
@@ -174,23 +189,30 @@ async def main() -> None:
     parser.add_argument("--no-online", action="store_true", help="baseline: the scheduler off, ingestion only")
     parser.add_argument("--worker-process", action="store_true",
                         help="run online evaluation in a separate `assay worker` process")  # fmt: skip
-    parser.add_argument("--profile", help="write a py-spy flame graph of the server to this SVG file")
+    parser.add_argument("--profile", help="py-spy profile of the server (and FILE.worker of the worker) to FILE: "
+                        "an SVG flame graph when FILE ends in .svg, else raw collapsed stacks")  # fmt: skip
     args = parser.parse_args()
     events = [generation(i) for i in range(args.events)]
     batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
     size = statistics.mean(len(json.dumps(e)) for e in events[:100])
     with FakeLLMServer(scenario={"latency_ms": 50}) as fake:
         server = Server(fake.base_url, online=not args.no_online, worker_process=args.worker_process)
-        spy = None
+        spies: list[subprocess.Popen[bytes]] = []
         try:
             hog_id, judge_id = await create_evaluations(server)
             if args.profile:
-                spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "-o",
-                                        args.profile, "-f", "flamegraph" if args.profile.endswith(".svg") else "raw", "-p", str(server.proc.pid), "-r", "50"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                targets = [(args.profile, server.proc)]
+                if server.worker is not None:
+                    targets.append((f"{args.profile}.worker", server.worker))
+                spies = [profile(path, proc.pid) for path, proc in targets]
+            pids = [p.pid for p in (server.proc, server.worker) if p is not None]
+            cpu_before = [cpu_seconds(pid) for pid in pids]
             elapsed = await ingest(server, batches, args.clients)
+            cpu_used = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+            cpu_note = " / ".join(f"{c / args.events * 1e6:.0f}" for c in cpu_used)
             if args.no_online:
-                print(f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s")
+                print(f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s, "
+                      f"server CPU {cpu_note} µs/event")  # fmt: skip
                 return
             expected = {(hog_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], HOG_ROLLOUT)}
             expected |= {(judge_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], JUDGE_ROLLOUT)}
@@ -201,8 +223,8 @@ async def main() -> None:
                     break
                 await asyncio.sleep(0.5)
         finally:
-            if spy is not None:
-                spy.send_signal(2)
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=60)
             server.stop()
     pairs = [(a, b) for a, b, _, _ in found]
@@ -216,6 +238,7 @@ async def main() -> None:
     print("|---|---|")
     print(f"| ingest rate (events/s through /batch/) | {rate:,.0f} |")
     print(f"| ingest wall time | {elapsed:.1f} s |")
+    print(f"| CPU per event while ingesting (server{' / worker' if server.worker else ''}) | {cpu_note} µs |")
     print(f"| expected evaluations (hog 10 % / judge 1 %) | {len(expected)} |")
     print(f"| `$ai_evaluation` events found | {len(pairs)} |")
     print(f"| missing / duplicated / unexpected | {len(missing)} / {duplicates} / {len(unexpected)} |")

@@ -4,8 +4,9 @@ One asyncio loop per process (started in the app's lifespan):
 
 1. **Schedule.** Read the events after the stored cursor, up to the committed horizon
    (`storage.online.committed_horizon`: exact on both databases, no time lag). For each `$ai_generation`
-   event, every enabled, non-deleted evaluator of its environment whose conditions trigger
-   (`ingest.triggers.should_trigger`) gets a queued online run. The runs are inserted (ignoring pairs
+   event, every enabled, non-deleted evaluator of its environment whose conditions trigger gets a queued
+   online run. Sampling is decided on the light columns first (`ingest.triggers.sampled_filters`), so only
+   sampled-in events whose conditions have property filters are read in full. The runs are inserted (ignoring pairs
    already queued) in the same transaction that moves the cursor by compare-and-set, so a restart resumes
    exactly where it stopped and two schedulers never queue a pair twice.
 2. **Execute.** Claim queued runs with a lease (a conditional UPDATE), run them concurrently (bounded),
@@ -32,12 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assay.domain.ai_events import GENERATION
 from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
-from assay.ingest.triggers import should_trigger
+from assay.ingest.matching import matches
+from assay.ingest.triggers import sampled_filters
 from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
 from assay.storage.db import write_lock
-from assay.storage.online import ClaimedRun, RunOutcome
+from assay.storage.online import ClaimedRun, EventHead, RunOutcome
 from assay.storage.tables import EvaluatorRow
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ CURSOR_NAME = "online-evaluation"
 MAX_ATTEMPTS = 3
 FLUSH_INTERVAL = 0.05
 FLUSH_BATCH = 200
+THREAD_MATCHING_ABOVE = 50
 
 
 def evaluator_spec(row: EvaluatorRow) -> EvaluatorSpec:
@@ -73,18 +76,46 @@ class _Trigger:
     conditions: list[Any]
 
 
-def match_events(
-    events: Sequence[tuple[int, uuid.UUID, str, dict[str, Any]]],
-    environment_of: dict[int, uuid.UUID],
-    triggers: dict[uuid.UUID, list[_Trigger]],
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]:
-    """`(environment, evaluator, event uuid, seq)` for every (event, evaluator) pair that triggers."""
-    pairs = []
-    for seq, event_uuid, distinct_id, properties in events:
-        env = environment_of[seq]
-        for trigger in triggers.get(env, ()):
-            if should_trigger(trigger.conditions, GENERATION, distinct_id, properties):
-                pairs.append((env, trigger.evaluator_id, event_uuid, seq))
+Pair = tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]
+"""`(environment, evaluator, event uuid, seq)`: one online run to queue."""
+
+
+@dataclass(slots=True)
+class MatchPlan:
+    """Pairs decided from the light columns alone, and those whose filters still need the event's properties."""
+
+    pairs: list[Pair]
+    pending: dict[int, list[tuple[EventHead, uuid.UUID, list[list[Any]]]]]
+
+
+def plan_matches(heads: Sequence[EventHead], triggers: dict[uuid.UUID, list[_Trigger]]) -> MatchPlan:
+    """Sample every `(event, evaluator)` pair on `distinct_id`; only sampled-in pairs with filters need properties.
+
+    With the usual low sampling rates this leaves most events unread beyond their light columns.
+    """
+    plan = MatchPlan(pairs=[], pending={})
+    for head in heads:
+        for trigger in triggers.get(head.environment_id, ()):
+            programs = sampled_filters(trigger.conditions, head.distinct_id)
+            if programs is None:
+                continue
+            if not programs:
+                plan.pairs.append((head.environment_id, trigger.evaluator_id, head.uuid, head.seq))
+            else:
+                plan.pending.setdefault(head.seq, []).append((head, trigger.evaluator_id, programs))
+    return plan
+
+
+def finish_matches(plan: MatchPlan, properties: dict[int, dict[str, Any]]) -> list[Pair]:
+    """Run the pending filter programs against the events' properties; the plan's pairs plus those that match."""
+    pairs = list(plan.pairs)
+    for seq, waiting in plan.pending.items():
+        props = properties.get(seq)
+        if props is None:
+            continue  # deleted in between: nothing to evaluate
+        for head, evaluator_id, programs in waiting:
+            if any(matches(p, GENERATION, head.distinct_id, props) for p in programs):
+                pairs.append((head.environment_id, evaluator_id, head.uuid, seq))
     return pairs
 
 
@@ -193,12 +224,13 @@ class OnlineScheduler:
                 return False
             generations = [h for h in heads if h.event == GENERATION]
             await self._refresh_triggers(session, {h.environment_id for h in generations})
-            wanted = [h.seq for h in generations if self._triggers.get(h.environment_id)]
-            events = await store.events_for_matching(session=session, seqs=wanted)
+            plan = plan_matches(generations, self._triggers)
+            properties = await store.event_properties(session=session, seqs=list(plan.pending))
             await session.commit()
-        environment_of = {h.seq: h.environment_id for h in generations}
-        triggers = {env: list(t) for env, t in self._triggers.items()}
-        pairs = await asyncio.to_thread(match_events, events, environment_of, triggers) if events else []
+        if len(plan.pending) > THREAD_MATCHING_ABOVE:  # keep the event loop (ingestion) responsive
+            pairs = await asyncio.to_thread(finish_matches, plan, properties)
+        else:
+            pairs = finish_matches(plan, properties)
         async with self._sessionmaker() as session, write_lock(session):
             if not await store.advance_cursor(
                 session=session, name=CURSOR_NAME, expected=cursor, last_seq=heads[-1].seq

@@ -34,16 +34,36 @@ def in_rollout(key: str, rollout: float) -> bool:
     return (value % 10000) / 100 < rollout
 
 
-def should_trigger(conditions: Sequence[Any], event: str, distinct_id: str, properties: Mapping[str, Any]) -> bool:
-    """Whether any condition both matches the event and samples its `distinct_id` in."""
+def is_always_true(bytecode: Sequence[Any]) -> bool:
+    """Whether a filter program is the one compiled from no property filters (`return true`)."""
+    return len(bytecode) == 4 and bytecode[0] == "_H" and bytecode[2] == 29 and bytecode[3] == 38
+
+
+def sampled_filters(conditions: Sequence[Any], distinct_id: str) -> list[list[Any]] | None:
+    """What is left to decide once sampling is known, without reading the event's properties.
+
+    None: no condition can fire (none samples `distinct_id` in). `[]`: a condition without property
+    filters samples it in, so the evaluator fires. Otherwise the filter programs of the sampled-in
+    conditions, OR'd: the evaluator fires when one of them matches the event.
+    """
+    programs: list[list[Any]] = []
     for condition in conditions or ():
         if not isinstance(condition, Mapping):
             continue
         bytecode = condition.get("bytecode")
-        if not bytecode:
+        if not bytecode or not isinstance(bytecode, list):
             continue
         if not in_rollout(distinct_id, rollout_of(condition)):
             continue  # cheaper than the VM; the outcome is the same as matching first
-        if matches(bytecode, event, distinct_id, properties):
-            return True
-    return False
+        if is_always_true(bytecode):
+            return []
+        programs.append(bytecode)
+    return programs or None
+
+
+def should_trigger(conditions: Sequence[Any], event: str, distinct_id: str, properties: Mapping[str, Any]) -> bool:
+    """Whether any condition both matches the event and samples its `distinct_id` in."""
+    programs = sampled_filters(conditions, distinct_id)
+    if programs is None:
+        return False
+    return not programs or any(matches(p, event, distinct_id, properties) for p in programs)

@@ -90,32 +90,32 @@ async def committed_horizon(*, session: AsyncSession) -> int:
 
 @dataclass(frozen=True, slots=True)
 class EventHead:
+    """The light columns of an event: enough to route it and to decide sampling."""
+
     seq: int
     environment_id: uuid.UUID
     event: str
+    uuid: uuid.UUID
+    distinct_id: str
 
 
 async def event_heads(*, session: AsyncSession, after: int, upto: int, limit: int) -> list[EventHead]:
     """The light columns of events with `after < seq <= upto`, in `seq` order, at most `limit`."""
     rows = await session.execute(
-        select(EventRow.seq, EventRow.environment_id, EventRow.event)
+        select(EventRow.seq, EventRow.environment_id, EventRow.event, EventRow.uuid, EventRow.distinct_id)
         .where(EventRow.seq > after, EventRow.seq <= upto)
         .order_by(EventRow.seq)
         .limit(limit)
     )
-    return [EventHead(int(s), e, n) for s, e, n in rows]
+    return [EventHead(int(s), e, n, u, d) for s, e, n, u, d in rows]
 
 
-async def events_for_matching(*, session: AsyncSession, seqs: Sequence[int]) -> list[tuple[int, uuid.UUID, str, dict]]:
-    """`(seq, uuid, distinct_id, properties)` of the events with these `seq`s, in `seq` order."""
+async def event_properties(*, session: AsyncSession, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The properties of the events with these `seq`s."""
     if not seqs:
-        return []
-    rows = await session.execute(
-        select(EventRow.seq, EventRow.uuid, EventRow.distinct_id, EventRow.properties)
-        .where(EventRow.seq.in_(list(seqs)))
-        .order_by(EventRow.seq)
-    )
-    return [(int(s), u, d, p) for s, u, d, p in rows]
+        return {}
+    rows = await session.execute(select(EventRow.seq, EventRow.properties).where(EventRow.seq.in_(list(seqs))))
+    return {int(s): p for s, p in rows}
 
 
 # --- evaluators ---------------------------------------------------------------------------------------------------------

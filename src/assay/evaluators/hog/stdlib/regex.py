@@ -211,7 +211,10 @@ def regex_match(pattern: Any, value: Any, ignore_case: bool = False) -> bool:
 
 @lru_cache(maxsize=512)
 def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = _LIKE_SPECIAL.sub(lambda m: "\\" + m.group(0), pattern).replace("%", ".*").replace("_", ".")
+    # The search is unanchored, so `%` at either end adds nothing; dropping it spares the regex engine
+    # from backtracking a leading `.*` at every start position (quadratic in the text's length).
+    core = pattern.strip("%")
+    body = _LIKE_SPECIAL.sub(lambda m: "\\" + m.group(0), core).replace("%", ".*").replace("_", ".")
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
