@@ -10,6 +10,7 @@ import uvicorn
 from rich.console import Console
 
 from assay.api.app import create_app
+from assay.cli.long_running import settle_process
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine
 from assay.storage.migrate import upgrade
@@ -41,4 +42,6 @@ def serve(
     _migrate(settings)
     console.print(f"Assay serving on [bold]{settings.base_url}[/bold]  (docs: {settings.base_url}/docs)")
     console.print(f"database: {settings.database_url}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    app = create_app(settings)
+    settle_process()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

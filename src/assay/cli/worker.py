@@ -7,6 +7,7 @@ import signal
 
 from rich.console import Console
 
+from assay.cli.long_running import settle_process
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.settings import get_settings
@@ -39,4 +40,5 @@ def worker() -> None:
             await close_registry()
             await engine.dispose()
 
+    settle_process()
     asyncio.run(main())
