@@ -181,6 +181,28 @@ async def test_bad_event_rejected_others_stored(client, env_a) -> None:
     assert {e["uuid"] for e in page["results"]} == {g["uuid"] for g in good}
 
 
+async def test_storable_check_is_exact_whatever_the_shortcut(client, env_a) -> None:
+    deep: object = "bottom"
+    for _ in range(70):
+        deep = [deep]
+    wide = {f"k{i}": [{"v": i}] for i in range(60)}  # many brackets, shallow
+    batch = [
+        {"event": "x", "distinct_id": "u", "properties": {"key\x00": 1}},
+        {"event": "x", "distinct_id": "u", "properties": {"deep": deep}},
+        {"event": "x", "distinct_id": "u", "uuid": str(uuid.uuid4()), "properties": {"text": "a literal \\u0000"}},
+        {"event": "x", "distinct_id": "u", "uuid": str(uuid.uuid4()), "properties": wide},
+        {"event": "x", "distinct_id": "nul\x00id"},
+    ]
+    r = await client.post("/batch/", json={"api_key": env_a.project_token, "batch": batch})
+    rejected = {x["index"]: x["reason"] for x in r.json()["rejected"]}
+    assert sorted(rejected) == [0, 1, 4]
+    assert "Null characters" in rejected[0] and "deeper than 64" in rejected[1] and "Null characters" in rejected[4]
+    page = await stored(client, env_a)
+    assert {e["uuid"] for e in page["results"]} == {batch[2]["uuid"], batch[3]["uuid"]}
+    texts = [e["properties"].get("text") for e in page["results"]]
+    assert "a literal \\u0000" in texts
+
+
 async def test_unknown_or_missing_token_is_401(client, env_a) -> None:
     r = await client.post("/batch/", json={"api_key": "phc_nope", "batch": [event()]})
     assert r.status_code == 401

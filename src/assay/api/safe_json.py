@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-_MAX_DEPTH = 64
+STORABLE_MAX_DEPTH = 64
 
 
 def check_storable(value: Any) -> Any:
@@ -22,8 +22,8 @@ def check_storable(value: Any) -> Any:
             if not math.isfinite(item):
                 raise PydanticCustomError("invalid", "NaN and Infinity are not valid JSON numbers.")
         elif isinstance(item, dict | list):
-            if depth >= _MAX_DEPTH:
-                raise PydanticCustomError("invalid", f"JSON is nested deeper than {_MAX_DEPTH} levels.")
+            if depth >= STORABLE_MAX_DEPTH:
+                raise PydanticCustomError("invalid", f"JSON is nested deeper than {STORABLE_MAX_DEPTH} levels.")
             children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
                 if isinstance(key, str) and "\x00" in key:

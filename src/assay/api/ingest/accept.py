@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.api.safe_json import check_storable
+from assay.api.safe_json import STORABLE_MAX_DEPTH, check_storable
 from assay.ingest.events import NormalizedEvent, normalize_batch
 from assay.storage.db import write_lock
 from assay.storage.events import insert_events
@@ -44,8 +45,14 @@ def wake_online_scheduler(app: Any) -> None:
 
 
 def _unstorable(event: NormalizedEvent) -> str | None:
+    stored = [event.event, event.distinct_id, event.properties]
+    # Decoded by orjson, the values hold no NaN or Infinity; NUL characters and deep nesting would show in
+    # the encoding, so the walk over every value is only needed when the encoding hints at them.
+    encoded = orjson.dumps(stored, option=orjson.OPT_NON_STR_KEYS)
+    if b"\\u0000" not in encoded and encoded.count(b"[") + encoded.count(b"{") < STORABLE_MAX_DEPTH:
+        return None
     try:
-        check_storable([event.event, event.distinct_id, event.properties])
+        check_storable(stored)
     except PydanticCustomError as e:
         return f"event cannot be stored: {e.message()}"
     return None
@@ -59,7 +66,10 @@ async def ingest_batch(
     sent_at: datetime | None,
     received_at: datetime | None = None,
 ) -> IngestOutcome:
-    """Normalise and store `raw_events` for the environment, committing once."""
+    """Normalise and store `raw_events` (as `decode_capture_request` decodes them) for the environment.
+
+    Commits once.
+    """
     accepted, rejected = normalize_batch(raw_events, received_at=received_at or utcnow(), sent_at=sent_at)
     rejected_at = {r["index"] for r in rejected}
     indexes = [i for i in range(len(raw_events)) if i not in rejected_at]
