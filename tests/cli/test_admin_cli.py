@@ -64,6 +64,33 @@ def test_env_and_key_lifecycle(tmp_path):
     assert json.loads(run_cli(tmp_path, "keys", "list", "--json").stdout)[0]["revoked"] is True
 
 
+def test_env_rotate_token(tmp_path):
+    env = json.loads(run_cli(tmp_path, "env", "create", "staging", "--json").stdout)
+    old = env["project_token"]
+    rotated = json.loads(run_cli(tmp_path, "env", "rotate-token", "staging", "--json").stdout)
+    assert rotated["id"] == env["id"] and rotated["name"] == "staging"
+    middle = rotated["project_token"]
+    assert middle.startswith("phc_") and middle != old
+    shown = run_cli(tmp_path, "env", "rotate-token", env["id"]).stdout  # by id, human output
+    new = next(word for word in shown.split() if word.startswith("phc_"))
+    assert new not in (old, middle) and "old token no longer works" in shown
+    missing = run_cli(tmp_path, "env", "rotate-token", "nope", check=False)
+    assert missing.returncode == 1 and "no environment" in missing.stderr
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", _env_file=None)  # type: ignore[call-arg]
+
+    async def capture(token: str) -> int:
+        transport = httpx.ASGITransport(app=create_app(settings))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            event = {"event": "$ai_generation", "distinct_id": "u", "properties": {"$ai_trace_id": "t"}}
+            r = await http.post("/batch/", json={"api_key": token, "batch": [event]})
+            return r.status_code
+
+    import asyncio
+
+    assert [asyncio.run(capture(t)) for t in (old, middle, new)] == [401, 401, 200]
+
+
 def test_db_upgrade_is_idempotent(tmp_path):
     assert "revision" in run_cli(tmp_path, "db", "upgrade").stdout
     assert "revision" in run_cli(tmp_path, "db", "upgrade").stdout

@@ -18,6 +18,7 @@ from assay.api.ingest import capture
 from assay.api.llm_analytics import (
     dataset_items,
     datasets,
+    environment_token,
     evaluation_runs,
     evaluations,
     events,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         analysis,
         instances,
         recipes,
+        environment_token,
         capture,
     )
     for module in routers:

@@ -82,6 +82,30 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     console.print(table)
 
 
+@env_app.command("rotate-token")
+def env_rotate_token(
+    environment: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="Environment name or id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Give an environment a new project token; SDKs sending the old one get 401 from now on."""
+
+    async def run() -> dict[str, str]:
+        async with open_session(get_settings()) as session:
+            env = await store.find_environment(session=session, id_or_name=environment)
+            row = await store.rotate_project_token(session=session, environment_id=env.id)
+            return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
+
+    try:
+        data = asyncio.run(run())
+    except AssayError as exc:
+        raise _fail(exc.message) from None
+    if as_json:
+        print(json.dumps(data))
+    else:
+        console.print(f"new project token for environment [bold]{data['name']}[/bold] ({data['id']})")
+        console.print(f"[bold]{data['project_token']}[/bold]  (the old token no longer works)")
+
+
 @keys_app.command("create")
 def keys_create(
     environment: Annotated[str, typer.Option("--environment", "-e", help="Environment id or name.")],

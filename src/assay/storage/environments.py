@@ -43,6 +43,16 @@ async def find_environment(*, session: AsyncSession, id_or_name: str) -> Environ
     return row
 
 
+async def rotate_project_token(*, session: AsyncSession, environment_id: uuid.UUID) -> EnvironmentRow:
+    """Give an environment a fresh project token; the old one stops working when the caller commits."""
+    row = await session.get(EnvironmentRow, environment_id)
+    if row is None:
+        raise NotFoundError(f"no environment with id {str(environment_id)!r}")
+    row.project_token = generate_project_token()
+    await session.flush()
+    return row
+
+
 async def create_api_key(
     *, session: AsyncSession, environment_id: uuid.UUID, scopes: list[str], name: str = ""
 ) -> tuple[ApiKeyRow, NewKey]:
