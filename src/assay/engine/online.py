@@ -142,6 +142,7 @@ class OnlineScheduler:
         self._pending: list[RunOutcome] = []
         self._versions: dict[uuid.UUID, tuple[int, datetime | None]] = {}
         self._triggers: dict[uuid.UUID, list[_Trigger]] = {}
+        self._cursor: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.scheduled = 0
@@ -216,7 +217,9 @@ class OnlineScheduler:
         """Consume one batch of events beyond the cursor; True when more may be waiting."""
         async with self._sessionmaker() as session:
             horizon = await store.committed_horizon(session=session)
-            cursor = await store.read_cursor(session=session, name=CURSOR_NAME)
+            if self._cursor is None:  # known after our own advances; re-read when another scheduler moved it
+                self._cursor = await store.read_cursor(session=session, name=CURSOR_NAME)
+            cursor = self._cursor
             if cursor >= horizon:
                 return False
             heads = await store.event_heads(session=session, after=cursor, upto=horizon, limit=self._batch)
@@ -236,9 +239,11 @@ class OnlineScheduler:
                 session=session, name=CURSOR_NAME, expected=cursor, last_seq=heads[-1].seq
             ):
                 await session.rollback()  # another scheduler consumed these events
+                self._cursor = None
                 return True
             queued = await store.queue_online_runs(session=session, pairs=pairs)
             await session.commit()
+        self._cursor = heads[-1].seq
         self.scheduled += queued
         return len(heads) >= self._batch
 

@@ -64,19 +64,21 @@ async def advance_cursor(*, session: AsyncSession, name: str, expected: int, las
     return bool(result.rowcount)
 
 
+NO_HORIZON = 2**63 - 1
+"""The horizon on SQLite: every visible `seq` is final there, so nothing needs bounding."""
+
+
 async def committed_horizon(*, session: AsyncSession) -> int:
     """The highest `seq` below which no event can still appear; commits the session.
 
-    SQLite has one writer at a time, so every visible `seq` is final. On PostgreSQL a `seq` is drawn
-    at INSERT time and may commit after a larger one: a brief SHARE lock on `events` waits for the
-    inserts in flight (it conflicts with their ROW EXCLUSIVE lock), so after it every `seq` up to
-    `max(seq)` is committed or rolled back, and later inserts draw larger values. When the lock
-    cannot be had within `HORIZON_LOCK_TIMEOUT`, the horizon is 0 (nothing is consumed this time).
+    SQLite has one writer at a time, so every visible `seq` is final: `NO_HORIZON`, without a query.
+    On PostgreSQL a `seq` is drawn at INSERT time and may commit after a larger one: a brief SHARE lock
+    on `events` waits for the inserts in flight (it conflicts with their ROW EXCLUSIVE lock), so after it
+    every `seq` up to `max(seq)` is committed or rolled back, and later inserts draw larger values. When
+    the lock cannot be had within `HORIZON_LOCK_TIMEOUT`, the horizon is 0 (nothing is consumed this time).
     """
     if _dialect(session) != "postgresql":
-        value = await session.scalar(select(func.max(EventRow.seq)))
-        await session.commit()
-        return int(value or 0)
+        return NO_HORIZON
     try:
         await session.execute(text(f"SET LOCAL lock_timeout = '{HORIZON_LOCK_TIMEOUT}'"))
         await session.execute(text("LOCK TABLE events IN SHARE MODE"))
@@ -183,12 +185,15 @@ async def queue_online_runs(
         }
         for env, evaluator, event, seq in pairs
     ]
+    stmt = (
+        _insert(session)(EvaluationRunRow.__table__)
+        .on_conflict_do_nothing()
+        .returning(EvaluationRunRow.__table__.c.workflow_id)
+    )  # one cached statement for every batch (executed with many parameter sets)
     inserted = 0
     for start in range(0, len(rows), 500):
-        result = await session.execute(
-            _insert(session)(EvaluationRunRow).values(rows[start : start + 500]).on_conflict_do_nothing()
-        )
-        inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
+        result = await session.execute(stmt, rows[start : start + 500])
+        inserted += len(result.all())
     return inserted
 
 
