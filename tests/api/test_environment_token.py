@@ -38,7 +38,7 @@ async def test_rotation_retires_the_old_token_at_once(client, env_a, env_b, meth
     r = await client.request(method, f"{env_a.api}/reset_token", headers=env_a.headers)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"id", "name", "project_token"}
+    assert set(body) == {"id", "name", "project_token", "api_token"} and body["api_token"] == body["project_token"]
     assert body["id"] == env_a.id and body["name"] == env_a.name
     new = body["project_token"]
     assert new.startswith("phc_") and new != env_a.project_token

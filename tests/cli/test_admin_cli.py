@@ -74,6 +74,8 @@ def test_env_rotate_token(tmp_path):
     shown = run_cli(tmp_path, "env", "rotate-token", env["id"]).stdout  # by id, human output
     new = next(word for word in shown.split() if word.startswith("phc_"))
     assert new not in (old, middle) and "old token no longer works" in shown
+    listed = json.loads(run_cli(tmp_path, "env", "list", "--json").stdout)
+    assert [e["project_token"] for e in listed] == [new]  # `env list` shows the current token
     missing = run_cli(tmp_path, "env", "rotate-token", "nope", check=False)
     assert missing.returncode == 1 and "no environment" in missing.stderr
 

@@ -70,15 +70,16 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     async def run() -> list[dict[str, str]]:
         async with open_session(get_settings()) as session:
             rows = await store.list_environments(session=session)
-            return [{"id": str(r.id), "name": r.name, "created_at": r.created_at.isoformat()} for r in rows]
+            return [{"id": str(r.id), "name": r.name, "project_token": r.project_token,
+                     "created_at": r.created_at.isoformat()} for r in rows]  # fmt: skip
 
     data = asyncio.run(run())
     if as_json:
         print(json.dumps(data))
         return
-    table = Table("id", "name", "created")
+    table = Table("id", "name", "project token", "created")
     for item in data:
-        table.add_row(item["id"], item["name"], item["created_at"])
+        table.add_row(item["id"], item["name"], item["project_token"], item["created_at"])
     console.print(table)
 
 

@@ -31,6 +31,7 @@ class EnvironmentToken(BaseModel):
     id: str
     name: str
     project_token: str = Field(description="The token SDKs must now send; the previous one is refused.")
+    api_token: str = Field(description="The same token under PostHog's name for it, for clients written against it.")
 
 
 @router.post("/reset_token", openapi_extra=scopes_doc("event:write"))
@@ -39,4 +40,4 @@ async def reset_token(session: SessionDep, principal: Access) -> EnvironmentToke
     """Replace the environment's project token with a fresh one; the old token stops working at once."""
     row = await store.rotate_project_token(session=session, environment_id=principal.environment_id)
     await session.commit()
-    return EnvironmentToken(id=str(row.id), name=row.name, project_token=row.project_token)
+    return EnvironmentToken(id=str(row.id), name=row.name, project_token=row.project_token, api_token=row.project_token)
