@@ -6,7 +6,11 @@
 read to check that every expected (evaluation, event) pair has exactly one `$ai_evaluation` event, and
 how long after its target was stored each one was.
 
-Usage: ``.venv/bin/python bench/ingest_bench.py [--events 50000] [--clients 8]``
+Also reports the CPU each process spent per ingested event. ``--worker-process`` serves with
+``ASSAY_WORKERS=0`` and runs the evaluations in a separate ``assay worker``; ``--no-online`` measures
+ingestion alone; ``--profile FILE`` samples the server (and the worker) with py-spy when it is installed.
+
+Usage: ``.venv/bin/python bench/ingest_bench.py [--events 50000] [--clients 8] [--worker-process]``
 """
 
 from __future__ import annotations
