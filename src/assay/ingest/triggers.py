@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from assay.evaluators.hog.opcodes import Operation
 from assay.ingest.matching import matches
 
 
@@ -36,7 +37,7 @@ def in_rollout(key: str, rollout: float) -> bool:
 
 def is_always_true(bytecode: Sequence[Any]) -> bool:
     """Whether a filter program is the one compiled from no property filters (`return true`)."""
-    return len(bytecode) == 4 and bytecode[0] == "_H" and bytecode[2] == 29 and bytecode[3] == 38
+    return len(bytecode) == 4 and bytecode[0] == "_H" and bytecode[2:] == [Operation.TRUE, Operation.RETURN]
 
 
 def sampled_filters(conditions: Sequence[Any], distinct_id: str) -> list[list[Any]] | None:
