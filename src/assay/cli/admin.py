@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,11 +23,20 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 env_app = typer.Typer(help="Environments (the isolation unit; API keys belong to one).", no_args_is_help=True)
 keys_app = typer.Typer(help="Personal API keys.", no_args_is_help=True)
 console = Console()
+T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     Console(stderr=True).print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's database work; a domain error (unknown environment, …) exits 1 with its message."""
+    try:
+        return asyncio.run(work)
+    except AssayError as exc:
+        raise _fail(exc.message) from None
 
 
 @db_app.command("upgrade")
@@ -53,10 +63,7 @@ def env_create(name: str, as_json: Annotated[bool, typer.Option("--json", help="
             row = await store.create_environment(session=session, name=name)
             return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
 
-    try:
-        data = asyncio.run(run())
-    except AssayError as exc:
-        raise _fail(exc.message) from None
+    data = _run(run())
     if as_json:
         print(json.dumps(data))
     else:
@@ -96,10 +103,7 @@ def env_rotate_token(
             row = await store.rotate_project_token(session=session, environment_id=env.id)
             return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
 
-    try:
-        data = asyncio.run(run())
-    except AssayError as exc:
-        raise _fail(exc.message) from None
+    data = _run(run())
     if as_json:
         print(json.dumps(data))
     else:
@@ -126,10 +130,7 @@ def keys_create(
             row, new = await store.create_api_key(session=session, environment_id=env.id, scopes=scope_list, name=name)
             return {"id": str(row.id), "key": new.key, "environment_id": str(env.id), "scopes": scope_list}
 
-    try:
-        data = asyncio.run(run())
-    except AssayError as exc:
-        raise _fail(exc.message) from None
+    data = _run(run())
     if as_json:
         print(json.dumps(data))
     else:
@@ -163,10 +164,7 @@ def keys_list(
                 for r in rows
             ]
 
-    try:
-        data = asyncio.run(run())
-    except AssayError as exc:
-        raise _fail(exc.message) from None
+    data = _run(run())
     if as_json:
         print(json.dumps(data))
         return
@@ -188,7 +186,4 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (or its uniqu
             row = await store.revoke_api_key(session=session, id_or_prefix=key_id)
             return str(row.id)
 
-    try:
-        console.print(f"revoked key {asyncio.run(run())}")
-    except AssayError as exc:
-        raise _fail(exc.message) from None
+    console.print(f"revoked key {_run(run())}")
