@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     """Evaluation runs one process executes at the same time."""
     online_lease_seconds: float = 360.0
     """A claimed evaluation run not finished within this long is retried by any scheduler (its worker died)."""
+    online_max_attempts: int = Field(default=3, ge=1)
+    """Attempts of one evaluation run, retries of provider errors and timeouts included (as PostHog's judge)."""
+    online_retry_seconds: float = Field(default=10.0, ge=0)
+    """Wait before the first retry of a failed evaluation run; doubled for each further retry."""
+    online_retry_max_seconds: float = Field(default=60.0, ge=0)
+    """Longest wait between two attempts of an evaluation run."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

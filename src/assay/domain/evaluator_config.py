@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -151,3 +152,36 @@ def compile_condition(condition: dict[str, Any]) -> dict[str, Any]:
         }
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         return {**stored, "bytecode": None, "bytecode_error": str(exc) or type(exc).__name__}
+
+
+MATCH_ALL_CONDITION: dict[str, Any] = {"properties": [], "rollout_percentage": 100}
+"""The condition set that matches every `$ai_generation` (what PostHog's UI creates for a new evaluation)."""
+
+
+def evaluator_warnings(*, enabled: bool, deleted: bool, conditions: list[Any]) -> list[str]:
+    """Why a stored evaluation will not run online as one might expect; empty when nothing is off.
+
+    PostHog's API stores an enabled evaluation without conditions, and its scheduler never runs it; the
+    original UI hides this by always creating a match-all condition. The API keeps the original's meaning
+    (a default that evaluates every event could cost a judge call per generation) and says so instead.
+    """
+    if not enabled or deleted:
+        return []
+    if not conditions:
+        return [
+            "This evaluation is enabled but has no conditions, so it never runs on new events. "
+            f"Add a condition set such as {json.dumps(MATCH_ALL_CONDITION)} to evaluate every $ai_generation."
+        ]
+    warnings: list[str] = []
+    sets = [c for c in conditions if isinstance(c, dict)]
+    for index, condition in enumerate(sets):
+        if condition.get("bytecode") is None and condition.get("bytecode_error"):
+            warnings.append(
+                f"Condition {index} never matches: its property filters do not compile ({condition['bytecode_error']})."
+            )
+    live = [c for c in sets if c.get("bytecode") is not None]
+    if live and all(c.get("rollout_percentage") == 0 for c in live):
+        warnings.append("Every condition has rollout_percentage 0, so the evaluation never runs on new events.")
+    elif not live:
+        warnings.append("No condition can match, so the evaluation never runs on new events.")
+    return warnings

@@ -11,7 +11,12 @@ One asyncio loop per process (started in the app's lifespan):
    exactly where it stopped and two schedulers never queue a pair twice.
 2. **Execute.** Claim queued runs with a lease (a conditional UPDATE), run them concurrently (bounded),
    and record outcomes in batches with their `$ai_evaluation` events. A run whose worker died is claimed
-   again once its lease lapses; after `MAX_ATTEMPTS` claims it fails.
+   again once its lease lapses. A retryable failure (a provider error or timeout, never a Hog error, a
+   skip or a deleted evaluation) goes back to the queue with exponential backoff, as PostHog's judge retry
+   policy does; after `online_max_attempts` attempts in all the run fails. Only a completed run stores an
+   event, and the run's row is recorded once, so each (evaluation, event) pair yields one event at most.
+3. **Report.** Every failed, retried or skipped run is logged through `FailureLog`: once per evaluation
+   and cause, then a count every few minutes.
 
 Evaluators are cached per environment and reloaded when the environment's (count, latest `updated_at`)
 of evaluators changes, which one cheap grouped query checks on every poll with new events.
@@ -25,7 +30,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assay.domain.ai_events import GENERATION
 from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
+from assay.engine.online_failures import FailureLog
 from assay.ingest.matching import matches
 from assay.ingest.triggers import sampled_filters
 from assay.providers import ProviderRegistry
@@ -41,11 +47,11 @@ from assay.storage import online as store
 from assay.storage.db import write_lock
 from assay.storage.online import ClaimedRun, EventHead, RunOutcome
 from assay.storage.tables import EvaluatorRow
+from assay.storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "online-evaluation"
-MAX_ATTEMPTS = 3
 FLUSH_INTERVAL = 0.05
 FLUSH_BATCH = 200
 THREAD_MATCHING_ABOVE = 50
@@ -67,7 +73,13 @@ def evaluator_spec(row: EvaluatorRow) -> EvaluatorSpec:
         output_type=row.output_type,
         output_config=dict(row.output_config or {}),
         model=model,
+        deleted=bool(row.deleted),
     )
+
+
+def retry_delay(attempt: int, *, initial: float, maximum: float) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based): doubling from `initial`, capped."""
+    return min(maximum, initial * 2.0 ** max(0, attempt - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +147,10 @@ class OnlineScheduler:
         self._poll = settings.online_poll_seconds
         self._max = max(1, settings.online_concurrency)
         self._lease = timedelta(seconds=settings.online_lease_seconds)
+        self._max_attempts = settings.online_max_attempts
+        self._retry_initial = settings.online_retry_seconds
+        self._retry_max = settings.online_retry_max_seconds
+        self.failures = FailureLog(logger)
         self._batch = batch_size
         self._wake = asyncio.Event()
         self._flush_wake = asyncio.Event()
@@ -174,6 +190,7 @@ class OnlineScheduler:
             await self._flush()
         except Exception:
             logger.exception("writing evaluation outcomes at shutdown failed; the runs will be retried")
+        self.failures.flush(force=True)
         self._tasks = []
 
     # --- scheduling ---------------------------------------------------------------------------------------------
@@ -271,29 +288,61 @@ class OnlineScheduler:
             task.add_done_callback(self._running.discard)
 
     async def _execute(self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None) -> None:
-        if run.attempts > MAX_ATTEMPTS:
-            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
-                                 error=f"Gave up after {MAX_ATTEMPTS} attempts")  # fmt: skip
-        elif spec is None:
-            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
-                                 error=f"Evaluation {run.evaluator_id} not found")  # fmt: skip
-        elif target is None or target.uuid != run.event_uuid:
-            outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
-                                 error=f"Event {run.event_uuid} not found")  # fmt: skip
-        else:
-            try:
-                outcome = await evaluate_event(
-                    self._ctx, workflow_id=run.workflow_id, spec=spec, target=target, start=run.started_at
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                logger.exception("evaluation run %s failed unexpectedly", run.workflow_id)
-                outcome = RunOutcome(run.workflow_id, run.environment_id, "failed",
-                                     error=f"Unexpected error during evaluation: {type(e).__name__}")  # fmt: skip
+        outcome = await self._attempt(run, spec, target)
+        if outcome.status == "failed" and outcome.retryable:
+            outcome = self._retry_or_give_up(run, outcome)
+        if outcome.status != "completed":
+            self._report(run, spec, outcome)
         self._pending.append(outcome)
         if len(self._pending) >= FLUSH_BATCH:
             self._flush_wake.set()
+
+    async def _attempt(self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None) -> RunOutcome:
+        def failed(cause: str, error: str) -> RunOutcome:
+            return RunOutcome(run.workflow_id, run.environment_id, "failed", error=error, cause=cause)
+
+        if run.attempts > self._max_attempts:  # claimed again and again: its workers keep dying
+            return failed("lease_expired", f"Gave up after {self._max_attempts} attempts")
+        if spec is None:
+            return failed("evaluation_not_found", f"Evaluation {run.evaluator_id} not found")
+        if run.attempts > 1 and spec.deleted:
+            return failed("evaluation_deleted", f"Evaluation {run.evaluator_id} was deleted; the run is not retried")
+        if target is None or target.uuid != run.event_uuid:
+            return failed("event_not_found", f"Event {run.event_uuid} not found")
+        try:
+            return await evaluate_event(
+                self._ctx, workflow_id=run.workflow_id, spec=spec, target=target, start=run.started_at
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            logger.exception("evaluation run %s failed unexpectedly", run.workflow_id)
+            outcome = failed("unexpected_error", f"Unexpected error during evaluation: {type(e).__name__}")
+            outcome.retryable = True
+            return outcome
+
+    def _retry_or_give_up(self, run: ClaimedRun, outcome: RunOutcome) -> RunOutcome:
+        """Back to the queue with backoff while attempts remain; else the failure, saying how often it was tried."""
+        if run.attempts < self._max_attempts:
+            delay = retry_delay(run.attempts, initial=self._retry_initial, maximum=self._retry_max)
+            return replace(outcome, status="retrying", next_attempt_at=utcnow() + timedelta(seconds=delay))
+        return replace(outcome, error=f"{outcome.error} (gave up after {run.attempts} attempts)")
+
+    def _report(self, run: ClaimedRun, spec: EvaluatorSpec | None, outcome: RunOutcome) -> None:
+        if outcome.status == "retrying" and outcome.next_attempt_at is not None:
+            wait = (outcome.next_attempt_at - utcnow()).total_seconds()
+            detail = f"attempt {run.attempts} of {self._max_attempts}, retrying in {max(0.0, wait):.0f} s"
+        elif outcome.status == "skipped":
+            detail = "skipped, no $ai_evaluation event"
+        else:
+            detail = f"failed, no $ai_evaluation event; run {run.workflow_id}"
+        self.failures.record(
+            evaluation_id=run.evaluator_id,
+            name=spec.name if spec is not None else "?",
+            cause=outcome.cause or "unknown",
+            message=outcome.error or "",
+            detail=detail,
+        )
 
     async def _flush_loop(self) -> None:
         while True:
@@ -302,6 +351,7 @@ class OnlineScheduler:
             except TimeoutError:
                 pass
             self._flush_wake.clear()
+            self.failures.flush()
             try:
                 if await self._flush():
                     self._wake.set()  # room for more runs

@@ -3,7 +3,10 @@
 `hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `llm_judge` runs the
 PostHog judge on the event's input/output; key, parse and configuration problems skip the run and emit
 nothing. A successful run yields the `$ai_evaluation` event (§4.6), stored by the caller with the outcome.
-The evaluator's `enabled`/`deleted` flags are not re-checked: a queued run always runs.
+Every failed or skipped outcome names its `cause`; a judge failure that may pass on another try (a provider
+error or timeout) is `retryable`, as PostHog's judge activity retry policy treats it. Hog failures are
+deterministic and never retryable. The evaluator's `enabled`/`deleted` flags are not re-checked: a queued
+run always runs.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class EvaluatorSpec:
     output_type: str
     output_config: dict[str, Any]
     model: dict[str, Any] | None
+    deleted: bool = False
 
     @property
     def allows_na(self) -> bool:
@@ -176,6 +180,10 @@ def _event(spec: EvaluatorSpec, target: TargetEvent, properties: dict[str, Any])
     )
 
 
+def _failed(workflow_id: str, spec: EvaluatorSpec, cause: str, error: str, *, retryable: bool = False) -> RunOutcome:
+    return RunOutcome(workflow_id, spec.environment_id, "failed", error=error, cause=cause, retryable=retryable)
+
+
 def _completed(
     workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime, outcome: dict[str, Any],
     judge: JudgeUsage | None,
@@ -206,12 +214,12 @@ def _completed(
 async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime) -> RunOutcome:
     bytecode = (spec.evaluation_config or {}).get("bytecode")
     if not bytecode:
-        return RunOutcome(workflow_id, spec.environment_id, "failed", error="Missing bytecode in evaluation_config")
+        return _failed(workflow_id, spec, "missing_bytecode", "Missing bytecode in evaluation_config")
     event = {"uuid": str(target.uuid), "event": target.event, "properties": target.properties,
              "distinct_id": target.distinct_id}  # fmt: skip
     outcome = await run_hog_eval_async(bytecode, event, spec.allows_na)
     if outcome.get("error"):
-        return RunOutcome(workflow_id, spec.environment_id, "failed", error=f"Hog evaluation error: {outcome['error']}")
+        return _failed(workflow_id, spec, "hog_error", f"Hog evaluation error: {outcome['error']}")
     return _completed(workflow_id, spec, target, start, outcome, None)
 
 
@@ -220,12 +228,10 @@ async def _run_judge(
 ) -> RunOutcome:
     prompt = (spec.evaluation_config or {}).get("prompt")
     if not prompt:
-        return RunOutcome(workflow_id, spec.environment_id, "failed", error="Missing prompt in evaluation_config")
+        return _failed(workflow_id, spec, "missing_prompt", "Missing prompt in evaluation_config")
     if spec.output_type != "boolean":
-        return RunOutcome(
-            workflow_id, spec.environment_id, "failed",
-            error=f"Unsupported output type: {spec.output_type}. Supported types: 'boolean'.",
-        )  # fmt: skip
+        message = f"Unsupported output type: {spec.output_type}. Supported types: 'boolean'."
+        return _failed(workflow_id, spec, "unsupported_output_type", message)
     try:
         judge = await _resolve_judge(ctx, spec)
     except _Skip as skip:
@@ -244,9 +250,11 @@ async def _run_judge(
     except JudgeError as e:
         if e.error_type in SKIPPED_JUDGE_ERRORS:
             return _skipped(workflow_id, spec, e.error_type, e.message)
+        retryable = e.retryable
         if judge.key_id is not None and e.error_type in KEY_STATE_ERRORS:
             await _mark_key(ctx, spec, judge.key_id, e)
-        return RunOutcome(workflow_id, spec.environment_id, "failed", error=f"{e.error_type}: {e.message}")
+            retryable = False  # the key is marked unusable until someone fixes it
+        return _failed(workflow_id, spec, e.error_type, f"{e.error_type}: {e.message}", retryable=retryable)
     usage = JudgeUsage(
         model=answer.model,
         provider=answer.provider,
@@ -262,7 +270,7 @@ async def _run_judge(
 def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -> RunOutcome:
     result = {"verdict": None, "skipped": True, "skip_reason": reason, "message": message,
               "evaluation_id": str(spec.id), "evaluation_type": spec.evaluation_type}  # fmt: skip
-    return RunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message)
+    return RunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message, cause=reason)
 
 
 async def evaluate_event(
@@ -273,6 +281,5 @@ async def evaluate_event(
         return await _run_hog(workflow_id, spec, target, start)
     if spec.evaluation_type == "llm_judge":
         return await _run_judge(ctx, workflow_id, spec, target, start)
-    return RunOutcome(
-        workflow_id, spec.environment_id, "failed", error=f"Unsupported evaluation type: {spec.evaluation_type}"
-    )
+    message = f"Unsupported evaluation type: {spec.evaluation_type}"
+    return _failed(workflow_id, spec, "unsupported_evaluation_type", message)

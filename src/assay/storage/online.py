@@ -225,6 +225,7 @@ async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, workflow_
 def _claimable(now: datetime) -> Any:
     return or_(
         EvaluationRunRow.status == "queued",
+        and_(EvaluationRunRow.status == "retrying", EvaluationRunRow.next_attempt_at <= now),
         and_(EvaluationRunRow.status == "running", EvaluationRunRow.lease_until < now),
     )
 
@@ -243,7 +244,7 @@ class ClaimedRun:
 
 
 async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta, limit: int) -> list[ClaimedRun]:
-    """Take up to `limit` queued runs, or running ones whose lease lapsed (their worker died). Commits.
+    """Take up to `limit` queued runs, retries that are due, or running ones whose lease lapsed. Commits.
 
     The conditional UPDATE is the claim: a run another worker took in between is not returned.
     """
@@ -266,7 +267,7 @@ async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta,
         update(run)
         .where(run.workflow_id.in_(candidates), _claimable(now))
         .values(status="running", worker_id=worker_id, lease_until=now + lease, attempts=run.attempts + 1,
-                started_at=now)
+                started_at=now, next_attempt_at=None)
         .returning(run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq,
                    run.attempts)
         .execution_options(synchronize_session=False)
@@ -285,7 +286,12 @@ async def events_by_seqs(*, session: AsyncSession, seqs: Sequence[int]) -> dict[
 
 @dataclass(slots=True)
 class RunOutcome:
-    """How a run ended, and the `$ai_evaluation` event to store with it (completed runs only)."""
+    """How an attempt ended, and the `$ai_evaluation` event to store with it (completed runs only).
+
+    `cause` names the kind of failure or skip (`hog_error`, `server_error`, `parse_error` …) for logs and
+    counts; `retryable` says whether trying again may help. The scheduler turns a retryable failure into
+    `status="retrying"` with `next_attempt_at` while attempts remain.
+    """
 
     workflow_id: str
     environment_id: uuid.UUID
@@ -293,12 +299,30 @@ class RunOutcome:
     result: dict[str, Any] | None = None
     error: str | None = None
     event: NormalizedEvent | None = None
+    cause: str | None = None
+    retryable: bool = False
+    next_attempt_at: datetime | None = None
+
+
+def _outcome_values(o: RunOutcome, now: datetime) -> dict[str, Any]:
+    """The columns an outcome sets; each shape has its own key set (one executemany per shape)."""
+    if o.status == "retrying":
+        return {"workflow_id": o.workflow_id, "status": o.status, "last_error": o.error,
+                "next_attempt_at": o.next_attempt_at, "lease_until": None, "worker_id": None}  # fmt: skip
+    values = {"workflow_id": o.workflow_id, "status": o.status, "result": o.result, "error": o.error,
+              "finished_at": now, "lease_until": None, "next_attempt_at": None}  # fmt: skip
+    if o.status == "completed":
+        verdict = (o.result or {}).get("verdict")
+        values["verdict"] = verdict if isinstance(verdict, bool) else None
+    else:
+        values["last_error"] = o.error
+    return values
 
 
 async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequence[RunOutcome]) -> list[str]:
     """Record outcomes of runs this worker still holds, with their events, in one transaction. Commits.
 
-    A run taken over by another worker (its lease lapsed) is left alone, so it yields one event at most.
+    A `retrying` outcome puts the run back in the queue for `next_attempt_at`. A run taken over by another worker (its lease lapsed) is left alone, so it yields one event at most.
     Returns the workflow ids recorded.
     """
     if not outcomes:
@@ -324,20 +348,11 @@ async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequen
             by_env.setdefault(o.environment_id, []).append(o.event)
     for env, events in by_env.items():
         await insert_events(session=session, environment_id=env, events=events)
-    if mine:
-        await session.execute(
-            update(EvaluationRunRow),
-            [
-                {
-                    "workflow_id": o.workflow_id,
-                    "status": o.status,
-                    "result": o.result,
-                    "error": o.error,
-                    "finished_at": now,
-                    "lease_until": None,
-                }
-                for o in mine
-            ],
-        )
+    shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for o in mine:
+        values = _outcome_values(o, now)
+        shapes.setdefault(frozenset(values), []).append(values)
+    for rows in shapes.values():
+        await session.execute(update(EvaluationRunRow), rows)
     await session.commit()
     return [o.workflow_id for o in mine]

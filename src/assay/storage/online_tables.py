@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.storage.tables import Base
@@ -18,12 +18,17 @@ class EvaluationRunRow(Base):
 
     `online_key` (`"{evaluator}:{event}"`) is set only for runs the scheduler creates; being unique,
     it makes each (evaluator, event) pair run online at most once. Manual runs leave it null.
+
+    A run that failed for a reason that may pass (a provider error, a timeout) goes back to `retrying` with
+    `next_attempt_at` set and `last_error` saying why, until `attempts` reaches the bound; `error` is set only
+    when the run ends. `verdict` copies the result's verdict of completed runs, for the per-evaluation counts.
     """
 
     __tablename__ = "evaluation_runs"
     __table_args__ = (
         Index("ix_evaluation_runs_status_created", "status", "created_at"),
         Index("ix_evaluation_runs_env_evaluator", "environment_id", "evaluator_id"),
+        Index("ix_evaluation_runs_evaluator_created", "evaluator_id", "created_at"),
     )
     workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
@@ -35,7 +40,10 @@ class EvaluationRunRow(Base):
     online_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verdict: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,9 @@
 `POST` validates the body (400 `{"error": {field: [messages]}}`), finds the evaluation (404 when missing or
 deleted; `enabled` and the conditions are ignored) and the event (404 unless the uuid, the event name, the
 UTC date of `timestamp` and, when given, `distinct_id` all match), queues a manual run and answers 202.
-The result arrives later as a `$ai_evaluation` event. `GET …/{workflow_id}` (ours) shows the run's state.
+The result arrives later as a `$ai_evaluation` event. Ours: `GET …/{workflow_id}` shows the run's state, and
+`GET …` lists runs newest first, filtered by `evaluation_id`, `status` and `source`, with keyset pagination
+(`cursor`, `{next, results}`): `?status=failed,retrying&evaluation_id=…` finds what went wrong.
 """
 
 from __future__ import annotations
@@ -11,21 +13,25 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from assay.api.cursor_pagination import CursorPage, decode_cursor, next_link
 from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.errors import drf_response
 from assay.api.llm_analytics.common import ERROR_RESPONSES, scopes_doc
 from assay.api.llm_analytics.test_hog import _field_errors as drf_field_errors
 from assay.domain.ai_events import GENERATION
-from assay.errors import NotFoundError
+from assay.errors import NotFoundError, ValidationFailed
+from assay.ingest.decode import parse_datetime
+from assay.storage import evaluation_runs as run_store
 from assay.storage import events as event_store
 from assay.storage import online as store
+from assay.storage.online_tables import EvaluationRunRow
 from assay.storage.tables import EvaluatorRow
 
 router = APIRouter(prefix="/api/environments/{environment_id}/evaluation_runs", tags=["evaluation runs"])
@@ -59,18 +65,47 @@ class EvaluationRunStarted(BaseModel):
     target_event_id: str
 
 
+RunStatus = Literal["queued", "running", "finishing", "retrying", "completed", "failed", "skipped"]
+
+
 class EvaluationRunPublic(BaseModel):
-    """A run: `queued`, `running`, `completed`, `failed` or `skipped`; `result` once it ended."""
+    """A run and, once it ended, its `result` (completed, skipped) or `error` (failed, skipped)."""
 
     workflow_id: str
-    status: str
+    status: RunStatus
+    """`queued`, `running`, `retrying` (an attempt failed; the next starts at `next_attempt_at`), `completed`
+    (an `$ai_evaluation` event was stored), `failed` or `skipped` (no event)."""
+    source: Literal["online", "manual"]
     evaluation_id: str
     target_event_id: str
     result: dict[str, Any] | None
     error: str | None
+    attempts: int
+    """Attempts started so far."""
+    next_attempt_at: datetime | None
+    last_error: str | None
+    """Why the latest failed attempt failed (kept when a retry then succeeds)."""
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+def to_public(row: EvaluationRunRow) -> EvaluationRunPublic:
+    return EvaluationRunPublic(
+        workflow_id=row.workflow_id,
+        status=row.status,  # type: ignore[arg-type]
+        source=row.source,  # type: ignore[arg-type]
+        evaluation_id=str(row.evaluator_id),
+        target_event_id=str(row.event_uuid),
+        result=row.result,
+        error=row.error,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -165,17 +200,63 @@ async def get_evaluation_run(workflow_id: str, session: SessionDep, principal: A
     row = await store.get_run(session=session, environment_id=principal.environment_id, workflow_id=workflow_id)
     if row is None:
         raise NotFoundError("Not found.")
-    return EvaluationRunPublic(
-        workflow_id=row.workflow_id,
-        status=row.status,
-        evaluation_id=str(row.evaluator_id),
-        target_event_id=str(row.event_uuid),
-        result=row.result,
-        error=row.error,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
+    return to_public(row)
+
+
+def _statuses(raw: list[str] | None) -> list[str] | None:
+    values = [v.strip() for item in raw or [] for v in item.split(",") if v.strip()]
+    unknown = sorted(set(values) - set(run_store.RUN_STATUSES))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown status {unknown[0]!r}; one of: {', '.join(run_store.RUN_STATUSES)}.", attr="status"
+        )
+    return values or None
+
+
+def _evaluation_id(raw: str | None) -> uuid.UUID | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed(_UUID_MESSAGE, attr="evaluation_id") from None
+
+
+def _position(cursor: str | None) -> run_store.RunKey | None:
+    if cursor is None:
+        return None
+    created, workflow_id = decode_cursor(cursor, size=2)
+    when = parse_datetime(created) if isinstance(created, str) else None
+    if when is None or not isinstance(workflow_id, str):
+        raise ValidationFailed("Invalid cursor.", attr="cursor")
+    return when, workflow_id
+
+
+@router.get("", openapi_extra=scopes_doc("evaluation:read"), responses=ERROR_RESPONSES)
+async def list_evaluation_runs(
+    request: Request,
+    session: SessionDep,
+    principal: Access,
+    evaluation_id: Annotated[str | None, Query(description="Only runs of this evaluation.")] = None,
+    status: Annotated[
+        list[str] | None, Query(description="Comma-separated statuses, e.g. `failed,retrying,skipped`.")
+    ] = None,
+    source: Annotated[Literal["online", "manual"] | None, Query(description="`online` or `manual`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Runs per page.")] = 100,
+    cursor: Annotated[str | None, Query(description="The position from a previous page's `next`.")] = None,
+) -> CursorPage[EvaluationRunPublic]:
+    """List runs newest first (an Assay extension), one page at a time."""
+    rows, more = await run_store.list_runs(
+        session=session,
+        environment_id=principal.environment_id,
+        limit=limit,
+        after=_position(cursor),
+        evaluator_id=_evaluation_id(evaluation_id),
+        statuses=_statuses(status),
+        source=source,
     )
+    last = [rows[-1].created_at.isoformat(), rows[-1].workflow_id] if more and rows else None
+    return CursorPage(next=next_link(request, last), results=[to_public(r) for r in rows])
 
 
 router.add_api_route("/", start_evaluation_run, methods=["POST"], status_code=202, include_in_schema=False)

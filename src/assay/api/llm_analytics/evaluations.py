@@ -1,13 +1,18 @@
-"""`/api/environments/{environment_id}/evaluations`: evaluator definitions; no hard delete."""
+"""`/api/environments/{environment_id}/evaluations`: evaluator definitions; no hard delete.
+
+Assay extensions: `warnings` (present only when not empty) says why an evaluation will not run online as
+one might expect, e.g. enabled without conditions (PostHog's scheduler never runs those; we keep that
+meaning and say so); `GET …/{id}/stats` counts the evaluation's runs over the last `hours` (default 24).
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.llm_analytics.common import (
@@ -25,8 +30,14 @@ from assay.api.llm_analytics.common import (
 )
 from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
 from assay.api.pagination import Page, PageParams, make_page, page_params
-from assay.domain.evaluator_config import prepare_evaluator, validate_conditions, validate_evaluation_configs
+from assay.domain.evaluator_config import (
+    evaluator_warnings,
+    prepare_evaluator,
+    validate_conditions,
+    validate_evaluation_configs,
+)
 from assay.errors import ValidationFailed
+from assay.storage import evaluation_runs as run_store
 from assay.storage import evaluators as store
 from assay.storage.evaluators import EVALUATOR_ORDERINGS
 from assay.storage.tables import EvaluatorRow
@@ -105,6 +116,46 @@ class EvaluationPublic(BaseModel):
     updated_at: datetime | None
     created_by: UserBasic | None
     deleted: bool
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Assay extension, present only when not empty: why the evaluation will not run online as "
+        "expected (e.g. enabled without conditions: it never runs).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_warnings(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("warnings"):
+            data.pop("warnings", None)
+        return data
+
+
+class EvaluationStats(BaseModel):
+    """How the evaluation's runs created in the window ended (an Assay extension).
+
+    `runs_count`, `applicable_count`, `pass_count`, `pass_rate` and `applicability_rate` mean what PostHog's
+    evaluations page computes from `$ai_evaluation` events: runs that produced one.
+    """
+
+    evaluation_id: str
+    hours: int
+    since: datetime
+    total_count: int = Field(description="Every run created in the window, whatever its state.")
+    runs_count: int = Field(description="Completed runs, each of which stored an `$ai_evaluation` event.")
+    applicable_count: int = Field(description="Completed runs with a verdict (not N/A).")
+    pass_count: int = Field(description="Completed runs with verdict true.")
+    fail_count: int = Field(description="Completed runs with verdict false.")
+    na_count: int = Field(description="Completed runs judged not applicable.")
+    error_count: int = Field(description="Runs that failed (no event): provider errors after retries, Hog errors.")
+    skipped_count: int = Field(description="Runs skipped (no event): no judge, key or parse problems.")
+    pending_count: int = Field(description="Runs queued, running or waiting to be retried.")
+    retried_count: int = Field(description="Runs that needed more than one attempt.")
+    pass_rate: float | None = Field(description="pass_count / applicable_count in percent (null without any).")
+    applicability_rate: float | None = Field(description="applicable_count / runs_count in percent.")
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def to_public(row: EvaluatorRow) -> EvaluationPublic:
@@ -132,6 +183,7 @@ def to_public(row: EvaluatorRow) -> EvaluationPublic:
         updated_at=row.updated_at,
         created_by=user_basic(row.created_by),
         deleted=row.deleted,
+        warnings=evaluator_warnings(enabled=row.enabled, deleted=row.deleted, conditions=row.conditions or []),
     )
 
 
@@ -238,6 +290,42 @@ async def retrieve_evaluation(id: str, session: SessionDep, principal: Access) -
         session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id)
     )
     return to_public(row)
+
+
+@router.get("/{id}/stats", openapi_extra=scopes_doc("evaluation:read"))
+async def evaluation_stats(
+    id: str,
+    session: SessionDep,
+    principal: Access,
+    hours: Annotated[int, Query(ge=1, le=24 * 90, description="The window: runs created in the last N hours.")] = 24,
+) -> EvaluationStats:
+    """Count the evaluation's runs of the last `hours` by outcome (an Assay extension)."""
+    row = await store.get_evaluator(
+        session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id)
+    )
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    counts = await run_store.run_counts(
+        session=session, environment_id=principal.environment_id, evaluator_id=row.id, since=since
+    )
+    completed = counts.passed + counts.failed + counts.not_applicable
+    applicable = counts.passed + counts.failed
+    return EvaluationStats(
+        evaluation_id=str(row.id),
+        hours=hours,
+        since=since,
+        total_count=counts.total,
+        runs_count=completed,
+        applicable_count=applicable,
+        pass_count=counts.passed,
+        fail_count=counts.failed,
+        na_count=counts.not_applicable,
+        error_count=counts.errors,
+        skipped_count=counts.skipped,
+        pending_count=counts.pending,
+        retried_count=counts.retried,
+        pass_rate=_percent(counts.passed, applicable),
+        applicability_rate=_percent(applicable, completed),
+    )
 
 
 @router.patch("/{id}", openapi_extra=scopes_doc("evaluation:write"))
