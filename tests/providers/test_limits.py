@@ -13,47 +13,93 @@ def ask(text: str) -> ChatRequest:
     return ChatRequest(messages=[{"role": "user", "content": text}])
 
 
-async def test_limiter_aimd_unit() -> None:
-    limiter = AdaptiveLimiter(8)
-    tokens = [await limiter.acquire() for _ in range(8)]
-    assert limiter.in_flight == 8
+async def drive(limiter: AdaptiveLimiter, outcomes: list[str]) -> None:
+    """Acquire and release once per outcome: `ok`, `429`, or anything else (an error that is not a rate limit)."""
+    for outcome in outcomes:
+        token = await limiter.acquire()
+        limiter.release(token, rate_limited=outcome == "429", success=outcome == "ok")
+
+
+def storm(rng: random.Random, n: int, *, rate_429: float, rate_other: float) -> list[str]:
+    outcomes = []
+    for _ in range(n):
+        r = rng.random()
+        outcomes.append("429" if r < rate_429 else "error" if r < rate_429 + rate_other else "ok")
+    return outcomes
+
+
+async def test_random_errors_and_scattered_429s_do_not_shrink_the_limit() -> None:
+    limiter = AdaptiveLimiter(50)
+    # 500s, timeouts and unreadable answers at 40 %, and 20 % of 429s: nothing says "slow down"
+    await drive(limiter, storm(random.Random(7), 5000, rate_429=0.2, rate_other=0.4))
+    assert limiter.decreases == 0 and limiter.current_limit == 50
+    # errors alone, at any rate, never do either
+    await drive(limiter, ["error"] * 500)
+    assert limiter.decreases == 0 and limiter.current_limit == 50
+
+
+async def test_sustained_429s_shrink_once_per_window_then_recover_quickly() -> None:
+    limiter = AdaptiveLimiter(50)
+    tokens = [await limiter.acquire() for _ in range(50)]
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
     assert not waiter.done()
-    # a burst of 429s from the same generation halves the limit once
-    for token in tokens[:4]:
+    # a burst of 429s from requests admitted together halves the limit once, as soon as half the window says so
+    for token in tokens[:25]:
         limiter.release(token, rate_limited=True)
-    assert limiter.current_limit == 4 and limiter.decreases == 1
-    assert not waiter.done()  # 4 still in flight, limit 4
-    for token in tokens[4:]:
-        limiter.release(token, success=True)
+    assert limiter.current_limit == 25 and limiter.decreases == 1
+    for token in tokens[25:]:
+        limiter.release(token, rate_limited=True)  # admitted before the decrease: not counted again
+    assert limiter.current_limit == 25 and limiter.decreases == 1
     await asyncio.sleep(0)
-    assert waiter.done()
-    limiter.release(waiter.result(), success=True)
-    for _ in range(200):
-        limiter.release(await limiter.acquire(), success=True)
-    assert limiter.current_limit == 8
+    assert waiter.done()  # 0 in flight, limit 25: the waiter got its slot
+    limiter.release(waiter.result(), rate_limited=True)
+    # a sustained storm walks it down to the floor, one halving per window
+    await drive(limiter, ["429"] * 200)
+    assert limiter.current_limit == 1 and 4 <= limiter.decreases <= 10
+    # each clean window closes half the gap to the maximum: back to 50 within a few windows
+    used = 0
+    while limiter.current_limit < 50:
+        await drive(limiter, ["ok"] * 10)
+        used += 10
+        assert used <= 400  # one success per slot per window, as in the plain AIMD, would take over 1200
+    assert limiter.increases >= 5
 
 
 async def test_limiter_floor_and_cancellation() -> None:
     limiter = AdaptiveLimiter(2, min_limit=1)
-    for _ in range(5):
-        limiter.release(await limiter.acquire(), rate_limited=True)
+    await drive(limiter, ["429"] * 100)
     assert limiter.current_limit == 1
     held = await limiter.acquire()
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
     waiter.cancel()
     await asyncio.gather(waiter, return_exceptions=True)
-    limiter.release(held)
+    limiter.release(held, record=False)
     assert limiter.in_flight == 0
 
 
-async def test_aimd_lowers_concurrency_under_429s(fake: FakeLLMServer, registry: ProviderRegistry) -> None:
-    fake.set_scenario({"latency_ms": 20, "seed": 3, "faults": {"rate_429": 0.5, "retry_after_s": 0}})
+async def test_server_errors_timeouts_and_malformed_answers_keep_the_pool(
+    fake: FakeLLMServer, registry: ProviderRegistry
+) -> None:
+    faults = {"rate_500": 0.15, "rate_timeout": 0.05, "timeout_s": 5, "rate_malformed": 0.1, "rate_429": 0.15,
+              "retry_after_s": 0}  # fmt: skip
+    fake.set_scenario({"latency_ms": 10, "seed": 5, "faults": faults})
     ep = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", max_concurrency=16)
-    policy = RetryPolicy(max_attempts=30, base_delay=0.005, max_delay=0.02)
-    await asyncio.gather(*(registry.chat(ep, ask(f"q{i}"), retry=policy) for i in range(120)))
+    policy = RetryPolicy(max_attempts=12, base_delay=0.005, max_delay=0.02, timeout=0.3)
+    results = await asyncio.gather(*(registry.chat(ep, ask(f"q{i}"), retry=policy) for i in range(200)))
+    assert [r.text for r in results] == [f"q{i}" for i in range(200)]
+    by_status = fake.stats()["by_status"]
+    assert by_status.get("429", 0) > 20 and by_status.get("500", 0) > 20  # the faults did happen
+    limiter = registry.limiter(ep)
+    assert limiter.decreases == 0 and limiter.current_limit == 16 and limiter.in_flight == 0
+
+
+async def test_aimd_lowers_concurrency_under_sustained_429s(fake: FakeLLMServer, registry: ProviderRegistry) -> None:
+    fake.set_scenario({"latency_ms": 5, "seed": 3, "faults": {"rate_429": 0.8, "retry_after_s": 0}})
+    ep = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", max_concurrency=16)
+    policy = RetryPolicy(max_attempts=60, base_delay=0.002, max_delay=0.005)
+    await asyncio.gather(*(registry.chat(ep, ask(f"q{i}"), retry=policy) for i in range(60)))
     limiter = registry.limiter(ep)
     assert limiter.decreases >= 2 and limiter.current_limit < 16
     # the server saw the lower concurrency: late requests ran with fewer in flight than the start
@@ -62,10 +108,37 @@ async def test_aimd_lowers_concurrency_under_429s(fake: FakeLLMServer, registry:
     low = limiter.current_limit
     await asyncio.gather(*(registry.chat(ep, ask(f"r{i}")) for i in range(low * 2)))
     assert fake.stats()["max_in_flight"] <= low + 1
-    # successes raise it again (additive increase)
-    for _ in range(8):
+    # successes raise it again, quickly
+    for _ in range(6):
         await asyncio.gather(*(registry.chat(ep, ask(f"s{i}")) for i in range(32)))
-    assert limiter.current_limit > low
+    assert limiter.current_limit == 16
+
+
+async def test_retry_after_is_per_request_and_the_slot_is_free_while_it_waits(
+    fake: FakeLLMServer, registry: ProviderRegistry
+) -> None:
+    rule = {"contains": "limited", "times": 1, "faults": {"rate_429": 1.0, "retry_after_s": 1}}
+    fake.set_scenario({"latency_ms": 20, "rules": [rule]})
+    ep = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", max_concurrency=1)
+    policy = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002)
+    started = time.monotonic()
+
+    async def timed(text: str) -> tuple[str, int, float]:
+        result = await registry.chat(ep, ask(text), retry=policy)
+        return result.text, result.attempts, time.monotonic() - started
+
+    limited = asyncio.create_task(timed("limited"))
+    await asyncio.sleep(0.01)
+    others = await asyncio.gather(*(timed(f"free {i}") for i in range(5)))
+    text, attempts, elapsed = await limited
+    assert (text, attempts) == ("limited", 2) and elapsed >= 1.0  # it waited its Retry-After
+    # with one slot, the other five all went through while the refused request slept
+    assert all(done < 1.0 for _, _, done in others), others
+    log = fake.requests()
+    assert [e["status"] for e in log if e["last_user"] == "limited"] == [429, 200]
+    assert max(e["ts"] for e in log if e["last_user"] != "limited") < log[-1]["ts"]
+    limiter = registry.limiter(ep)
+    assert limiter.decreases == 0 and limiter.current_limit == 1 and limiter.in_flight == 0
 
 
 async def test_max_concurrency_is_respected_at_server(fake: FakeLLMServer, registry: ProviderRegistry) -> None:

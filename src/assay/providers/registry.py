@@ -11,7 +11,7 @@ from assay.providers.budget import KeyBudget
 from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig, RetryPolicy
 from assay.providers.errors import BadRequestError, ProviderError, ProviderTimeoutError
 from assay.providers.limiter import AdaptiveLimiter
-from assay.providers.retry import backoff_delay
+from assay.providers.retry import retry_delay
 
 AdapterFactory = Callable[[EndpointConfig], ProviderAdapter]
 
@@ -129,7 +129,7 @@ class ProviderRegistry:
                     f"The request to {model} timed out after {policy.timeout:g}s.", provider=adapter.name, model=model
                 )
             except BaseException:
-                limiter.release(generation)
+                limiter.release(generation, record=False)
                 raise
             else:
                 limiter.release(generation, success=True)
@@ -140,12 +140,10 @@ class ProviderRegistry:
             error.attempts = attempt
             if error.kind not in policy.retry_on or attempt >= policy.max_attempts:
                 raise error
-            delay = backoff_delay(attempt, policy, self._rng)
-            if error.retry_after is not None:
-                if error.retry_after > policy.max_retry_after:
-                    raise error
-                delay = max(delay, error.retry_after)
-            await asyncio.sleep(delay)
+            delay = retry_delay(attempt, policy, error.retry_after, self._rng)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)  # without a slot: other requests go ahead meanwhile
 
     async def aclose(self) -> None:
         """Close every SDK client (call at shutdown)."""

@@ -15,6 +15,23 @@ def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random | None =
     return (rng or random).uniform(0.0, ceiling)
 
 
+def retry_delay(
+    attempt: int, policy: RetryPolicy, retry_after: float | None, rng: random.Random | None = None
+) -> float | None:
+    """Seconds to sleep before the next attempt, or None when the server asks for longer than the policy allows.
+
+    A `Retry-After` is honoured as a floor, plus up to 10 % jitter (at most a second) so requests that were
+    refused together do not all come back at the same instant.
+    """
+    delay = backoff_delay(attempt, policy, rng)
+    if retry_after is None:
+        return delay
+    if retry_after > policy.max_retry_after:
+        return None
+    spread = (rng or random).uniform(0.0, min(1.0, 0.1 * retry_after))
+    return max(delay, retry_after + spread)
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent or invalid."""
     if not value:

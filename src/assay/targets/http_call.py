@@ -15,7 +15,7 @@ from assay.evaluators.base import ToolCall
 from assay.providers.datatypes import RetryPolicy
 from assay.providers.errors import error_for_status, scrub
 from assay.providers.limiter import AdaptiveLimiter
-from assay.providers.retry import backoff_delay, retry_after_from_headers
+from assay.providers.retry import retry_after_from_headers, retry_delay
 from assay.targets.jsonpath import MISSING, resolve
 from assay.targets.spec import HttpSpec
 from assay.targets.template import render
@@ -162,7 +162,7 @@ async def call_http(
             message = f"Could not connect to the instance at {public_url(spec.url)}: {type(exc).__name__}"
             error = _fail(spec, message + (f": {exc}" if str(exc) else "."), kind="connection")
         except BaseException:
-            limiter.release(generation)
+            limiter.release(generation, record=False)
             raise
         else:
             latency_ms = (time.perf_counter() - started) * 1000.0
@@ -175,12 +175,10 @@ async def call_http(
         error.attempts = attempt
         if not _retryable(error) or attempt >= policy.max_attempts:
             raise error
-        delay = backoff_delay(attempt, policy, registry.rng)
-        if error.retry_after is not None:
-            if error.retry_after > policy.max_retry_after:
-                raise error
-            delay = max(delay, error.retry_after)
-        await asyncio.sleep(delay)
+        delay = retry_delay(attempt, policy, error.retry_after, registry.rng)
+        if delay is None:
+            raise error
+        await asyncio.sleep(delay)  # without a slot: other requests go ahead meanwhile
 
 
 def parse_reply(spec: HttpSpec, response: httpx.Response, latency_ms: float, attempts: int = 1) -> InstanceReply:
