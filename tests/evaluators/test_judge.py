@@ -120,7 +120,9 @@ async def test_fallback_when_json_schema_is_rejected(fake: FakeLLMServer, regist
     assert (result.verdict, result.reasoning) == (True, "Fine.")
     first, second = fake.requests()
     assert first["status"] == 400 and first["response_format"]["type"] == "json_schema"
-    assert second["status"] == 200 and second["response_format"] is None
+    # json_object with the schema (llama.cpp's form) and the schema in the prompt
+    assert second["status"] == 200 and second["response_format"]["type"] == "json_object"
+    assert second["response_format"]["schema"] == first["response_format"]["json_schema"]["schema"]
     schema_text = json.dumps(BooleanEvalResult.model_json_schema(), indent=2)
     assert second["messages"][0]["content"] == (
         SYSTEM + "\n\nYou must respond with valid JSON that matches this schema:\n" + schema_text
@@ -129,7 +131,7 @@ async def test_fallback_when_json_schema_is_rejected(fake: FakeLLMServer, regist
     assert second["messages"][1] == first["messages"][1]
     # the endpoint is remembered: the next call goes straight to the fallback
     await judge(fake, registry, endpoint=ep, output_text="another")
-    assert len(fake.requests()) == 3 and fake.requests()[2]["response_format"] is None
+    assert len(fake.requests()) == 3 and fake.requests()[2]["response_format"]["type"] == "json_object"
 
 
 async def test_fallback_default_synthesis_from_instruction(fake: FakeLLMServer, registry: ProviderRegistry) -> None:

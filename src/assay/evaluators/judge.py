@@ -1,7 +1,9 @@
 """LLM judges: the PostHog-compatible boolean judge and the suite judge for agent evaluations.
 
-Both ask the model for structured output (JSON schema) at temperature 0, fall back to a schema instruction in the
-system prompt when the endpoint rejects `json_schema`, validate the answer, and cache results by content hash.
+Both ask the model for structured output at temperature 0 through a strategy chain that works on any
+OpenAI-compatible server (json_schema, then json_object with the schema, then the schema in the prompt with
+tolerant extraction; see `ask_structured`), cap the output with `max_tokens`, validate the answer, and cache
+results by content hash.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from assay.providers import (
     ResponseFormat,
     RetryPolicy,
     get_registry,
-    strip_code_fences,
+)
+from assay.providers.structured import (
+    STRATEGIES,
+    FormatMemory,
+    Strategy,
+    UnsupportedResponseFormat,
+    extract_json,
+    format_memory,
+    schema_error,
 )
 
 # --- PostHog-compatible prompts (exact strings: a compatibility requirement) ---------------------------------------
@@ -251,12 +261,63 @@ class _Answer:
     cached: bool
 
 
-_NO_JSON_SCHEMA: set[tuple[str, str, str]] = set()
+DEFAULT_JUDGE_MAX_TOKENS = 1024
+"""Output cap of a judge call: a verdict and a sentence of reasoning need far less; a rambling model stops here."""
+
+REPAIR_INSTRUCTION = (
+    "Your previous answer could not be used: {problem}\n\n"
+    "Answer again with only the JSON object, no other text or markdown formatting."
+)
 
 
-def _rejects_json_schema(exc: ProviderError) -> bool:
-    text = exc.message.lower()
-    return exc.kind == "bad_request" and ("response_format" in text or "json_schema" in text or "structured" in text)
+def _strategies(endpoint: EndpointConfig) -> tuple[Strategy, ...]:
+    # Anthropic's structured output is a forced tool call: json_object would send the same request again
+    return ("json_schema", "instructed") if endpoint.provider == "anthropic" else STRATEGIES
+
+
+def _request(
+    strategy: Strategy,
+    messages: list[dict[str, Any]],
+    model_cls: type[BaseModel],
+    max_tokens: int | None,
+    repair: tuple[str, str] | None,
+) -> ChatRequest:
+    """The judge request for one strategy; `repair` is (previous answer, what was wrong with it)."""
+    strict, schema_text = _schemas(model_cls)
+    system, user = messages
+    if strategy != "json_schema":
+        instruction = FALLBACK_SCHEMA_INSTRUCTION.format(schema=schema_text)
+        system = {"role": "system", "content": f"{system['content']}\n\n{instruction}"}
+    conversation = [system, user]
+    if repair is not None:
+        answer, problem = repair
+        conversation += [
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": REPAIR_INSTRUCTION.format(problem=problem)},
+        ]
+    response_format = None
+    if strategy != "instructed":
+        response_format = ResponseFormat(model_cls.__name__, strict, type=strategy, decode=False)
+    return ChatRequest(messages=conversation, response_format=response_format, temperature=0.0, max_tokens=max_tokens)
+
+
+def _fingerprint(request: ChatRequest) -> bytes:
+    fmt = request.response_format
+    return orjson.dumps([request.messages, fmt.type if fmt else None, request.max_tokens])
+
+
+def _read(text: str, finish_reason: str | None, model_cls: type[BaseModel]) -> tuple[BaseModel | None, str, bool]:
+    """(value, problem, whether the problem is the format) for one answer, read tolerantly."""
+    strict, _ = _schemas(model_cls)
+    cut = " (the answer was cut off at max_tokens)" if finish_reason == "length" else ""
+    found = extract_json(text, strict)
+    if found is None:
+        return None, f"The judge's answer is not a JSON object{cut}.", True
+    try:
+        return model_cls.model_validate(found), "", False
+    except ValidationError as exc:
+        message = exc.errors()[0].get("msg", "validation error")
+        return None, f"The judge's answer is invalid: {message}{cut}", schema_error(found, strict) is not None
 
 
 async def ask_structured(
@@ -269,11 +330,21 @@ async def ask_structured(
     retry: RetryPolicy | None = None,
     cache: JudgeCache | None = None,
     use_cache: bool = True,
+    max_tokens: int | None = DEFAULT_JUDGE_MAX_TOKENS,
+    memory: FormatMemory | None = None,
 ) -> _Answer:
-    """Ask for a `model_cls` answer at temperature 0, with the json_schema fallback, validation retries and cache."""
+    """Ask for a `model_cls` answer at temperature 0 with the cache and the structured-output strategy chain.
+
+    Strategies go json_schema → json_object (with the schema) → instructed JSON, starting with the first the
+    endpoint has not refused or kept ignoring (`FormatMemory`). A refusal of the format moves on and is remembered;
+    an answer that is not the JSON asked for moves on to the next strategy; an answer that is JSON but invalid is
+    sent back once with what was wrong. No identical request is sent twice (at temperature 0 it would answer the
+    same), and at most `retry.max_attempts` requests are made. Usage is summed over them.
+    """
     registry = registry or get_registry()
     policy = retry or RetryPolicy()
-    strict, schema_text = _schemas(model_cls)
+    memory = memory if memory is not None else format_memory()
+    strict, _ = _schemas(model_cls)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     store = (cache if cache is not None else _default_cache) if use_cache else None
     key = ""
@@ -297,42 +368,52 @@ async def ask_structured(
                 )
             except (ValidationError, KeyError, TypeError):
                 pass
-    fallback = endpoint.limiter_key() in _NO_JSON_SCHEMA
+    endpoint_key = endpoint.limiter_key()
+    chain = memory.chain(endpoint_key, _strategies(endpoint))
+    step = 0
+    repair: tuple[str, str] | None = None
+    sent: set[bytes] = set()
+    unreadable: list[Strategy] = []
+    input_tokens = output_tokens = 0
     last_problem = "The judge's answer could not be parsed."
-    for _ in range(max(1, policy.max_attempts)):
+    while len(sent) < max(1, policy.max_attempts):
+        strategy = chain[step]
+        request = _request(strategy, messages, model_cls, max_tokens, repair)
+        sent.add(_fingerprint(request))
         try:
-            if fallback:
-                instruction = FALLBACK_SCHEMA_INSTRUCTION.format(schema=schema_text)
-                request = ChatRequest(
-                    messages=[{"role": "system", "content": f"{system}\n\n{instruction}"}, messages[1]], temperature=0.0
-                )
-                result = await registry.chat(endpoint, request, retry=policy)
-                value = model_cls.model_validate_json(strip_code_fences(result.text))
-            else:
-                request = ChatRequest(
-                    messages=messages, response_format=ResponseFormat(model_cls.__name__, strict), temperature=0.0
-                )
-                result = await registry.chat(endpoint, request, retry=policy)
-                value = model_cls.model_validate(result.parsed)
-        except ProviderError as exc:
-            if not fallback and _rejects_json_schema(exc):
-                _NO_JSON_SCHEMA.add(endpoint.limiter_key())
-                fallback = True
-                continue
-            raise map_provider_error(exc, endpoint.model) from None
-        except ValidationError as exc:
-            last_problem = f"The judge's answer is invalid: {exc.errors()[0].get('msg', 'validation error')}"
+            result = await registry.chat(endpoint, request, retry=policy)
+        except UnsupportedResponseFormat as exc:
+            memory.rejected(endpoint_key, strategy)
+            if step + 1 >= len(chain):
+                raise map_provider_error(exc, endpoint.model) from None
+            step, repair = step + 1, None
             continue
-        if store is not None:
-            await store.set(
-                key,
-                {
-                    "result": value.model_dump(),
-                    "input_tokens": result.input_tokens,
-                    "output_tokens": result.output_tokens,
-                },
-            )
-        return _Answer(value, result.input_tokens, result.output_tokens, False)
+        except ProviderError as exc:
+            raise map_provider_error(exc, endpoint.model) from None
+        input_tokens += result.input_tokens
+        output_tokens += result.output_tokens
+        value, last_problem, format_problem = _read(result.text, result.finish_reason, model_cls)
+        if value is not None:
+            memory.worked(endpoint_key, strategy, unreadable)
+            if store is not None:
+                await store.set(
+                    key, {"result": value.model_dump(), "input_tokens": input_tokens, "output_tokens": output_tokens}
+                )
+            return _Answer(value, input_tokens, output_tokens, False)
+        if format_problem and strategy not in unreadable:
+            unreadable.append(strategy)
+        repaired = (result.text, last_problem)
+        if (
+            not format_problem
+            and _fingerprint(_request(strategy, messages, model_cls, max_tokens, repaired)) not in sent
+        ):
+            repair = repaired  # JSON in the right shape but invalid: say what was wrong
+        elif step + 1 < len(chain):
+            step, repair = step + 1, None  # the server did not hold the model to the format: ask another way
+        elif _fingerprint(_request(strategy, messages, model_cls, max_tokens, repaired)) not in sent:
+            repair = repaired
+        else:
+            break
     raise JudgeError("parse_error", last_problem)
 
 
@@ -350,6 +431,8 @@ async def run_llm_judge(
     retry: RetryPolicy | None = None,
     cache: JudgeCache | None = None,
     use_cache: bool = True,
+    max_tokens: int | None = DEFAULT_JUDGE_MAX_TOKENS,
+    memory: FormatMemory | None = None,
 ) -> JudgeResult:
     """Run the PostHog-compatible boolean judge; raise `JudgeError` with a PostHog `error_type` on failure."""
     model_cls: type[BaseModel] = BooleanWithNAEvalResult if allows_na else BooleanEvalResult
@@ -362,6 +445,8 @@ async def run_llm_judge(
         retry=retry,
         cache=cache,
         use_cache=use_cache,
+        max_tokens=max_tokens,
+        memory=memory,
     )
     value: Any = answer.value
     return JudgeResult(
@@ -430,6 +515,8 @@ class SuiteJudgeConfig:
     """Numeric scores at or above this fraction of 100 pass."""
     name: str = "llm_judge"
     use_cache: bool = True
+    max_tokens: int | None = DEFAULT_JUDGE_MAX_TOKENS
+    """Output cap of each judge call."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -498,6 +585,7 @@ async def judge_case(
             retry=retry,
             cache=cache,
             use_cache=config.use_cache,
+            max_tokens=config.max_tokens,
         )
     except JudgeError as exc:
         return Verdict(

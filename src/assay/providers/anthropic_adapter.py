@@ -190,6 +190,7 @@ class AnthropicAdapter(ProviderAdapter):
         tool_calls: list[ToolCall] = []
         openai_calls: list[dict[str, Any]] = []
         parsed: Any = None
+        structured: Any = None
         structured_seen = False
         for block in blocks:
             kind = block.get("type")
@@ -199,7 +200,11 @@ class AnthropicAdapter(ProviderAdapter):
                 tool_input = block.get("input") or {}
                 if fmt is not None and block.get("name") == fmt.name:
                     structured_seen = True
-                    parsed = decode_json(orjson.dumps(tool_input).decode(), fmt.schema, provider=self.name, model=model)
+                    structured = tool_input
+                    if fmt.decode:
+                        parsed = decode_json(
+                            orjson.dumps(tool_input).decode(), fmt.schema, provider=self.name, model=model
+                        )
                     continue
                 tool_calls.append(ToolCall(name=block.get("name", ""), arguments=tool_input))
                 openai_calls.append(
@@ -210,10 +215,10 @@ class AnthropicAdapter(ProviderAdapter):
                     }
                 )
         text = "".join(texts)
-        if fmt is not None and not structured_seen:
+        if fmt is not None and fmt.decode and not structured_seen:
             parsed = decode_json(text, fmt.schema, provider=self.name, model=model, lenient=True)
         if structured_seen:
-            text = orjson.dumps(parsed).decode()
+            text = orjson.dumps(structured).decode()
         usage = body.get("usage") or {}
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if openai_calls:

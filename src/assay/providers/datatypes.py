@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from assay.evaluators.base import ToolCall
 
@@ -38,11 +38,18 @@ class EndpointConfig:
 
 @dataclass(slots=True)
 class ResponseFormat:
-    """Structured output: a JSON schema with a name; `schema=None` asks for any JSON object."""
+    """Structured output: a JSON schema with a name; `schema=None` asks for any JSON object.
+
+    `type="json_object"` with a schema sends `{"type": "json_object", "schema": …}` (llama.cpp's form; servers
+    that do not know the key ignore it). With `decode=False` the adapter leaves `ChatResult.parsed` None and the
+    caller decodes `text` itself (e.g. tolerantly).
+    """
 
     name: str = "response"
     schema: dict[str, Any] | None = None
     strict: bool = True
+    type: Literal["json_schema", "json_object"] = "json_schema"
+    decode: bool = True
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from assay.providers.errors import (
     scrub,
 )
 from assay.providers.retry import retry_after_from_headers
-from assay.providers.structured import decode_json
+from assay.providers.structured import UnsupportedResponseFormat, decode_json, is_format_rejection
 
 
 class OpenAIAdapter(ProviderAdapter):
@@ -34,6 +34,7 @@ class OpenAIAdapter(ProviderAdapter):
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError("The openai provider needs the `openai` package: pip install 'assay[server]'") from exc
         self._openai = openai
+        self._completion_tokens_models: set[str] = set()
         self.client = openai.AsyncOpenAI(
             api_key=endpoint.api_key or "not-needed",
             base_url=endpoint.base_url,
@@ -57,10 +58,14 @@ class OpenAIAdapter(ProviderAdapter):
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
             params["max_tokens"] = request.max_tokens
+        if request.max_tokens is not None and model in self._completion_tokens_models:
+            params["max_completion_tokens"] = params.pop("max_tokens")
         fmt = request.response_format
         if fmt is not None:
             if fmt.schema is None:
                 params["response_format"] = {"type": "json_object"}
+            elif fmt.type == "json_object":
+                params["response_format"] = {"type": "json_object", "schema": fmt.schema}
             else:
                 params["response_format"] = {
                     "type": "json_schema",
@@ -73,12 +78,20 @@ class OpenAIAdapter(ProviderAdapter):
     async def chat(self, model: str, request: ChatRequest, *, timeout: float | None) -> ChatResult:
         openai = self._openai
         started = time.perf_counter()
+        params = self.build_params(model, request)
         try:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                **self.build_params(model, request), timeout=timeout
-            )
+            try:
+                raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
+            except openai.APIStatusError as exc:
+                error = self._status_error(exc, model, request)
+                if "max_tokens" not in params or not _wants_max_completion_tokens(error):
+                    raise error from None
+                # newer OpenAI models refuse `max_tokens`; most other servers only know `max_tokens`
+                self._completion_tokens_models.add(model)
+                params["max_completion_tokens"] = params.pop("max_tokens")
+                raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
         except openai.APIStatusError as exc:
-            raise self._status_error(exc, model) from None
+            raise self._status_error(exc, model, request) from None
         except openai.APITimeoutError:
             raise ProviderTimeoutError(f"The request to {model} timed out.", provider=self.name, model=model) from None
         except openai.APIConnectionError as exc:
@@ -118,7 +131,7 @@ class OpenAIAdapter(ProviderAdapter):
         usage = body.get("usage") or {}
         parsed = None
         fmt = request.response_format
-        if fmt is not None:
+        if fmt is not None and fmt.decode:
             parsed = decode_json(text, fmt.schema, provider=self.name, model=model)
         return ChatResult(
             text=text,
@@ -132,15 +145,17 @@ class OpenAIAdapter(ProviderAdapter):
             message=message,
         )
 
-    def _status_error(self, exc: Any, model: str) -> ProviderError:
+    def _status_error(self, exc: Any, model: str, request: ChatRequest | None = None) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
         if isinstance(body.get("error"), dict):
             body = body["error"]
-        detail = body.get("message") if isinstance(body.get("message"), str) else None
+        detail = _detail(exc.body, body)
         code = body.get("code") if isinstance(body.get("code"), str) else None
         body_type = body.get("type") if isinstance(body.get("type"), str) else None
         status = int(exc.status_code)
         cls = error_for_status(status, code, body_type)
+        if request is not None and request.response_format is not None and is_format_rejection(status, detail):
+            cls = UnsupportedResponseFormat  # never retried as is, whatever status the server chose
         message = scrub(
             f"{_PROVIDER_LABEL} returned HTTP {status}" + (f": {detail}" if detail else "."), self.endpoint.api_key
         )
@@ -149,3 +164,26 @@ class OpenAIAdapter(ProviderAdapter):
 
 
 _PROVIDER_LABEL = "The model endpoint"
+_MAX_DETAIL = 2000
+
+
+def _detail(raw: Any, body: dict[str, Any]) -> str | None:
+    """The error message of a body in the shapes servers use: OpenAI's `{"error": {"message"}}`, vLLM's top-level
+    `{"message"}`, LM Studio's `{"error": "…"}`, FastAPI's `{"detail": "…" | [{"loc", "msg"}]}`, or plain text."""
+    if isinstance(raw, str):
+        return raw.strip()[:_MAX_DETAIL] or None
+    detail: Any = body.get("message")
+    if not isinstance(detail, str) or not detail:
+        detail = body.get("error") if isinstance(body.get("error"), str) else body.get("detail")
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc") or () if p != "body")
+                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
+        detail = "; ".join(parts)
+    return detail[:_MAX_DETAIL] if isinstance(detail, str) and detail else None
+
+
+def _wants_max_completion_tokens(error: ProviderError) -> bool:
+    return error.kind == "bad_request" and "max_completion_tokens" in error.message

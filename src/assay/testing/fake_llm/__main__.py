@@ -41,6 +41,12 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
         data["default_reply"] = args.default_reply
     if args.no_json_schema:
         data["json_schema_supported"] = False
+    if args.flavor is not None:
+        data["flavor"] = args.flavor
+    if args.ramble:
+        data["ramble"] = True
+    if args.ms_per_token is not None:
+        data["ms_per_token"] = args.ms_per_token
     return Scenario.model_validate(data)
 
 
@@ -63,6 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key")
     parser.add_argument("--default-reply")
     parser.add_argument("--no-json-schema", action="store_true", help="reject response_format json_schema with 400")
+    parser.add_argument(
+        "--flavor", choices=["openai", "llama_cpp", "llama_server", "ollama", "vllm", "lmstudio"],
+        help="imitate that server's response_format handling",
+    )  # fmt: skip
+    parser.add_argument("--ramble", action="store_true", help="unconstrained answers ramble until max_tokens")
+    parser.add_argument("--ms-per-token", type=float, help="generation time per completion token")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
 

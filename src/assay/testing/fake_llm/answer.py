@@ -21,10 +21,28 @@ class Answer:
     prompt_tokens: int
     completion_tokens: int
     is_json: bool = False
+    truncated: bool = False
+    """Cut off at `max_tokens` or the context limit."""
 
     @property
     def finish_reason(self) -> str:
+        if self.truncated:
+            return "length"
         return "tool_calls" if self.tool_calls else "stop"
+
+
+RAMBLE = (
+    "Let me think about this a little more, because evaluation is subtle and there are many aspects to consider, "
+    "such as tone, accuracy, helpfulness and whether the criteria even apply here. "
+)
+
+
+def _prose(value: Any) -> str:
+    """What a model says when the server ignored the JSON format it was asked for."""
+    if isinstance(value, dict):
+        parts = [f"{k.replace('_', ' ')} is {v}" for k, v in value.items()]
+        return "Here is my evaluation. " + "; ".join(parts) + "."
+    return f"Here is my evaluation: {value}."
 
 
 def estimate_tokens(messages: list[dict[str, Any]], system: str = "") -> int:
@@ -59,7 +77,9 @@ def decide(conv: Conversation, rule: Rule | None, scenario: Scenario) -> Answer:
         schema = conv.json_schema if conv.json_schema is not None else conv.schema_from_instruction()
         overrides = rule.json_value if rule is not None else None
         fence = bool(rule and rule.fence_json)
-        if schema is not None:
+        if conv.format_ignored and overrides is not None:
+            text = _prose(overrides)
+        elif schema is not None:
             text = _json_text(synthesize(schema, overrides), fence)
             is_json = True
         elif conv.json_requested or overrides is not None:
@@ -68,11 +88,28 @@ def decide(conv: Conversation, rule: Rule | None, scenario: Scenario) -> Answer:
         else:
             text = scenario.default_reply if scenario.default_reply is not None else conv.last_user
     prompt_tokens = estimate_tokens(conv.messages, conv.system)
+    constrained = conv.json_schema is not None or conv.json_requested
+    truncated = False
+    budget = 0
+    if scenario.ramble and not constrained and not tool_calls:
+        # a small model with nothing holding it to the format: prose, the answer, then on until it is stopped
+        budget = max(1, scenario.context_tokens - prompt_tokens)
+        if conv.max_tokens is not None:
+            budget = min(budget, conv.max_tokens)
+        text = "Sure! Here is my evaluation.\n\n" + text + "\n\n"
+        text = (text + RAMBLE * (budget * 4 // len(RAMBLE) + 1))[: budget * 4]
+        truncated = True
     completion_tokens = len(text) // 4 + 1 + (sum(len(str(c)) for c in tool_calls) // 4 if tool_calls else 0)
+    if budget:
+        completion_tokens = budget
+    if conv.max_tokens is not None and completion_tokens > conv.max_tokens:
+        text = text[: conv.max_tokens * 4]
+        completion_tokens = conv.max_tokens
+        truncated = True
     if rule is not None and rule.usage:
         prompt_tokens = rule.usage.get("prompt_tokens", rule.usage.get("input_tokens", prompt_tokens))
         completion_tokens = rule.usage.get("completion_tokens", rule.usage.get("output_tokens", completion_tokens))
-    return Answer(text, tool_calls, prompt_tokens, completion_tokens, is_json)
+    return Answer(text, tool_calls, prompt_tokens, completion_tokens, is_json, truncated)
 
 
 def malform(answer: Answer, mode: str) -> bool:

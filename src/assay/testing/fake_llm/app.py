@@ -11,8 +11,9 @@ from typing import Any
 
 import orjson
 
-from assay.testing.fake_llm.answer import Answer, decide, malform
+from assay.testing.fake_llm.answer import Answer, decide, estimate_tokens, malform
 from assay.testing.fake_llm.conversation import Conversation, anthropic_conversation, openai_conversation
+from assay.testing.fake_llm.flavors import MAX_COMPLETION_TOKENS_ERROR, apply_flavor
 from assay.testing.fake_llm.scenario import Faults, Rule, Scenario
 from assay.testing.fake_llm.wire import (
     anthropic_error,
@@ -179,6 +180,8 @@ class FakeLLMApp:
             tool_choice=body.get("tool_choice"),
             temperature=body.get("temperature"),
             stream=conv.stream,
+            max_tokens=conv.max_tokens,
+            api_key=_api_key(scope),
         )
         if scenario.api_key is not None:
             key = _api_key(scope)
@@ -196,6 +199,22 @@ class FakeLLMApp:
             message = "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."
             await _respond(send, 400, orjson.dumps(error_body(400, message)))
             return 400
+        if not anthropic and scenario.max_completion_tokens_only and "max_tokens" in body:
+            error = error_body(400, MAX_COMPLETION_TOKENS_ERROR, "unsupported_parameter")
+            await _respond(send, 400, orjson.dumps(error))
+            return 400
+        conv.prompt_tokens = estimate_tokens(conv.messages, conv.system)
+        if not anthropic:
+            refusal = apply_flavor(
+                scenario.flavor,
+                body,
+                conv,
+                unsupported=scenario.grammar_unsupported_keywords,
+                context_tokens=scenario.context_tokens,
+            )
+            if refusal is not None:
+                await _respond(send, refusal[0], orjson.dumps(refusal[1]))
+                return refusal[0]
         rule = self._match(conv)
         latency = rule.latency_ms if rule is not None and rule.latency_ms is not None else scenario.latency_ms
         if scenario.jitter_ms:
@@ -221,6 +240,8 @@ class FakeLLMApp:
             await _respond(send, 504, orjson.dumps(error_body(504, "Gateway timeout (fake).")))
             return 504
         answer = decide(conv, rule, scenario)
+        if scenario.ms_per_token:
+            await asyncio.sleep(answer.completion_tokens * scenario.ms_per_token / 1000)
         truncate = False
         if fault == "malformed":
             faults = rule.faults if rule is not None and rule.faults is not None else scenario.faults

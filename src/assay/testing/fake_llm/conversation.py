@@ -43,6 +43,11 @@ class Conversation:
     forced_tool: dict[str, Any] | None = None
     stream: bool = False
     include_usage: bool = False
+    max_tokens: int | None = None
+    """`max_tokens` (or `max_completion_tokens`) of the request."""
+    prompt_tokens: int = 0
+    format_ignored: bool = False
+    """The server ignored the requested response format (the model answers free text)."""
 
     def schema_from_instruction(self) -> dict[str, Any] | None:
         """A JSON schema embedded in the system prompt by a client's no-json_schema fallback, if any."""
@@ -81,7 +86,12 @@ def openai_conversation(body: dict[str, Any]) -> Conversation:
             conv.json_requested = True
     conv.stream = bool(body.get("stream"))
     conv.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    conv.max_tokens = _int_or_none(body.get("max_tokens", body.get("max_completion_tokens")))
     return conv
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def anthropic_conversation(body: dict[str, Any]) -> Conversation:
@@ -112,4 +122,5 @@ def anthropic_conversation(body: dict[str, Any]) -> Conversation:
             conv.json_schema = conv.forced_tool.get("input_schema") or {}
             conv.json_requested = True
     conv.stream = bool(body.get("stream"))
+    conv.max_tokens = _int_or_none(body.get("max_tokens"))
     return conv

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from assay.testing.fake_llm.flavors import Flavor
+
 MalformedMode = Literal["auto", "invalid_json", "schema_violation", "truncated"]
 
 
@@ -112,5 +114,19 @@ class Scenario(BaseModel):
     """Answer 404 model_not_found for models not in `models`."""
     json_schema_supported: bool = True
     """False: reject `response_format` of type json_schema with 400 (to exercise client fallbacks)."""
+    flavor: Flavor = "openai"
+    """Whose `response_format` handling to imitate: openai, llama_cpp (llama-cpp-python), llama_server, ollama,
+    vllm, lmstudio (see `flavors.py`)."""
+    grammar_unsupported_keywords: list[str] = Field(default_factory=lambda: ["minimum", "maximum"])
+    """With flavor vllm: schemas using these keywords are refused with 400, as by a grammar backend that lacks them."""
+    ramble: bool = False
+    """Answer like a small model nothing holds to a format: prose, the answer, then on until `max_tokens` or the
+    context is full (finish_reason `length`). Output constrained by a honoured response format does not ramble."""
+    context_tokens: int = Field(default=2048, ge=1)
+    """The model's context length (rambling fills it; vllm refuses prompt + max_tokens beyond it)."""
+    ms_per_token: float = Field(default=0.0, ge=0)
+    """Generation time per completion token, added to the latency."""
+    max_completion_tokens_only: bool = False
+    """Refuse `max_tokens` with 400 as OpenAI's newer models do (they take `max_completion_tokens`)."""
     log_limit: int = 10_000
     """Keep at most this many entries in the request log."""

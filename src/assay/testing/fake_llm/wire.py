@@ -122,6 +122,8 @@ def anthropic_message(answer: Answer, model: str, seq: int, forced_tool: str | N
                 {"type": "tool_use", "id": f"toolu_fake{seq}_{i}", "name": call["name"], "input": _tool_args(call)}
             )
             stop_reason = "tool_use"
+    if answer.truncated and stop_reason == "end_turn":
+        stop_reason = "max_tokens"
     return {
         "id": f"msg_fake{seq}",
         "type": "message",
