@@ -56,12 +56,19 @@ def run_node() -> RunNode:
 
 @dataclass
 class CorpusProgram:
-    """One corpus file: its source and the directives from its leading `// key: value` comments."""
+    """One corpus file: its source and the directives from its leading `// key: value` comments.
+
+    A program with `// posthog-semantics: why` has its expected printed lines in `<name>.stdout`: it pins
+    behaviour of PostHog's own test programs that the published `@posthog/hogvm` does not have yet, so
+    the Python VM is checked against that file instead of the reference VM.
+    """
 
     name: str
     source: str
     expect_error: str | None = None
     globals: dict[str, Any] = field(default_factory=dict)
+    posthog_semantics: str | None = None
+    expected_stdout: list[str] | None = None
 
 
 def load_corpus() -> list[CorpusProgram]:
@@ -78,6 +85,11 @@ def load_corpus() -> list[CorpusProgram]:
                 program.expect_error = value.strip()
             elif key == "globals":
                 program.globals = json.loads(value)
+            elif key == "posthog-semantics":
+                program.posthog_semantics = value.strip()
+        expected = path.with_suffix(".stdout")
+        if expected.exists():
+            program.expected_stdout = expected.read_text(encoding="utf-8").splitlines()
         programs.append(program)
     return programs
 
@@ -87,6 +99,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "corpus_program" in metafunc.fixturenames:
         programs = load_corpus()
         metafunc.parametrize("corpus_program", programs, ids=[p.name for p in programs])
+    if "posthog_program" in metafunc.fixturenames:
+        marked = [p for p in load_corpus() if p.posthog_semantics]
+        metafunc.parametrize("posthog_program", marked, ids=[p.name for p in marked])
 
 
 @pytest.fixture(scope="session")

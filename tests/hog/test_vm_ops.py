@@ -39,7 +39,9 @@ def test_binary_ops_take_the_left_operand_from_the_top_of_the_stack() -> None:
         (True, 1, Op.EQ, True),
         (None, 0, Op.EQ, False),
         ("abc", "abd", Op.LT, True),
-        (None, 1, Op.LT, True),
+        (None, 1, Op.LT, False),  # PostHog orders nothing against null
+        (1, None, Op.GT, False),
+        (None, None, Op.LT_EQ, False),
         ("x", 1, Op.GT, False),
         (2.5, 2, Op.GT_EQ, True),
     ],

@@ -250,6 +250,57 @@ def test_arity_is_checked() -> None:
 
 def test_native_type_errors_become_runtime_errors() -> None:
     with pytest.raises(HogRuntimeError, match="null"):
-        ev("upper(null)")
+        ev("base64Encode(null)")
     with pytest.raises(HogRuntimeError, match="invalid JSON"):
         ev("jsonParse('{')")
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "length(null)",
+        "upper(null)",
+        "lower(null)",
+        "reverse(null)",
+        "replaceOne(null, 'a', 'b')",
+        "replaceAll(null, 'a', 'b')",
+        "trim(null)",
+        "trimLeft(null, 'x')",
+        "trimRight(null)",
+        "splitByString(' ', null)",
+        "splitByString(' ', null, 2)",
+        "5 between null and 10",
+        "5 between 1 and null",
+        "null between 1 and 10",
+        "5 not between null and 10",
+        "null not between 1 and 10",
+    ],
+)
+def test_null_input_gives_null(expr: str) -> None:
+    assert ev(expr) is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("keys(null)", []),
+        ("values(null)", []),
+        ("arrayMap(x -> x, null)", []),
+        ("arrayCount(x -> x, null)", 0),
+        ("arrayReduce((a, x) -> a + x, null, 7)", 7),
+        ("null < 3", False),
+        ("3 >= null", False),
+        ("less(null, 3)", False),
+        ("greaterOrEquals(null, null)", False),
+        ("arrayStringConcat([1, 2], null)", "1null2"),
+        ("arrayStringConcat([1, 2])", "12"),
+        ("tryBase64Decode(null)", ""),
+    ],
+)
+def test_null_input_answers(expr: str, expected: Any) -> None:
+    assert ev(expr) == expected
+
+
+def test_between_evaluates_each_operand_once() -> None:
+    source = "let n := 0\nfn f() { n := n + 1\nreturn n }\nprint(f() between 0 and 5, f() not between 0 and 1, n)"
+    assert printed(source) == ["true true 2"]

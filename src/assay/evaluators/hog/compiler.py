@@ -376,13 +376,24 @@ class _FunctionCompiler:
         return [*self.expr(node.right), *self.expr(node.left), _BINARY_OPS[node.op]]
 
     def expr_Between(self, node: ast.Between) -> Bytecode:
+        # An inline three-argument function, so each operand is evaluated once and the result is
+        # null when any operand is null (as in PostHog): locals 0, 1, 2 are expr, low and high.
         if node.negated:
-            low = [*self.expr(node.low), *self.expr(node.expr), Operation.LT]
-            high = [*self.expr(node.high), *self.expr(node.expr), Operation.GT]
-            return [*low, *high, Operation.OR, 2]
-        low = [*self.expr(node.low), *self.expr(node.expr), Operation.GT_EQ]
-        high = [*self.expr(node.high), *self.expr(node.expr), Operation.LT_EQ]
-        return [*low, *high, Operation.AND, 2]
+            test = [Operation.GET_LOCAL, 1, Operation.GET_LOCAL, 0, Operation.LT]
+            test += [Operation.GET_LOCAL, 2, Operation.GET_LOCAL, 0, Operation.GT, Operation.OR, 2]
+        else:
+            test = [Operation.GET_LOCAL, 1, Operation.GET_LOCAL, 0, Operation.GT_EQ]
+            test += [Operation.GET_LOCAL, 2, Operation.GET_LOCAL, 0, Operation.LT_EQ, Operation.AND, 2]
+        body: Bytecode = []
+        for slot in range(3):
+            body.extend([Operation.NULL, Operation.GET_LOCAL, slot, Operation.EQ])
+        body.extend([Operation.OR, 3, Operation.JUMP_IF_FALSE, 2, Operation.NULL, Operation.RETURN])
+        body.extend([*test, Operation.RETURN])
+        return [
+            *self._sequence([node.expr, node.low, node.high]),
+            *[Operation.CALLABLE, "between", 3, 0, len(body), *body],
+            *[Operation.CLOSURE, 0, Operation.CALL_LOCAL, 3],
+        ]
 
     def expr_And(self, node: ast.And) -> Bytecode:
         return [*self._sequence(node.exprs), Operation.AND, len(node.exprs)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import Any
 
-from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
+from assay.evaluators.hog.stdlib.registry import ExecContext, stl
 from assay.evaluators.hog.stdlib.values import js_string, strict_equals
 
 #: Name of the in-place append used by the Hog-coded array functions; not expressible in Hog source.
@@ -81,8 +81,8 @@ def _string_concat(args: list[Any], ctx: ExecContext) -> str:
     arr = args[0]
     if not _is_array(arr):
         return ""
-    separator = arg(args, 1)
-    separator = "" if separator is None else js_string(separator)
+    # Like JavaScript's join: no separator means "", but an explicit null one is the text "null".
+    separator = js_string(args[1]) if len(args) > 1 else ""
     parts = ["" if v is None else js_string(v) for v in arr]
     ctx.reserve_string(sum(len(p) for p in parts) + len(separator) * max(0, len(parts) - 1))
     return separator.join(parts)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from assay.evaluators.hog.errors import HogRuntimeError
 from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
-from assay.evaluators.hog.stdlib.values import js_string
+from assay.evaluators.hog.stdlib.values import js_string, type_name
 
 _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2})+")
 
@@ -81,9 +81,16 @@ def _sha1_hmac(args: list[Any], ctx: ExecContext) -> str:
     return _hmac_chain("sha1", "sha1HmacChain", args[0], arg(args, 1))
 
 
+def _buffer_source(value: Any) -> str:
+    """The text Node's ``Buffer.from(value)`` reads; like it, refuses null, booleans and numbers."""
+    if value is None or type(value) in (bool, int, float):
+        raise HogRuntimeError(f"Can not base64-encode or decode a value of type {type_name(value)}")
+    return js_string(value)
+
+
 @stl("base64Encode", 1, 1)
 def _base64_encode(args: list[Any], ctx: ExecContext) -> str:
-    text = js_string(args[0])
+    text = _buffer_source(args[0])
     ctx.reserve_string(len(text) * 2)
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
@@ -98,14 +105,14 @@ def _lenient_b64decode(text: str) -> str:
 
 @stl("base64Decode", 1, 1)
 def _base64_decode(args: list[Any], ctx: ExecContext) -> str:
-    return _lenient_b64decode(js_string(args[0]))
+    return _lenient_b64decode(_buffer_source(args[0]))
 
 
 @stl("tryBase64Decode", 1, 1)
 def _try_base64_decode(args: list[Any], ctx: ExecContext) -> str:
     try:
-        return _lenient_b64decode(js_string(args[0]))
-    except (binascii.Error, ValueError):
+        return _lenient_b64decode(_buffer_source(args[0]))
+    except (binascii.Error, ValueError, HogRuntimeError):
         return ""
 
 

@@ -88,24 +88,31 @@ def _not_equals(args: list[Any], ctx: ExecContext) -> bool:
     return not strict_equals(args[0], args[1])
 
 
+def _ordered(a: Any, b: Any, op: str) -> bool:
+    """``greater``/``less`` and kin: false when either side is null, as in PostHog's VMs."""
+    if a is None or b is None:
+        return False
+    return _raw_compare(a, b, op)
+
+
 @stl("greater", 2, 2)
 def _greater(args: list[Any], ctx: ExecContext) -> bool:
-    return _raw_compare(args[0], args[1], ">")
+    return _ordered(args[0], args[1], ">")
 
 
 @stl("greaterOrEquals", 2, 2)
 def _greater_or_equals(args: list[Any], ctx: ExecContext) -> bool:
-    return _raw_compare(args[0], args[1], ">=")
+    return _ordered(args[0], args[1], ">=")
 
 
 @stl("less", 2, 2)
 def _less(args: list[Any], ctx: ExecContext) -> bool:
-    return _raw_compare(args[0], args[1], "<")
+    return _ordered(args[0], args[1], "<")
 
 
 @stl("lessOrEquals", 2, 2)
 def _less_or_equals(args: list[Any], ctx: ExecContext) -> bool:
-    return _raw_compare(args[0], args[1], "<=")
+    return _ordered(args[0], args[1], "<=")
 
 
 @stl("min2", 2, 2)

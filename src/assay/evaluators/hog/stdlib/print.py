@@ -93,7 +93,8 @@ def _print(obj: Any, marked: set[int], budget: Budget, depth: int) -> str:
             millis = format_number(obj["dt"]) if type(obj["dt"]) in (int, float) else str(obj["dt"])
             return f"DateTime({millis}{'' if '.' in millis else '.0'}, {escape_string(str(obj['zone']))})"
         if is_hog_date(obj):
-            return f"Date({obj['year']}, {obj['month']}, {obj['day']})"
+            parts = (obj[k] for k in ("year", "month", "day"))
+            return "Date(" + ", ".join(format_number(v) if type(v) in (int, float) else str(v) for v in parts) + ")"
         if is_hog_error(obj):
             payload = obj.get("payload")
             message = obj["message"] if type(obj["message"]) is str else str(obj["message"])

@@ -1,4 +1,8 @@
-"""String functions: case, trimming, searching, replacing, splitting and concatenation."""
+"""String functions: case, trimming, searching, replacing, splitting and concatenation.
+
+A null string gives null from the functions that transform it (case, trimming, reversing, replacing,
+splitting), as in PostHog's VMs; the searching ones answer 0, false or '' as before.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +37,16 @@ def _lower(args: list[Any], ctx: ExecContext) -> str | None:
 
 
 @stl("upper", 1, 1)
-def _upper(args: list[Any], ctx: ExecContext) -> str:
+def _upper(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     return _require_str(args[0], "upper", "toUpperCase").upper()
 
 
 @stl("reverse", 1, 1)
-def _reverse(args: list[Any], ctx: ExecContext) -> str:
+def _reverse(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     return _require_str(args[0], "reverse", "split")[::-1]
 
 
@@ -53,25 +61,33 @@ def _trim_char(args: list[Any], fn: str) -> tuple[str, str] | None:
 
 
 @stl("trim", 1, 2)
-def _trim(args: list[Any], ctx: ExecContext) -> str:
+def _trim(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     found = _trim_char(args, "trim")
     return "" if found is None else found[0].strip(found[1])
 
 
 @stl("trimLeft", 1, 2)
-def _trim_left(args: list[Any], ctx: ExecContext) -> str:
+def _trim_left(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     found = _trim_char(args, "trimLeft")
     return "" if found is None else found[0].lstrip(found[1])
 
 
 @stl("trimRight", 1, 2)
-def _trim_right(args: list[Any], ctx: ExecContext) -> str:
+def _trim_right(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     found = _trim_char(args, "trimRight")
     return "" if found is None else found[0].rstrip(found[1])
 
 
 @stl("replaceOne", 3, 3)
-def _replace_one(args: list[Any], ctx: ExecContext) -> str:
+def _replace_one(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     text = _require_str(args[0], "replaceOne", "replace")
     search, replacement = js_string(args[1]), js_string(args[2])
     ctx.reserve_string(len(text) + len(replacement))
@@ -79,7 +95,9 @@ def _replace_one(args: list[Any], ctx: ExecContext) -> str:
 
 
 @stl("replaceAll", 3, 3)
-def _replace_all(args: list[Any], ctx: ExecContext) -> str:
+def _replace_all(args: list[Any], ctx: ExecContext) -> str | None:
+    if args[0] is None:
+        return None
     text = _require_str(args[0], "replaceAll", "replaceAll")
     search, replacement = js_string(args[1]), js_string(args[2])
     count = text.count(search) if search else len(text) + 1
@@ -88,7 +106,9 @@ def _replace_all(args: list[Any], ctx: ExecContext) -> str:
 
 
 @stl("splitByString", 2, 3)
-def _split_by_string(args: list[Any], ctx: ExecContext) -> list[str]:
+def _split_by_string(args: list[Any], ctx: ExecContext) -> list[str] | None:
+    if args[1] is None:
+        return None
     separator = js_string(args[0])
     text = _require_str(args[1], "splitByString", "split")
     limit = arg(args, 2)

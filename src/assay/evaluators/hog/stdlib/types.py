@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
 from assay.evaluators.hog.stdlib.print import print_hog_string_output
 from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
 from assay.evaluators.hog.stdlib.values import (
@@ -94,9 +93,7 @@ def _length(args: list[Any], ctx: ExecContext) -> int | None:
     t = type(value)
     if t is str or t is list or t is tuple:
         return len(value)
-    if value is None:
-        raise HogRuntimeError("Cannot read properties of null (reading 'length')")
-    return None
+    return None  # null (PostHog returns null for it) and values without a length
 
 
 def is_empty(value: Any) -> bool:

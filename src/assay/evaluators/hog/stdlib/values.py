@@ -367,6 +367,8 @@ def compare(left: Any, right: Any, op: str) -> bool:
         return strict_equals(left, right)
     if op == "!=":
         return not strict_equals(left, right)
+    if left is None or right is None:
+        return False  # PostHog's VMs order nothing against null (JavaScript would read null as 0)
     pair = _relational(left, right)
     if pair is None:
         return False
