@@ -14,6 +14,8 @@ from assay.evaluators.recipe import (
     RecipeSpec,
     combine,
     default_recipe_items,
+    describe_error,
+    reads_expected_tool_calls,
 )
 
 
@@ -107,13 +109,41 @@ def test_required_not_applicable_does_not_fail() -> None:
     assert r.status == "passed" and r.score == 100
 
 
-def test_error_wins_and_score_from_the_rest() -> None:
+def test_an_error_leaves_the_case_without_a_score_and_says_why() -> None:
     err = Verdict(evaluator="judge", status="error", score=None, reason="provider timed out", error="timeout")
-    r = combine(spec(1, 1), [v("a", "passed", 0.5), err])
-    assert r.status == "error" and r.score == 50.0
-    assert r.reason == "1 evaluator failed to run.\njudge: provider timed out"
+    r = combine(spec(1, 1), [v("a", "passed", 1.0), err])
+    assert r.status == "error" and r.score is None  # never a 100 that reads as a pass
+    assert r.details["partial_score"] == 100.0
+    assert r.reason == (
+        "1 evaluator failed to run (judge): the case has no score. The evaluators that ran scored 100.\n"
+        "judge: provider timed out (timeout)"
+    )
     r = combine(spec(1), [err])
-    assert r.status == "error" and r.score is None
+    assert r.status == "error" and r.score is None and r.details["partial_score"] is None
+    assert r.reason == "1 evaluator failed to run (judge): the case has no score.\njudge: provider timed out (timeout)"
+
+
+def test_describe_error_names_evaluator_message_and_code() -> None:
+    def err(error: str | None, reason: str) -> Verdict:
+        return Verdict(evaluator="e", status="error", score=None, reason=reason, error=error)
+
+    assert describe_error(err("parse_error", "The judge's answer is invalid")) == (
+        "e: The judge's answer is invalid (parse_error)"
+    )
+    assert describe_error(err("parse_error", "")) == "e: parse_error"
+    assert describe_error(err("Runtime error: boom", "printed")) == "e: Runtime error: boom (output: printed)"
+    assert describe_error(err("no judge model is configured", "")) == "e: no judge model is configured"
+    assert describe_error(err(None, "")) == "e: failed to run"
+
+
+def test_which_evaluators_read_expected_tool_calls() -> None:
+    assert reads_expected_tool_calls({"type": "tool_call_match"})
+    assert not reads_expected_tool_calls({"type": "tool_call_match", "expected": [{"name": "x"}]})
+    assert reads_expected_tool_calls({"type": "hog", "source": "return length(expected_tool_calls) > 0"})
+    assert not reads_expected_tool_calls({"type": "hog", "source": "return true"})
+    assert reads_expected_tool_calls({"type": "llm_judge", "prompt": "Wanted: {{ expected_tool_calls }}"})
+    assert not reads_expected_tool_calls({"type": "llm_judge", "prompt": None})
+    assert not reads_expected_tool_calls({"type": "contains", "value": "expected_tool_calls"})
 
 
 def test_accepts_item_lists_and_dicts() -> None:

@@ -1,7 +1,8 @@
 """`assay run SUITE.yaml`: run a suite file locally (embedded database, no server) or on a server.
 
 Exit codes: 0 the run met its gates; 1 a gate failed (`--fail-under`, `--max-errors`) or the run failed;
-2 invalid input (suite file, flags, a python instance with `--server`, a judge without a model).
+2 invalid input (suite file, flags, a python instance with `--server`, a judge without a model);
+3 nothing could be scored: cases errored and none passed or failed (unless `--max-errors` allows those errors).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assay.settings import get_settings
 
 err_console = Console(stderr=True)
 MAX_TABLE_ROWS = 200
+EXIT_NOTHING_SCORED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,31 @@ def _short_reason(status: str, lines: list[str]) -> str:
     return text if len(text) <= 140 else text[:139] + "…"
 
 
+def _mean(summary: dict[str, object]) -> str:
+    mean, scored = summary.get("mean_score"), summary.get("scored")
+    shown = "–" if mean is None else f"{mean}"
+    return f"{shown} (over {scored} scored)" if isinstance(scored, int) else shown
+
+
+def _concurrency(summary: dict[str, object]) -> str:
+    limits = summary.get("concurrency")
+    if not isinstance(limits, dict) or "effective" not in limits:
+        return ""
+    effective, requested = limits.get("effective"), limits.get("requested")
+    return f" · concurrency {effective}" + (f" of {requested} requested" if effective != requested else "")
+
+
+def nothing_scored(outcome: RunOutcome) -> str | None:
+    """Why nothing in the run could be scored (cases errored and none passed or failed), else None."""
+    s = outcome.summary
+    errors = int(s.get("error", 0) or 0)
+    if not errors or int(s.get("passed", 0) or 0) + int(s.get("failed", 0) or 0):
+        return None
+    first = next((r.get("error") or r.get("reason") for r in outcome.results if r.get("status") == "error"), None)
+    message = f"nothing could be scored: {errors} of {len(outcome.results)} results errored and none passed or failed"
+    return f"{message} (first error: {first})" if first else message
+
+
 def print_outcome(console: Console, outcome: RunOutcome) -> None:
     """The per-case table, then the summary line."""
     table = Table(title=f"{outcome.suite}  (run {outcome.run_id})", show_lines=False)
@@ -118,9 +145,12 @@ def print_outcome(console: Console, outcome: RunOutcome) -> None:
     console.print(
         f"[bold]{outcome.status}[/bold]: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
         f"{s.get('error', 0)} errors, {s.get('unscored', 0)} unscored · pass rate "
-        f"{'–' if rate is None else f'{rate * 100:.1f}%'} · mean score {s.get('mean_score', '–')} · "
-        f"p50 {s.get('latency_p50_ms', '–')} ms · {s.get('duration_s', '–')} s"
+        f"{'–' if rate is None else f'{rate * 100:.1f}%'} · mean score {_mean(s)} · "
+        f"p50 {s.get('latency_p50_ms', '–')} ms · {s.get('duration_s', '–')} s{_concurrency(s)}"
     )
+    note = (s.get("concurrency") or {}).get("note") if isinstance(s.get("concurrency"), dict) else None
+    if note:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     consistency = outcome.consistency
     if consistency:
         table = Table(title="Consistency across repetitions", title_justify="left")
@@ -236,6 +266,9 @@ def run(
         problems.append(f"{errors} errors exceed --max-errors {max_errors}")
     if outcome.status != "completed":
         problems.append(f"the run {outcome.status}: {outcome.error or ''}".strip())
+    unscorable = nothing_scored(outcome)
+    if unscorable and (max_errors is None or errors > max_errors):
+        raise _fail("; ".join([unscorable, *problems]), EXIT_NOTHING_SCORED)
     if problems:
         raise _fail("; ".join(problems), 1)
     err_console.print(f"done in {time.monotonic() - started:.1f}s", style="dim")

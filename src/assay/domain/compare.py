@@ -2,7 +2,8 @@
 
 Cases are paired by test case id; repetitions are averaged per case first, so a case weighs the same
 whatever its repetitions. A case is paired when it has at least one scored result in both runs; the
-others are listed as unpaired. The paired per-case differences (head - base) feed the bootstrap CI,
+others are listed as unpaired. An errored result is never scored (even one stored with the partial
+score of the checks that ran): it is counted apart, in each run's `errors`. The paired per-case differences (head - base) feed the bootstrap CI,
 the Wilcoxon signed-rank test and the sign test. Latency and tokens are over every result of a run.
 """
 
@@ -42,7 +43,10 @@ class CaseAggregate:
 
 
 def aggregate_cases(points: list[ResultPoint]) -> tuple[dict[str, CaseAggregate], set[str]]:
-    """Per case: mean score and pass share over scored repetitions; and the cases with no score at all."""
+    """Per case: mean score and pass share over scored repetitions; and the cases with no score at all.
+
+    A scored repetition is one with a score and a verdict (passed or failed); errors never count.
+    """
     by_case: dict[str, list[ResultPoint]] = defaultdict(list)
     for p in points:
         by_case[p.test_case_id].append(p)
@@ -50,7 +54,7 @@ def aggregate_cases(points: list[ResultPoint]) -> tuple[dict[str, CaseAggregate]
     unscored: set[str] = set()
     for case_id, reps in by_case.items():
         reps.sort(key=lambda p: p.repetition)
-        with_score = [p for p in reps if p.score is not None]
+        with_score = [p for p in reps if p.score is not None and p.status in ("passed", "failed")]
         if not with_score:
             unscored.add(case_id)
             continue
@@ -74,12 +78,13 @@ def _change(head: float | None, base: float | None, digits: int = 4) -> float | 
 
 
 def run_figures(points: list[ResultPoint]) -> dict[str, Any]:
-    """Result counts, latency (p50, mean) and tokens (total, mean per result) of one run."""
+    """Result counts (errored results apart), latency (p50, mean) and tokens (total, mean per result) of one run."""
     latencies = [p.latency_ms for p in points if p.latency_ms is not None]
     tokens = [p.tokens_used for p in points if p.tokens_used is not None]
     return {
         "results": len(points),
         "cases": len({p.test_case_id for p in points}),
+        "errors": sum(1 for p in points if p.status == "error"),
         "latency_p50_ms": _r(stats.percentile(latencies, 0.5), 2),
         "latency_mean_ms": _r(stats.mean(latencies), 2),
         "tokens_total": sum(tokens),

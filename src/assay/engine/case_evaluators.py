@@ -11,7 +11,7 @@ from assay.domain.secrets import decrypt_secret
 from assay.errors import ValidationFailed
 from assay.evaluators.base import CaseOutcome, Verdict
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
-from assay.evaluators.judge import JudgeCache, SuiteJudgeConfig, judge_case
+from assay.evaluators.judge import DEFAULT_JUDGE_MAX_TOKENS, JudgeCache, SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
 
 JUDGE_RETRY = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=20, timeout=120)
@@ -78,6 +78,20 @@ class CheckEvaluator(CaseEvaluator):
         return run_check(self.check, outcome)
 
 
+class ImpliedCheckEvaluator(CaseEvaluator):
+    """A check the recipe did not list but the case's own expectations call for; its verdict says so."""
+
+    def __init__(self, config: dict[str, Any], why: str) -> None:
+        self.inner = CheckEvaluator(config)
+        self.name = self.inner.name
+        self.why = why
+
+    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        verdict = await self.inner.evaluate(outcome)
+        verdict.details = {**verdict.details, "implied": self.why}
+        return verdict
+
+
 class JudgeEvaluator(CaseEvaluator):
     def __init__(
         self,
@@ -93,6 +107,7 @@ class JudgeEvaluator(CaseEvaluator):
             allows_na=bool(config.get("allows_na", False)),
             name=self.name,
             use_cache=bool(config.get("cache", True)),
+            max_tokens=config.get("max_tokens") or DEFAULT_JUDGE_MAX_TOKENS,
         )
         self.endpoint = endpoint
         self.registry = registry

@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
 from assay.domain.secrets import decrypt_secret
-from assay.engine.case_evaluators import CaseEvaluator, build_evaluator
+from assay.engine.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
 from assay.engine.snapshot import default_items_for_case
 from assay.engine.summary import compute_summary
 from assay.engine.writer import DEFAULT_LEASE, ResultWriter
 from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 from assay.evaluators.judge import JudgeCache
-from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine
+from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
 from assay.storage.ids import uuid7
 from assay.storage.run_tables import ResultRow, RunRow
@@ -33,19 +33,37 @@ from assay.targets.spec import parse_spec
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
+IMPLIED_WHY = "The case has expected_tool_calls and no evaluator of the recipe reads them."
 
 
 class PreparedRecipe:
     """The run's evaluators, built once, and how to pick and combine them for a case."""
 
-    def __init__(self, recipe: dict[str, Any], evaluators: list[CaseEvaluator], spec: RecipeSpec | None) -> None:
+    def __init__(
+        self,
+        recipe: dict[str, Any],
+        evaluators: list[CaseEvaluator],
+        spec: RecipeSpec | None,
+        implied: CaseEvaluator | None = None,
+    ) -> None:
         self.recipe = recipe
         self.evaluators = evaluators
         self.spec = spec
         self.pass_threshold = float(recipe.get("pass_threshold", 70.0))
+        self.implied = implied
+        self.implied_spec = (
+            RecipeSpec(
+                items=[*spec.items, RecipeItem(evaluator=dict(recipe["implied_tool_call_match"]))],
+                pass_threshold=spec.pass_threshold,
+            )
+            if implied is not None and spec is not None
+            else None
+        )
 
     def for_case(self, case: dict[str, Any]) -> tuple[list[CaseEvaluator], RecipeSpec | None]:
         if not self.recipe.get("default"):
+            if self.implied is not None and self.implied_spec is not None and case.get("expected_tool_calls"):
+                return [*self.evaluators, self.implied], self.implied_spec
             return self.evaluators, self.spec
         chosen = default_items_for_case(self.recipe, case)
         if not chosen:
@@ -80,7 +98,9 @@ def prepare_recipe(
                for i in items],
         pass_threshold=recipe.get("pass_threshold", 70.0),
     )  # fmt: skip
-    return PreparedRecipe(recipe, evaluators, spec)
+    implied = recipe.get("implied_tool_call_match")
+    check = ImpliedCheckEvaluator(implied, IMPLIED_WHY) if implied else None
+    return PreparedRecipe(recipe, evaluators, spec, check)
 
 
 class _MissingJudge(CaseEvaluator):
@@ -145,7 +165,7 @@ async def evaluate_case(
     else:
         verdicts = list(await asyncio.gather(*(e.evaluate(outcome) for e in evaluators)))
     scored = combine(spec_for_case, verdicts)
-    errors = [v.error for v in verdicts if v.error]
+    errors = [describe_error(v) for v in verdicts if v.status == "error"]
     return {
         **result,
         "status": scored.status,
@@ -263,8 +283,9 @@ async def _finish(
             return
         finished = utcnow()
         summary = await compute_summary(
-            session, run_id, total_cases=row.total_cases, started_at=row.started_at, finished_at=finished
-        )
+            session, run_id, total_cases=row.total_cases, started_at=row.started_at, finished_at=finished,
+            concurrency=(row.summary or {}).get("concurrency"),
+        )  # fmt: skip
         row.status = status
         row.finished_at = finished
         row.error = error

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assay.domain.secrets import encrypt_secret
 from assay.engine.case_evaluators import JudgeEndpoint, normalize_item_config
 from assay.errors import ValidationFailed
-from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD, default_recipe_items, judge_config
+from assay.evaluators.recipe import (
+    DEFAULT_PASS_THRESHOLD,
+    IMPLIED_TOOL_CALL_MATCH,
+    default_recipe_items,
+    judge_config,
+    reads_expected_tool_calls,
+)
 from assay.settings import Settings
 from assay.storage import suites as suite_store
 from assay.storage.tables import SuiteRow
@@ -58,7 +64,7 @@ async def _judge_endpoint(
             provider=str(model.get("provider") or row.provider),
             model=str(model["model"]),
             base_url=row.base_url,
-            encrypted_api_key=encrypt_secret(api_key, settings.secret_key),
+            encrypted_api_key=encrypt_secret(api_key, settings.secret_key) if api_key else None,
             max_concurrency=settings.run_concurrency,
             rpm=row.requests_per_minute,
             tpm=row.tokens_per_minute,
@@ -85,6 +91,7 @@ async def _resolve_items(
                     attr="recipe_id",
                 )
             config["judge_endpoint"] = endpoint.to_dict()
+            config["max_tokens"] = config.get("max_tokens") or settings.judge_max_tokens
         resolved.append({**item, "evaluator": config})
     return resolved
 
@@ -117,6 +124,9 @@ async def build_snapshot(*, session: AsyncSession, suite: SuiteRow, settings: Se
         loaded = await load_recipe(session=session, environment_id=suite.environment_id, recipe_id=suite.recipe_id)
         items = await _resolve_items(session, suite.environment_id, loaded["items"], settings)
         recipe = {"items": items, "pass_threshold": loaded.get("pass_threshold", DEFAULT_PASS_THRESHOLD)}
+        expects_calls = any(c.expected_tool_calls for c in cases)
+        if expects_calls and not any(reads_expected_tool_calls(i["evaluator"]) for i in items):
+            recipe["implied_tool_call_match"] = dict(IMPLIED_TOOL_CALL_MATCH)
     else:
         needs_judge = any(c.expected_behavior and c.expected_behavior.strip() for c in cases)
         judge = default_judge(settings) if needs_judge else None
@@ -129,10 +139,12 @@ async def build_snapshot(*, session: AsyncSession, suite: SuiteRow, settings: Se
         default_items = [judge_config(), {"type": "tool_call_match", "arguments": "subset", "ordered": False,
                                           "allow_extra": True}]  # fmt: skip
         if judge is not None:
-            default_items[0] = {**default_items[0], "judge_endpoint": judge.to_dict()}
+            default_items[0] = {**default_items[0], "judge_endpoint": judge.to_dict(),
+                                "max_tokens": settings.judge_max_tokens}  # fmt: skip
         recipe = {"default": True, "judge": default_items[0], "tool_call_match": default_items[1],
                   "pass_threshold": DEFAULT_PASS_THRESHOLD}  # fmt: skip
     return {
+        "concurrency_limits": concurrency_limits(concurrency, spec.kind, spec.max_concurrency, recipe),
         "instance": encrypt_secret(orjson.dumps(spec.reveal()).decode(), settings.secret_key),
         "instance_kind": spec.kind,
         "recipe": recipe,
@@ -149,6 +161,40 @@ async def build_snapshot(*, session: AsyncSession, suite: SuiteRow, settings: Se
         "repetitions": repetitions,
         "concurrency": concurrency,
         "use_judge_cache": bool(config.get("judge_cache", True)),
+    }
+
+
+def _judge_limits(recipe: dict[str, Any]) -> list[int]:
+    configs = [recipe["judge"]] if recipe.get("default") else [i["evaluator"] for i in recipe.get("items", [])]
+    return [int(c["judge_endpoint"]["max_concurrency"]) for c in configs if c.get("judge_endpoint")]
+
+
+def concurrency_limits(
+    requested: int, instance_kind: str, instance_limit: int, recipe: dict[str, Any]
+) -> dict[str, Any]:
+    """How many cases can really be in flight: the suite's `concurrency` capped by the instance's
+    `max_concurrency` (its in-flight requests; `python` instances have no such limit) and the judges'
+    endpoint limits (`ASSAY_RUN_CONCURRENCY`), with a note naming what caps it when anything does."""
+    limits: dict[str, int | None] = {
+        "instance": instance_limit if instance_kind != "python" else None,
+        "judge": min(_judge_limits(recipe), default=None),
+    }
+    caps = {name: value for name, value in limits.items() if value is not None and value < requested}
+    effective = min([requested, *caps.values()])
+    note = None
+    if caps:
+        what = {"instance": "the instance's max_concurrency",
+                "judge": "the judge endpoint's limit (ASSAY_RUN_CONCURRENCY)"}  # fmt: skip
+        named = " and ".join(f"{what[name]} ({value})" for name, value in caps.items())
+        verb = "caps" if len(caps) == 1 else "cap"
+        note = f"At most {effective} cases run at once: {named} {verb} the requested concurrency {requested}."
+    return {
+        "requested": requested,
+        "effective": effective,
+        "instance_max_concurrency": limits["instance"],
+        "judge_max_concurrency": limits["judge"],
+        "limited_by": sorted(caps),
+        "note": note,
     }
 
 

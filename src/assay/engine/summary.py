@@ -28,8 +28,15 @@ async def compute_summary(
     total_cases: int,
     started_at: datetime | None,
     finished_at: datetime | None,
+    concurrency: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Counts by status, pass rate, mean score, latency p50/p95, tokens, judge tokens, duration."""
+    """Counts by status, pass rate, mean score, latency p50/p95, tokens, judge tokens, duration.
+
+    `mean_score` is over the results that were scored (`scored`: passed or failed with a score); an
+    errored result never counts toward it, even one stored with a partial score, and is counted apart in
+    `error`. `pass_rate` is passed / (passed + failed + error): an error is not a pass. `concurrency` (the
+    run's effective limit, see `snapshot.concurrency_limits`) is carried into the summary when given.
+    """
     rows = (
         await session.execute(
             select(ResultRow.status, ResultRow.score, ResultRow.latency_ms, ResultRow.tokens_used, ResultRow.judge_tokens)
@@ -43,7 +50,7 @@ async def compute_summary(
     judge_tokens = 0
     for status, score, latency, used, judged in rows:
         counts[status] = counts.get(status, 0) + 1
-        if score is not None:
+        if score is not None and status in ("passed", "failed"):
             scores.append(score)
         if latency is not None:
             latencies.append(latency)
@@ -53,13 +60,14 @@ async def compute_summary(
     done = len(rows)
     graded = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
     duration = (finished_at - started_at).total_seconds() if started_at and finished_at else None
-    return {
+    summary: dict[str, Any] = {
         "total": total_cases,
         "completed": done,
         "passed": counts.get("passed", 0),
         "failed": counts.get("failed", 0),
         "error": counts.get("error", 0),
         "unscored": counts.get("unscored", 0),
+        "scored": len(scores),
         "pass_rate": round(counts.get("passed", 0) / graded, 4) if graded else None,
         "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
         "latency_p50_ms": _percentile(latencies, 0.5),
@@ -68,3 +76,6 @@ async def compute_summary(
         "judge_tokens": judge_tokens,
         "duration_s": round(duration, 3) if duration is not None else None,
     }
+    if concurrency:
+        summary["concurrency"] = concurrency
+    return summary

@@ -5,8 +5,10 @@ Rules of `combine` (verdicts are given in the order of the recipe's items):
 - score = 100 × weighted mean of the scores of the *applicable* verdicts (passed or failed), rounded to
   two decimals. Not-applicable verdicts and errored evaluators carry no weight.
 - status:
-  1. any evaluator errored → `error` (the reason is the errors; the score is still computed from
-     the others, or is None when none applied);
+  1. any evaluator errored → `error` with score None: a case some of whose checks could not run has
+     no score, so it never counts toward a mean score or reads as a pass. What the other evaluators
+     scored is kept in `details["partial_score"]` and named in the reason; the reason lists each
+     error with its evaluator, its message and its code;
   2. else no evaluator applied → `passed` with score None: nothing the case was held to was
      violated (this mirrors PostHog, where an N/A result is neither a pass nor a failure, and a
      case must not fail because its checks did not concern it);
@@ -15,11 +17,16 @@ Rules of `combine` (verdicts are given in the order of the recipe's items):
 - reason: one summary line, then "<evaluator>: <reason>" for the evaluators that decided the status:
   the errors; the failed required ones; on a score below threshold the failed ones; on a pass the
   applicable ones.
+
+A case with `expected_tool_calls` under a recipe none of whose evaluators reads them
+(`reads_expected_tool_calls`) is also held to `IMPLIED_TOOL_CALL_MATCH` (weight 1, not required,
+named `expected_tool_calls`): an expectation the case declares is never silently ignored.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -82,7 +89,31 @@ def _as_spec(spec_or_items: RecipeSpec | list[RecipeItem] | list[dict[str, Any]]
     return RecipeSpec(items=[i if isinstance(i, RecipeItem) else RecipeItem.model_validate(i) for i in spec_or_items])
 
 
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def describe_error(v: Verdict) -> str:
+    """What failed and why, for an errored verdict: "<evaluator>: <message> (<code>)".
+
+    Evaluators report an error either as a machine code (`parse_error`, with the message in `reason`)
+    or as a message (with any output in `reason`); both end up in one readable line.
+    """
+    error = (v.error or "").strip()
+    reason = (v.reason or "").strip()
+    if not error:
+        text = reason or "failed to run"
+    elif _ERROR_CODE.fullmatch(error):
+        text = f"{reason} ({error})" if reason else error
+    elif reason and reason not in error:
+        text = f"{error} (output: {reason})"
+    else:
+        text = error
+    return f"{v.evaluator}: {text}"
+
+
 def _line(v: Verdict) -> str:
+    if v.status == "error":
+        return describe_error(v)
     return f"{v.evaluator}: {v.reason}" if v.reason else v.evaluator
 
 
@@ -133,12 +164,17 @@ def combine(
         )
 
     score = round(100.0 * acc / total_w, 2) if total_w else None
+    partial: float | None = None
     threshold = spec.pass_threshold
     status: CaseStatus
     if errors:
         status = "error"
         n = len(errors)
-        head = f"{n} evaluator{'s' if n > 1 else ''} failed to run."
+        names = ", ".join(v.evaluator for v in errors)
+        head = f"{n} evaluator{'s' if n > 1 else ''} failed to run ({names}): the case has no score."
+        if score is not None:
+            head += f" The evaluators that ran scored {_fmt(score)}."
+        partial, score = score, None
         deciding = errors
     elif score is None:
         status = "passed"
@@ -158,12 +194,39 @@ def combine(
         head = f"Score {_fmt(score)} is below the pass threshold {_fmt(threshold)}."
         deciding = failed
     reason = "\n".join([head, *(_line(v) for v in deciding)])
-    details = {
+    details: dict[str, Any] = {
         "pass_threshold": threshold,
         "applicable_weight": total_w,
         "evaluators": per_item,
     }
+    if errors:
+        details["partial_score"] = partial
     return CaseScore(score=score, status=status, reason=reason, details=details)
+
+
+IMPLIED_TOOL_CALL_MATCH: dict[str, Any] = {
+    "type": "tool_call_match", "name": "expected_tool_calls", "arguments": "subset", "ordered": False,
+    "allow_extra": True,
+}  # fmt: skip
+"""The check a recipe gains for cases with `expected_tool_calls` when none of its evaluators reads them."""
+
+_EXPECTED_CALLS_PLACEHOLDER = re.compile(r"\{\{\s*expected_tool_calls\s*\}\}")
+
+
+def reads_expected_tool_calls(config: dict[str, Any]) -> bool:
+    """Whether one (normalised, inline) evaluator config looks at a case's `expected_tool_calls`.
+
+    A `tool_call_match` without its own `expected` list does; so does Hog code that names the
+    `expected_tool_calls` global and a judge prompt with the `{{expected_tool_calls}}` placeholder.
+    """
+    kind = config.get("type")
+    if kind == "tool_call_match":
+        return config.get("expected") is None
+    if kind == "hog":
+        return any("expected_tool_calls" in str(config.get(k) or "") for k in ("source", "bytecode"))
+    if kind == "llm_judge":
+        return bool(_EXPECTED_CALLS_PLACEHOLDER.search(str(config.get("prompt") or "")))
+    return False
 
 
 def judge_config(prompt: str | None = None, output_type: Literal["boolean", "numeric"] = "boolean") -> dict[str, Any]:

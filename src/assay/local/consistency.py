@@ -26,7 +26,7 @@ def repetition_consistency(results: list[dict[str, Any]]) -> list[dict[str, Any]
         case_scores: dict[str, list[float]] = defaultdict(list)
         case_verdicts: dict[str, list[bool]] = defaultdict(list)
         for r in rows:
-            if r.get("score") is not None:
+            if r.get("score") is not None and r.get("status") in ("passed", "failed"):
                 case_scores["case score"].append(float(r["score"]))
             if r.get("status") in ("passed", "failed"):
                 case_verdicts["case score"].append(r["status"] == "passed")

@@ -91,7 +91,7 @@ def _consistency(outcome: RunOutcome) -> str:
 
 def render_html(outcome: RunOutcome) -> str:
     """The whole report as one HTML string (no scripts, no external resources)."""
-    scores = [float(r["score"]) for r in outcome.results if r.get("score") is not None]
+    scores = [float(r["score"]) for r in outcome.results if r.get("score") is not None and r.get("status") != "error"]
     latencies = [float(r["latency_ms"]) for r in outcome.results if r.get("latency_ms") is not None]
     head = ("Case", "Rep", "Input", "Expected", "Response", "Tool calls", "Score", "Status", "Latency ms", "Reasons")
     return "".join([

@@ -15,8 +15,12 @@ from assay.storage.run_tables import ResultRow, RunRow
 async def create_run(
     *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: dict[str, Any]
 ) -> RunRow:
+    """A queued run; its summary starts with the run's effective concurrency (shown while it runs)."""
     total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
-    row = RunRow(environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total)
+    summary = {"concurrency": snapshot["concurrency_limits"]} if snapshot.get("concurrency_limits") else {}
+    row = RunRow(
+        environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total, summary=summary
+    )
     session.add(row)
     await session.flush()
     return row

@@ -23,6 +23,7 @@ class RunFigures(BaseModel):
     status: str
     results: int
     cases: int
+    errors: int
     latency_p50_ms: float | None
     latency_mean_ms: float | None
     tokens_total: int

@@ -217,8 +217,9 @@ async def override_score(
         row.score_reason = body.score_reason
     await session.flush()
     run.summary = await compute_summary(
-        session, run.id, total_cases=run.total_cases, started_at=run.started_at, finished_at=run.finished_at
-    )
+        session, run.id, total_cases=run.total_cases, started_at=run.started_at, finished_at=run.finished_at,
+        concurrency=(run.summary or {}).get("concurrency"),
+    )  # fmt: skip
     await refresh_suite(session, suite.id)
     await session.commit()
     await session.refresh(row)
