@@ -25,6 +25,9 @@ from assay.api.llm_analytics import (
     provider_keys,
     test_hog,
 )
+from assay.api.openapi_doc import install_openapi
+from assay.api.routing import install_routing
+from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.settings import Settings, get_settings
@@ -77,7 +80,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(StrictJsonMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before buffering
     routers = (
         health,
         datasets,
@@ -98,4 +102,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     for module in routers:
         app.include_router(module.router)
+    install_routing(app)
+    install_openapi(app)
     return app

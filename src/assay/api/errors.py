@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assay.api.routing import allowed_methods
+from assay.api.safe_json import renderable
 from assay.errors import AssayError, AuthError, ConflictError, NotFoundError, ValidationFailed
 
 ANALYTICS_PREFIX = "/api/"
@@ -32,6 +33,12 @@ class DrfError(BaseModel):
 
 def is_analytics(request: Request) -> bool:
     return request.url.path.startswith(ANALYTICS_PREFIX)
+
+
+class HttpError(BaseModel):
+    """An error of the agent-evaluations surface other than invalid input."""
+
+    detail: str
 
 
 def drf_response(status: int, type_: str, code: str, detail: str, attr: str | None = None) -> JSONResponse:
@@ -107,11 +114,27 @@ def drf_validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
     return drf_response(400, "validation_error", code, message, _drf_attr(loc))
 
 
-async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
-    errors = list(exc.errors())
-    if is_analytics(request):
+def validation_response(path: str, errors: list[dict[str, Any]]) -> Response:
+    """The surface's answer to invalid input: a DRF 400 under `/api/`, else FastAPI's 422 (echoes made renderable)."""
+    if path.startswith(ANALYTICS_PREFIX):
         return drf_validation_response(errors)
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    return JSONResponse({"detail": renderable(errors)}, status_code=422)
+
+
+def json_parse_error_response(path: str, reason: str) -> Response:
+    """A body that is not acceptable JSON, answered like the framework's own parse errors."""
+    error = {
+        "type": "json_invalid",
+        "loc": ("body",),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": reason},
+    }
+    return validation_response(path, [error])
+
+
+async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
+    return validation_response(request.url.path, list(exc.errors()))
 
 
 async def _assay_error(request: Request, exc: Exception) -> Response:
@@ -139,13 +162,21 @@ async def _assay_error(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = exc.headers
+    if exc.status_code == 405:
+        # The router names only the methods of the first route on the path; `Allow` lists every route's.
+        methods = allowed_methods(request.app.router.routes, request.scope)
+        if methods:
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": ", ".join(methods)})
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
     if is_analytics(request):
         if exc.status_code == 405:
-            return Response(status_code=405, headers=exc.headers)
+            return Response(status_code=405, headers=headers)
         if exc.status_code == 404:
             return drf_response(404, "invalid_request", "not_found", "Not found.")
         return drf_response(exc.status_code, "invalid_request", "error", str(exc.detail))
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

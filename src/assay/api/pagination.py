@@ -7,6 +7,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query, Request
 from pydantic import BaseModel
 
+from assay.api.routing import client_url
+
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
@@ -36,16 +38,18 @@ def page_params(
 
 
 def make_page(request: Request, params: PageParams, count: int, results: list[Any]) -> dict[str, Any]:
-    """The envelope with absolute `next`/`previous` links, as Django REST framework builds them."""
+    """The envelope with absolute `next`/`previous` links, as Django REST framework builds them.
+
+    The links keep the path in the form the client sent it (with or without the trailing slash).
+    """
+    url = client_url(request)
     next_url = None
     if params.offset + params.limit < count:
-        next_url = str(request.url.include_query_params(limit=params.limit, offset=params.offset + params.limit))
+        next_url = str(url.include_query_params(limit=params.limit, offset=params.offset + params.limit))
     previous_url = None
     if params.offset > 0:
         if params.offset - params.limit <= 0:
-            previous_url = str(request.url.include_query_params(limit=params.limit).remove_query_params("offset"))
+            previous_url = str(url.include_query_params(limit=params.limit).remove_query_params("offset"))
         else:
-            previous_url = str(
-                request.url.include_query_params(limit=params.limit, offset=params.offset - params.limit)
-            )
+            previous_url = str(url.include_query_params(limit=params.limit, offset=params.offset - params.limit))
     return {"count": count, "next": next_url, "previous": previous_url, "results": results}

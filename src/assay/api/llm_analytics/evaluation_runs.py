@@ -258,5 +258,3 @@ async def list_evaluation_runs(
     last = [rows[-1].created_at.isoformat(), rows[-1].workflow_id] if more and rows else None
     return CursorPage(next=next_link(request, last), results=[to_public(r) for r in rows])
 
-
-router.add_api_route("/", start_evaluation_run, methods=["POST"], status_code=202, include_in_schema=False)
