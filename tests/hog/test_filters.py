@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from assay.evaluators.hog.filters import FilterCompileError, compile_property_filters
+from assay.evaluators.hog.vm import execute_bytecode
 
 EVENT_PROPS = {
     "$ai_model": "gpt-4",
@@ -152,3 +153,17 @@ def test_bad_filters_raise_value_error(filters: list[Any], message: str) -> None
     with pytest.raises(FilterCompileError, match=message.replace("[", r"\[")) as info:
         compile_property_filters(filters)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [f("missing", "lt", 10)],
+        [f("missing", "max", 10)],
+        [f("nothing", "lte", 0)],
+        [f("missing", "not_between", [1, 2])],
+    ],
+)
+def test_numeric_filters_never_match_a_missing_property(filters: list[dict[str, Any]]) -> None:
+    # Ordering against null is false in PostHog (as in SQL); the published JavaScript VM reads null as 0.
+    assert execute_bytecode(compile_property_filters(filters), _globals()).result is False
