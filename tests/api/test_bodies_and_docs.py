@@ -68,3 +68,40 @@ async def test_docs_and_health(client):
     assert "swagger" in (await client.get("/docs")).text.lower()
     r = await client.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+async def test_non_json_numbers_and_lone_surrogates_are_parse_errors(client, env_a):
+    headers = {**env_a.headers, "Content-Type": "application/json"}
+    r = await client.post(f"{env_a.api}/datasets/", content=b'{"name": "n", "metadata": {"x": NaN}}', headers=headers)
+    assert r.status_code == 400 and r.json()["code"] == "parse_error"
+    assert r.json()["detail"] == "JSON parse error - Out of range float values are not JSON compliant: 'NaN'"
+    r = await client.post("/v1/recipes", content=b'{"name": "r", "pass_threshold": 1e400}', headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "json_invalid"
+    assert "'1e400'" in r.json()["detail"][0]["ctx"]["error"]
+    r = await client.post("/v1/evaluations", content=b'{"name": "\\ud800"}', headers=headers)
+    assert r.status_code == 422 and "Lone surrogate" in r.json()["detail"][0]["ctx"]["error"]
+    # a valid pair is one character, stored as sent
+    r = await client.post("/v1/evaluations", content=b'{"name": "\\ud83d\\ude00"}', headers=headers)
+    assert r.status_code == 201 and r.json()["name"] == "\U0001f600"
+    assert (await client.get("/v1/evaluations", headers=env_a.headers)).json()[0]["name"] == "\U0001f600"
+
+
+async def test_validation_echo_of_undecodable_bytes_is_a_422(client, env_a):
+    headers = {**env_a.headers, "Content-Type": "text/plain"}
+    r = await client.post("/v1/evaluations", content=b"\xff\xfe", headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["input"] == "\\xff\\xfe"
+
+
+async def test_openapi_documents_the_shared_answers(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    get_suite = paths["/v1/evaluations/{evaluation_id}"]["get"]["responses"]
+    assert {"400", "401", "403", "404", "422"} <= set(get_suite)
+    assert "HttpError" in get_suite["404"]["content"]["application/json"]["schema"]["$ref"]
+    assert "404" not in paths["/v1/evaluations"]["post"]["responses"]
+    assert "413" in paths["/v1/evaluations"]["post"]["responses"]
+    hard_delete = paths["/api/environments/{environment_id}/datasets/{id}"]["delete"]["responses"]["405"]
+    assert "content" not in hard_delete
+    assert "422" not in paths["/api/environments/{environment_id}/datasets"]["post"]["responses"]
+    options = paths["/api/environments/{environment_id}/datasets/{id}"]["options"]
+    assert options["security"] == [] and "Allow" in options["responses"]["204"]["headers"]
+    assert "options" not in paths["/batch/"]  # the capture paths answer CORS preflights themselves

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -97,3 +98,50 @@ def test_no_server_errors(fuzz_target: FuzzTarget) -> None:
         check()
     assert failures == []
     assert {200, 201} <= statuses and statuses & {400, 422}  # the fuzz reached the handlers, not only auth
+
+
+# Values Python's JSON reader accepts but JSON and the databases do not; schemathesis only sends valid JSON.
+UNSTORABLE_LITERALS = ["NaN", "Infinity", "-Infinity", "1e400", '"\\ud800"', '"a\\udfffb"']
+
+
+@pytest.mark.xdist_group("fuzz")
+def test_unstorable_json_values_are_refused_everywhere(fuzz_target: FuzzTarget) -> None:
+    """Every JSON-body operation answers 400 (`/api/`) or 422 (`/v1/`) to each literal in each top-level field."""
+
+    async def run() -> list[str]:
+        problems: list[str] = []
+        transport = httpx.ASGITransport(app=fuzz_target.app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            spec = (await client.get("/openapi.json")).json()
+            schemas = spec["components"]["schemas"]
+            operations = 0
+            for path, item in spec["paths"].items():
+                for method, operation in item.items():
+                    content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+                    if "application/json" not in content:
+                        continue
+                    operations += 1
+                    schema = content["application/json"].get("schema", {})
+                    if "$ref" in schema:
+                        schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+                    fields = list(schema.get("properties", {})) or ["value"]
+                    url = path.replace("{environment_id}", fuzz_target.env_id)
+                    while "{" in url:
+                        url = url[: url.index("{")] + str(uuid.uuid4()) + url[url.index("}") + 1 :]
+                    expected = 400 if path.startswith("/api/") else 422
+                    for literal in UNSTORABLE_LITERALS:
+                        bodies = [literal, *(f'{{"{field}": {literal}}}' for field in fields)]
+                        bodies.append(f'{{"{fields[0]}": {{"nested": [{literal}]}}}}')
+                        for body in bodies:
+                            r = await client.request(
+                                method.upper(),
+                                url,
+                                content=body.encode(),
+                                headers={"X-Api-Key": fuzz_target.key, "Content-Type": "application/json"},
+                            )
+                            if r.status_code != expected or not r.json():
+                                problems.append(f"{method.upper()} {path} {body} -> {r.status_code} {r.text[:200]}")
+            assert operations >= 20
+        return problems
+
+    assert asyncio.run(run()) == []
