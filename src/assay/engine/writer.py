@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assay.concurrency import wait_event
 from assay.storage.db import write_lock
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.types import utcnow
@@ -77,7 +78,7 @@ class ResultWriter:
 
     async def heartbeat(self) -> None:
         """Extend the run's lease even when no result is ready (slow agents)."""
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker() as session, write_lock(session):
             await session.execute(
                 update(RunRow).where(RunRow.id == self._run_id).values(lease_until=utcnow() + self._lease)
             )
@@ -85,10 +86,7 @@ class ResultWriter:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             if self._pending:
                 batch, self._pending = self._pending, []

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from contextlib import AbstractAsyncContextManager, nullcontext
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -72,20 +74,58 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-_write_locks: dict[int, asyncio.Lock] = {}
+class _WriteTurns:
+    """One SQLite database's write turns in this process: a lock that knows whether anyone holds or awaits it."""
+
+    __slots__ = ("_lock", "_wanted")
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._wanted = 0
+
+    @property
+    def free(self) -> bool:
+        """Nobody holds or awaits the turn: taking it now does not wait."""
+        return self._wanted == 0
+
+    async def __aenter__(self) -> None:
+        self._wanted += 1
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self._wanted -= 1
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._lock.release()
+        self._wanted -= 1
 
 
-def write_lock(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
-    """Serialise this process's bulk writes on SQLite (it has one writer at a time anyway).
+_write_turns: weakref.WeakKeyDictionary[Engine, _WriteTurns] = weakref.WeakKeyDictionary()
 
-    Without it, concurrent writers meet SQLite's busy handler, which sleeps and retries; taking turns
-    in-process is several times faster. On PostgreSQL it is a no-op.
+
+@asynccontextmanager
+async def write_lock(session: AsyncSession) -> AsyncIterator[None]:
+    """Take this process's turn to write to the session's SQLite database; every SQLite bulk writer uses it.
+
+    SQLite has one writer at a time anyway; taking turns in-process is several times faster than meeting
+    its busy handler. On PostgreSQL it is a no-op.
+
+    The rule that keeps the turn and the connection pool from deadlocking: never wait for the turn while
+    holding a pooled connection. The holder of the turn may itself be waiting for a connection (it checks
+    one out on its first statement, after taking the turn), so a session that already holds one (a request
+    that has read something) hands it back first by committing what it holds, then waits; its next
+    statement checks out a connection inside the turn. When the turn is free it is taken without waiting
+    and the session keeps its connection.
     """
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
-        return nullcontext()
-    key = id(bind)
-    lock = _write_locks.get(key)
-    if lock is None:
-        lock = _write_locks[key] = asyncio.Lock()
-    return lock
+        yield
+        return
+    turns = _write_turns.get(bind)
+    if turns is None:
+        turns = _write_turns[bind] = _WriteTurns()
+    if not turns.free and session.in_transaction():
+        await session.commit()
+    async with turns:
+        yield
