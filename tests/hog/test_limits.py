@@ -98,10 +98,21 @@ def test_deeply_nested_values_fail_cleanly() -> None:
         run("let a := []\nfor (let i := 0; i < 5000; i := i + 1) { a := [a] }\nreturn jsonStringify(a)")
 
 
-def test_catastrophic_regex_is_refused_instead_of_hanging() -> None:
+def test_catastrophic_regex_runs_in_linear_time() -> None:
+    grow = "let s := 'a'\nfor (let i := 0; i < 17; i := i + 1) { s := concat(s, s) }\n"  # 131,072 characters
     started = time.monotonic()
-    with pytest.raises(HogRuntimeError, match="too complex"):
-        run("return 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' =~ '(a+)+$'")
+    assert run(grow + "return concat(s, '!') =~ '(a+)+$'").result is False
+    assert run(grow + "return concat(s, '!') =~ '(a|aa)+!$'").result is True
+    assert run(grow + "return concat(s, '!') like '%a%a%a%a%a%a%a%a%a%b%'").result is False
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_regex_that_could_outlive_the_time_limit_is_refused_before_it_starts() -> None:
+    # DFA-hostile: every byte builds a new state, so the cost is bytes × program size.
+    source = "let s := 'ab'\nfor (let i := 0; i < 17; i := i + 1) { s := concat(s, s) }\nreturn s =~ '[ab]*a[ab]{999}c'"
+    started = time.monotonic()
+    with pytest.raises(HogRuntimeError, match="Regex too expensive"):
+        run(source, timeout=1.0)
     assert time.monotonic() - started < 0.5
 
 

@@ -155,10 +155,26 @@ def test_like_and_regex(expr: str, expected: Any) -> None:
     assert ev(expr) == expected
 
 
-@pytest.mark.parametrize("pattern", ["(a+)+$", "(a|b", "(?=x)", "\\\\1"])
-def test_unsafe_or_invalid_regexes_are_refused(pattern: str) -> None:
-    with pytest.raises(HogRuntimeError, match="[Rr]egex"):
-        ev(f"'aaaa' =~ '{pattern}'")
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(a|b", "missing \\)"),
+        ("(?=x)", "invalid perl operator: \\(\\?="),
+        ("(?<=x)y", "invalid perl operator: \\(\\?<="),
+        ("(a)\\\\1", "invalid escape sequence: \\\\1"),
+        ("a{1001}", "invalid repetition size"),
+    ],
+)
+def test_patterns_re2_cannot_compile_fail_with_its_reason(pattern: str, reason: str) -> None:
+    for expr in (f"'aaaa' =~ '{pattern}'", f"match('aaaa', '{pattern}')", f"extractRegex('aaaa', '{pattern}')"):
+        with pytest.raises(HogRuntimeError, match=f"^Invalid regex pattern: .*{reason}"):
+            ev(expr)
+
+
+def test_nested_repetition_is_fine_with_re2() -> None:
+    assert ev("'aaaa' =~ '(a+)+$'") is True
+    assert ev("extractRegex('xx aaab', '((a|aa)+)b')") == "aaa"
+    assert ev("sortableSemver('v1.20.3-beta')") == [1, 20, 3]
 
 
 @pytest.mark.parametrize(

@@ -668,13 +668,13 @@ def _run(
                 ip += 1
             elif op >= 17 and op <= 20:  # LIKE, ILIKE, NOT_LIKE, NOT_ILIKE
                 value = pop()
-                matched = like(value, pop(), op == 18 or op == 20)
+                matched = like(value, pop(), op == 18 or op == 20, ctx)
                 push(matched if op <= 18 else not matched)
                 ip += 1
             elif op >= 23 and op <= 26:  # REGEX, NOT_REGEX, IREGEX, NOT_IREGEX
                 value = pop()
                 pattern = pop()
-                matched = regex_match(pattern, value, op >= 25)
+                matched = regex_match(pattern, value, op >= 25, ctx)
                 push(matched if op == 23 or op == 25 else not matched)
                 ip += 1
             elif op == 52:  # CALLABLE

@@ -14,11 +14,11 @@ from assay.evaluators.hog.stdlib.values import js_parse_int, js_string
 def _sortable_semver(args: list[Any], ctx: ExecContext) -> list[Any]:
     if args[0] is None:
         return []
-    m = compile_regex(r"(\d+(\.\d+)+)").search(js_string(args[0]))
-    if not m:
+    found = compile_regex(r"\d+(?:\.\d+)+").extract(js_string(args[0]))
+    if not found:
         return []
     out: list[Any] = []
-    for part in m.group(1).split("."):
+    for part in found.split("."):
         n = js_parse_int(part)
         out.append(0 if n != n else n)
     return out
