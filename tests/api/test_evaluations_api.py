@@ -231,3 +231,46 @@ async def test_saved_hog_evaluation_runs_on_an_event(client, env_a):
     blank = await create(client, env_a, **{**HOG, "name": "na"}, evaluation_config={"source": "return null"})
     assert run_hog_evaluation(blank, event) == {"verdict": None, "applicable": False, "reasoning": "", "error": None}
     assert run_hog_evaluation({"evaluation_config": {}}, event)["error"] == "Missing bytecode in evaluation_config"
+
+
+NEVER_RUNS = "This evaluation is enabled but has no conditions, so it never runs on new events."
+
+
+async def test_enabled_without_conditions_is_accepted_with_a_warning(client, env_a):
+    body = await create(client, env_a, enabled=True)
+    assert body["conditions"] == [] and body["enabled"] is True
+    [warning] = body["warnings"]
+    assert warning.startswith(NEVER_RUNS) and '{"properties": [], "rollout_percentage": 100}' in warning
+    url = f"{env_a.api}/evaluations/{body['id']}"
+    assert (await client.get(url, headers=env_a.headers)).json()["warnings"] == [warning]
+    listed = (await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)).json()["results"]
+    assert listed[0]["warnings"] == [warning]
+    # a match-all condition (what PostHog's UI creates) makes it run, and the warning goes away
+    match_all = [{"properties": [], "rollout_percentage": 100}]
+    r = await client.patch(url, json={"conditions": match_all}, headers=env_a.headers)
+    assert r.status_code == 200 and "warnings" not in r.json()
+    # disabled evaluations are not expected to run: no warning, and the response keeps the original shape
+    r = await client.patch(url, json={"conditions": [], "enabled": False}, headers=env_a.headers)
+    assert r.status_code == 200 and "warnings" not in r.json()
+    assert "warnings" not in await create(client, env_a)
+
+
+async def test_conditions_that_cannot_match_are_warned_about(client, env_a):
+    bad = {"id": "bad", "properties": [{"key": "x", "value": 1, "operator": "sounds_like"}]}
+    body = await create(client, env_a, enabled=True, conditions=[bad])
+    assert [w.split(":")[0] for w in body["warnings"]] == [
+        "Condition 0 never matches",
+        "No condition can match, so the evaluation never runs on new events.",
+    ]
+    body = await create(client, env_a, enabled=True, conditions=[bad, {"properties": [], "rollout_percentage": 5}])
+    assert len(body["warnings"]) == 1 and body["warnings"][0].startswith("Condition 0 never matches")
+    body = await create(client, env_a, enabled=True, conditions=[{"properties": [], "rollout_percentage": 0}])
+    assert body["warnings"] == ["Every condition has rollout_percentage 0, so the evaluation never runs on new events."]
+
+
+async def test_openapi_documents_the_warnings_and_stats(client):
+    schema = (await client.get("/openapi.json")).json()
+    public = schema["components"]["schemas"]["EvaluationPublic"]
+    assert "warnings" in public["properties"] and "warnings" not in public.get("required", [])
+    assert any(path.endswith("/evaluations/{id}/stats") for path in schema["paths"])
+    assert any(path.endswith("/evaluation_runs") and "get" in ops for path, ops in schema["paths"].items())

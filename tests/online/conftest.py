@@ -141,7 +141,7 @@ async def settle(app, expected_runs: int | None = None, timeout: float = 20.0) -
         rows = await runs(app)
         if top is not None and (cursor or 0) < top:
             return None
-        if any(r.status in ("queued", "running", "finishing") for r in rows):
+        if any(r.status in ("queued", "running", "finishing", "retrying") for r in rows):
             return None
         if expected_runs is not None and len(rows) < expected_runs:
             return None

@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.domain.ai_events import GENERATION
 from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
 from assay.engine.online_failures import FailureLog
@@ -178,14 +179,10 @@ class OnlineScheduler:
         """Stop; runs in flight are cancelled and keep their lease, so they are retried after it lapses."""
         loop_task, flush_task = self._tasks or (None, None)
         if loop_task is not None:
-            loop_task.cancel()
-            await asyncio.gather(loop_task, return_exceptions=True)
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+            await cancel_and_wait([loop_task], grace=STOP_GRACE_SECONDS, what="online scheduler")
+        await cancel_and_wait(list(self._running), grace=STOP_GRACE_SECONDS, what="online evaluation runs")
         if flush_task is not None:
-            flush_task.cancel()
-            await asyncio.gather(flush_task, return_exceptions=True)
+            await cancel_and_wait([flush_task], grace=STOP_GRACE_SECONDS, what="online outcome writer")
         try:
             await self._flush()
         except Exception:
@@ -210,10 +207,7 @@ class OnlineScheduler:
                 logger.exception("claiming evaluation runs failed")
             if more:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._poll)
             self._wake.clear()
 
     async def _refresh_triggers(self, session: AsyncSession, environments: set[uuid.UUID]) -> None:
@@ -331,7 +325,7 @@ class OnlineScheduler:
     def _report(self, run: ClaimedRun, spec: EvaluatorSpec | None, outcome: RunOutcome) -> None:
         if outcome.status == "retrying" and outcome.next_attempt_at is not None:
             wait = (outcome.next_attempt_at - utcnow()).total_seconds()
-            detail = f"attempt {run.attempts} of {self._max_attempts}, retrying in {max(0.0, wait):.0f} s"
+            detail = f"attempt {run.attempts} of {self._max_attempts}, retrying in {max(0.0, wait):.1f} s"
         elif outcome.status == "skipped":
             detail = "skipped, no $ai_evaluation event"
         else:
@@ -346,10 +340,7 @@ class OnlineScheduler:
 
     async def _flush_loop(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._flush_wake.wait(), timeout=FLUSH_INTERVAL)
-            except TimeoutError:
-                pass
+            await wait_event(self._flush_wake, FLUSH_INTERVAL)
             self._flush_wake.clear()
             self.failures.flush()
             try:

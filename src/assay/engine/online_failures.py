@@ -50,11 +50,17 @@ class FailureLog:
             entry.last_message = message
             return
         self._entries[key] = _Entry(name=name, reported_at=self._clock())
+        reason = message if message.startswith(cause) else f"{cause}: {message}"
         self._logger.warning(
-            "Online evaluation %r (%s) run %s: %s%s. Further %s failures of this evaluation are counted "
+            "Online evaluation %r (%s): %s%s. Further %s failures of this evaluation are counted "
             "and summarised every %d s.",
-            name, evaluation_id, cause, message, f" ({detail})" if detail else "", cause, self._interval,
-        )  # fmt: skip
+            name,
+            evaluation_id,
+            reason,
+            f" ({detail})" if detail else "",
+            cause,
+            self._interval,
+        )
 
     def flush(self, *, force: bool = False) -> None:
         """Log the counts of pairs whose interval has passed (all of them with `force`); forget quiet pairs."""
@@ -68,7 +74,12 @@ class FailureLog:
             evaluation_id, cause = key
             self._logger.warning(
                 "Online evaluation %r (%s): %d more %s failures in the last %d s; the latest: %s",
-                entry.name, evaluation_id, entry.count, cause, now - entry.reported_at, entry.last_message,
-            )  # fmt: skip
+                entry.name,
+                evaluation_id,
+                entry.count,
+                cause,
+                now - entry.reported_at,
+                entry.last_message,
+            )
             entry.count = 0
             entry.reported_at = now
