@@ -105,3 +105,18 @@ async def test_openapi_documents_the_shared_answers(client):
     options = paths["/api/environments/{environment_id}/datasets/{id}"]["options"]
     assert options["security"] == [] and "Allow" in options["responses"]["204"]["headers"]
     assert "options" not in paths["/batch/"]  # the capture paths answer CORS preflights themselves
+
+
+async def test_booleans_are_json_booleans(client, env_a):
+    dataset = (await client.post(f"{env_a.api}/datasets", json={"name": "kept"}, headers=env_a.headers)).json()
+    for value in (0.0, 0, 1, "false", "yes"):
+        r = await client.patch(f"{env_a.api}/datasets/{dataset['id']}", json={"deleted": value}, headers=env_a.headers)
+        assert r.status_code == 400 and r.json()["attr"] == "deleted", value
+        assert r.json()["detail"] == "Must be a valid boolean."
+    r = await client.post(
+        f"{env_a.api}/evaluations/test_hog", json={"source": "true", "allows_na": 0}, headers=env_a.headers
+    )
+    assert r.status_code == 400 and r.json() == {"error": {"allows_na": ["Must be a valid boolean."]}}
+    assert (await client.get(f"{env_a.api}/datasets/{dataset['id']}", headers=env_a.headers)).status_code == 200
+    r = await client.patch(f"{env_a.api}/datasets/{dataset['id']}", json={"deleted": False}, headers=env_a.headers)
+    assert r.status_code == 200

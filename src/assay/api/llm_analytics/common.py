@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import types
+import typing
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from assay.api.errors import DrfError
@@ -36,12 +38,33 @@ def user_basic(key: ApiKeyRow | None) -> UserBasic | None:
     )
 
 
+def _is_bool(annotation: Any) -> bool:
+    """`bool` or `bool | None`."""
+    if annotation is bool:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = set(typing.get_args(annotation))
+        return bool in args and args <= {bool, type(None)}
+    return False
+
+
 class WriteModel(BaseModel):
-    """Request bodies: unknown fields (such as `team` or `created_by`) are ignored, as the original does."""
+    """Request bodies: unknown fields (such as `team` or `created_by`) are ignored, as the original does.
+
+    Boolean fields take JSON booleans only: `0.0`, `1` or `"yes"` are refused, as the document's type says.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     _storable = field_validator("*", mode="before")(check_storable)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if value is not None and not isinstance(value, bool) and field is not None and _is_bool(field.annotation):
+            raise PydanticCustomError("invalid", "Must be a valid boolean.")
+        return value
 
 
 def not_blank(value: str | None) -> str | None:

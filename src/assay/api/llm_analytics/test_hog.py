@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, StrictBool, ValidationError, field_validator
 
 from assay.api.deps import Principal, SessionDep
 from assay.api.errors import drf_response
@@ -44,7 +44,7 @@ class TestHogRequest(BaseModel):
 
     source: str = Field(min_length=1)
     sample_count: int = Field(default=5, ge=1, le=10)
-    allows_na: bool = False
+    allows_na: StrictBool = False  # a JSON boolean: 0 or "true" is refused
     conditions: list[dict[str, Any]] = Field(default_factory=list)
 
     _source_not_blank = field_validator("source")(not_blank)
