@@ -10,6 +10,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assay.concurrency import STOP_GRACE_SECONDS
 from assay.engine.dispatch import InProcessDispatcher
 from assay.engine.online import OnlineScheduler
 from assay.providers.registry import warm_up_sdks
@@ -41,8 +42,8 @@ class BackgroundWorkers:
 
     async def stop(self) -> None:
         """Stop claiming work; unfinished runs keep their lease and are resumed by the next worker."""
-        if self._warm_up is not None:
-            await self._warm_up
+        if self._warm_up is not None:  # an import in a thread: it cannot be cancelled, only waited for
+            await asyncio.wait({self._warm_up}, timeout=STOP_GRACE_SECONDS)
         if self.online is not None:
             await self.online.stop()
         if self.dispatcher is not None:

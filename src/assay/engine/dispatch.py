@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.engine.executor import execute_run
 from assay.engine.judge_cache import DatabaseJudgeCache
 from assay.engine.writer import DEFAULT_LEASE
@@ -99,12 +100,8 @@ class InProcessDispatcher:
 
     async def stop(self) -> None:
         """Stop claiming; running runs are cancelled and keep their lease, so a restart resumes them."""
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-        for task in self._running.values():
-            task.cancel()
-        await asyncio.gather(*self._running.values(), *( [self._loop_task] if self._loop_task else []),
-                             return_exceptions=True)  # fmt: skip
+        tasks = [*self._running.values(), *([self._loop_task] if self._loop_task else [])]
+        await cancel_and_wait(tasks, grace=STOP_GRACE_SECONDS, what="run dispatcher")
         self._running.clear()
 
     async def _loop(self) -> None:
@@ -113,10 +110,7 @@ class InProcessDispatcher:
                 await self._claim_available()
             except Exception:
                 logger.exception("dispatcher poll failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._poll)
             self._wake.clear()
 
     async def _claim_available(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assay.concurrency import with_timeout
 from assay.evaluators.base import ToolCall
 from assay.targets.types import InstanceError, InstanceReply
 
@@ -136,11 +137,11 @@ async def call_python(spec: PythonSpec, input_message: str, case_fields: dict[st
     start = time.perf_counter()
     try:
         if inspect.iscoroutinefunction(fn):
-            value = await asyncio.wait_for(fn(*args), timeout=spec.timeout_s)
+            value = await with_timeout(fn(*args), spec.timeout_s)
         else:
-            value = await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout=spec.timeout_s)
+            value = await with_timeout(asyncio.to_thread(fn, *args), spec.timeout_s)
             if inspect.isawaitable(value):
-                value = await asyncio.wait_for(value, timeout=spec.timeout_s)
+                value = await with_timeout(value, spec.timeout_s)
     except TimeoutError:
         raise InstanceError(f"{spec.callable} did not return within {spec.timeout_s:g}s", kind="timeout") from None
     except InstanceError:
