@@ -36,10 +36,14 @@ _STATE_OVERHEAD = 40
 
 
 class UserRegexError(ValueError):
-    """A pattern RE2 cannot compile; the message names the pattern and RE2's reason."""
+    """A pattern RE2 cannot compile: `Invalid regex pattern: <reason>`, with RE2's words in `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid regex pattern: {reason}")
+        self.reason = reason
 
 
-class RegexBudgetError(UserRegexError):
+class RegexBudgetError(ValueError):
     """A match whose worst-case cost exceeds the budget it was given."""
 
 
@@ -86,7 +90,7 @@ class UserRegex:
             # Never capturing lets RE2 answer with its DFAs alone; groups are found only when asked for.
             self._find = re2.compile(source, _options(ignore_case=ignore_case, dot_all=dot_all, capture=False))
         except re2.error as e:
-            raise UserRegexError(f"Invalid regex pattern: {_reason(e)}") from None
+            raise UserRegexError(_reason(e)) from None
         self._capture: re2._Regexp | None = None
         self._steps = max(self._find.programsize, self._find.reverseprogramsize)
 

@@ -75,6 +75,8 @@ class CheckEvaluator(CaseEvaluator):
         self.name = str(config.get("name") or config["type"])
 
     async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        if self.check.may_block(outcome):
+            return await asyncio.to_thread(run_check, self.check, outcome)
         return run_check(self.check, outcome)
 
 

@@ -21,10 +21,11 @@ from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator
 from referencing import Registry
 
+from assay.domain.user_regex import RegexBudgetError, UserRegex, UserRegexError, budget_for, compile_user_regex
 from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 
 MAX_PATTERN_LENGTH = 1000
-"""Longest regex pattern accepted (a cheap guard against pathological patterns)."""
+"""Longest regex pattern accepted."""
 
 MAX_REGEX_SUBJECT = 200_000
 """Regex checks look at no more than this many leading characters of the output."""
@@ -51,6 +52,10 @@ class _CheckBase(BaseModel):
             reason=reason,
             details=details,
         )
+
+    def may_block(self, outcome: CaseOutcome) -> bool:
+        """Whether running on `outcome` could take long enough to be worth a worker thread."""
+        return False
 
     def _na(self, reason: str) -> Verdict:
         return Verdict(evaluator=self.label, status="not_applicable", score=None, passed=None, reason=reason)
@@ -160,48 +165,63 @@ class NotContainsCheck(_ContainsBase):
         )
 
 
-_FLAG_BITS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "a": re.ASCII}
+REGEX_FLAGS = {
+    "i": "ignore case",
+    "m": "^ and $ match at line breaks",
+    "s": ". matches a newline",
+    "x": "whitespace and # comments outside classes are ignored",
+    "a": "ASCII classes (always so in RE2)",
+}
+
+REGEX_CHECK_SECONDS = 1.0
+"""Worst-case time one regex check may take on one output; a longer match is an `error` verdict."""
 
 
-def _flag_bits(flags: str) -> int:
-    bits = 0
-    for f in flags:
-        bits |= _FLAG_BITS.get(f, 0)
-    return bits
+_INLINE_COST = budget_for(0.002)
+"""Matches that cost more than this (worst case) run in a worker thread, off the event loop."""
 
 
-def _has_nested_unbounded_repeat(pattern: str, flags: int) -> bool:
-    """True when an unbounded repeat contains another unbounded repeat, e.g. `(a+)+` (catastrophic backtracking)."""
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
+def _strip_verbose(pattern: str) -> str:
+    """The `x` flag (which RE2 lacks): drop unescaped whitespace and `#` comments outside classes."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]" or out[-1] == "[" or out[-2:] == ["[", "^"]
+        elif c == "[":
+            in_class = True
+        elif c.isspace():
+            i += 1
+            continue
+        elif c == "#":
+            newline = pattern.find("\n", i)
+            i = len(pattern) if newline < 0 else newline + 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
-    repeat_ops = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)}
-    maxrepeat = sre_parse.MAXREPEAT
 
-    def walk(items: Any, inside_unbounded: bool) -> bool:
-        for op, av in items:
-            if op in repeat_ops:
-                _lo, hi, sub = av
-                unbounded = hi == maxrepeat or hi > 100
-                if unbounded and inside_unbounded:
-                    return True
-                if walk(sub, inside_unbounded or unbounded):
-                    return True
-            elif op == sre_parse.SUBPATTERN:
-                if walk(av[-1], inside_unbounded):
-                    return True
-            elif op == sre_parse.BRANCH:
-                if any(walk(b, inside_unbounded) for b in av[1]):
-                    return True
-            elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
-                if walk(av[1], inside_unbounded):
-                    return True
-        return False
-
-    return walk(sre_parse.parse(pattern, flags), False)
+def _compile_check_regex(pattern: str, flags: str) -> UserRegex:
+    return compile_user_regex(
+        _strip_verbose(pattern) if "x" in flags else pattern,
+        ignore_case="i" in flags,
+        multiline="m" in flags,
+        dot_all="s" in flags,
+    )
 
 
 class RegexCheck(_CheckBase):
-    """The output matches `pattern` (search anywhere, or `fullmatch`); `negate` inverts the check."""
+    """The output matches `pattern` (search anywhere, or `fullmatch`); `negate` inverts the check.
+
+    Patterns use RE2 syntax (linear time: no backreferences or lookaround; `\\z` ends the text).
+    """
 
     type: Literal["regex"] = "regex"
     flags: str = Field(default="", description="Any of i (ignore case), m (multiline), s (dot matches newline), x, a.")
@@ -209,41 +229,50 @@ class RegexCheck(_CheckBase):
     fullmatch: bool = False
     negate: bool = False
 
-    _compiled: re.Pattern[str] = PrivateAttr()
+    _compiled: UserRegex = PrivateAttr()
 
     @field_validator("flags")
     @classmethod
     def _flags(cls, v: str) -> str:
-        bad = sorted(set(v) - set(_FLAG_BITS))
+        bad = sorted(set(v) - set(REGEX_FLAGS))
         if bad:
-            raise ValueError(f"unknown regex flag(s) {''.join(bad)!r}; use any of {''.join(_FLAG_BITS)!r}")
+            raise ValueError(f"unknown regex flag(s) {''.join(bad)!r}; use any of {''.join(REGEX_FLAGS)!r}")
         return v
 
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, v: str, info: ValidationInfo) -> str:
-        bits = _flag_bits(info.data.get("flags", ""))
         try:
-            re.compile(v, bits)
-        except re.error as e:
-            raise ValueError(f"invalid regular expression: {e}") from None
-        if _has_nested_unbounded_repeat(v, bits):
-            raise ValueError("pattern nests unbounded repeats (like `(a+)+`), which can take exponential time")
+            _compile_check_regex(v, info.data.get("flags", ""))
+        except UserRegexError as e:
+            raise ValueError(f"invalid regular expression (RE2 syntax): {e.reason}") from None
         return v
 
     def model_post_init(self, __context: Any) -> None:
-        self._compiled = re.compile(self.pattern, _flag_bits(self.flags))
+        self._compiled = _compile_check_regex(self.pattern, self.flags)
+
+    def may_block(self, outcome: CaseOutcome) -> bool:
+        return self._compiled.cost(outcome.output[:MAX_REGEX_SUBJECT]) > _INLINE_COST
 
     def run(self, outcome: CaseOutcome) -> Verdict:
         subject = outcome.output[:MAX_REGEX_SUBJECT]
-        m = self._compiled.fullmatch(subject) if self.fullmatch else self._compiled.search(subject)
+        budget = budget_for(REGEX_CHECK_SECONDS)
+        try:
+            span = (
+                self._compiled.fullmatch(subject, budget=budget)
+                if self.fullmatch
+                else self._compiled.search(subject, budget=budget)
+            )
+        except RegexBudgetError as e:
+            return Verdict(evaluator=self.label, status="error", score=None, passed=None, reason=f"{e}.", error=str(e))
         how = "fully match" if self.fullmatch else "match"
+        found = subject[span[0] : span[1]] if span is not None else ""
         if self.negate:
-            if m is None:
+            if span is None:
                 return self._verdict(True, 1.0, f"Output does not {how} /{self.pattern}/, as required.")
-            return self._verdict(False, 0.0, f"Output must not {how} /{self.pattern}/ but does at {_clip(m.group(0))}.")
-        if m is not None:
-            return self._verdict(True, 1.0, f"Output {how}es /{self.pattern}/ at {_clip(m.group(0))}.")
+            return self._verdict(False, 0.0, f"Output must not {how} /{self.pattern}/ but does at {_clip(found)}.")
+        if span is not None:
+            return self._verdict(True, 1.0, f"Output {how}es /{self.pattern}/ at {_clip(found)}.")
         return self._verdict(False, 0.0, f"Output does not {how} /{self.pattern}/.")
 
 
