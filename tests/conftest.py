@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,10 @@ from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.storage.schema import metadata
 from assay.testing.fake_llm import FakeLLMServer
+
+# Property tests judge behaviour, not speed: a per-example deadline only measures how busy the machine is.
+hypothesis_settings.register_profile("assay", deadline=None)
+hypothesis_settings.load_profile("assay")
 
 POSTGRES_URL = os.environ.get("ASSAY_TEST_POSTGRES_URL")
 _sqlite_template: Path | None = None

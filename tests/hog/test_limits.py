@@ -141,5 +141,6 @@ async def test_limits_hold_in_a_worker_thread_while_the_event_loop_keeps_running
             execute_bytecode, compile_program("let s := 'x'\nwhile (true) { s := concat(s, s) }"), None
         )
     task.cancel()
-    assert elapsed < 1.0
-    assert ticks >= 20  # the loop was served while Hog ran
+    # Bounds with room for a loaded machine: a blocked loop would tick once, an unbounded program never ends.
+    assert elapsed < 3.0
+    assert ticks >= 5  # the loop was served while Hog ran
