@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     """Base URL of the default judge's OpenAI-compatible server; else the provider's usual variable (OPENAI_BASE_URL)."""
     judge_api_key: str | None = Field(default=None, repr=False)
     """Key of the default judge; else the provider's usual variable (OPENAI_API_KEY, ANTHROPIC_API_KEY)."""
+    judge_max_tokens: int = Field(default=1024, ge=1, le=1_000_000)
+    """Output cap (`max_tokens`) of each judge call, unless a recipe's judge sets its own `max_tokens`."""
     run_concurrency: int = 50
     """Cases of one run in flight at once (each endpoint still has its own limit)."""
     max_parallel_runs: int = 4

@@ -102,6 +102,7 @@ async def test_patch_api_key_resets_state(app, client, env_a):
         ({"provider": "openai", "api_key": SECRET}, "name", "required"),
         ({**KEY, "name": "  "}, "name", "blank"),
         ({"provider": "openai", "name": "n"}, "api_key", "required"),
+        ({"provider": "openai", "name": "n", "base_url": None}, "api_key", "required"),
         ({**KEY, "api_key": ""}, "api_key", "blank"),
         ({**KEY, "api_key": None}, "api_key", "null"),
         ({**KEY, "base_url": "ftp://x"}, "base_url", "invalid"),
@@ -171,3 +172,38 @@ async def test_scopes(app, client, env_a):
     datasets_only = {"X-Api-Key": await add_key(app, env_a, ["dataset:read", "dataset:write"])}
     assert (await client.get(base, headers=datasets_only)).status_code == 403
     assert (await client.get(base)).status_code == 401
+
+
+LOCAL = {"provider": "openai", "name": "local llama", "base_url": "http://127.0.0.1:8080/v1"}
+
+
+@pytest.mark.parametrize("extra", [{}, {"api_key": None}, {"api_key": "  "}])
+async def test_key_for_a_local_server_without_auth(app, client, env_a, extra):
+    r = await client.post(f"{env_a.api}/llm_provider_keys", json={**LOCAL, **extra}, headers=env_a.headers)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["api_key_mask"] is None and body["base_url"] == LOCAL["base_url"] and body["state"] == "unknown"
+    row, api_key = await load(app, env_a, body["id"])
+    assert api_key is None and row.base_url == LOCAL["base_url"]
+    listed = (await client.get(f"{env_a.api}/llm_provider_keys", headers=env_a.headers)).json()
+    assert [k["api_key_mask"] for k in listed["results"]] == [None]
+
+
+async def test_keyless_key_rules_on_patch(app, client, env_a):
+    keyed = await create(client, env_a, base_url="http://127.0.0.1:8080/v1")
+    url = f"{env_a.api}/llm_provider_keys/{keyed['id']}"
+    # a key with a base_url may drop its secret
+    r = await client.patch(url, json={"api_key": None}, headers=env_a.headers)
+    assert r.status_code == 200 and r.json()["api_key_mask"] is None, r.text
+    assert (await load(app, env_a, keyed["id"]))[1] is None
+    # then it cannot lose its base_url too
+    r = await client.patch(url, json={"base_url": None}, headers=env_a.headers)
+    assert r.status_code == 400 and r.json()["attr"] == "base_url" and r.json()["code"] == "required"
+    # unless it gets a secret in the same request
+    r = await client.patch(url, json={"base_url": None, "api_key": SECRET}, headers=env_a.headers)
+    assert r.status_code == 200 and r.json()["api_key_mask"] == "sk-…abcd" and r.json()["base_url"] is None
+    # and a key without base_url cannot drop its secret
+    for payload, code in [({"api_key": None}, "null"), ({"api_key": ""}, "blank")]:
+        r = await client.patch(url, json=payload, headers=env_a.headers)
+        assert (r.status_code, r.json()["attr"], r.json()["code"]) == (400, "api_key", code), r.text
+    assert (await load(app, env_a, keyed["id"]))[1] == SECRET

@@ -50,6 +50,8 @@ class InlineJudge(BaseModel):
     output_type: Literal["boolean", "numeric"] = "boolean"
     allows_na: bool = False
     model: JudgeModel | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Output cap of each judge call; None: ASSAY_JUDGE_MAX_TOKENS."""
 
     @field_validator("prompt")
     @classmethod

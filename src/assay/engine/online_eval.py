@@ -246,6 +246,7 @@ async def _run_judge(
             allows_na=spec.allows_na,
             registry=ctx.registry,
             cache=ctx.judge_cache,
+            max_tokens=ctx.settings.judge_max_tokens,
         )
     except JudgeError as e:
         if e.error_type in SKIPPED_JUDGE_ERRORS:

@@ -243,6 +243,8 @@ class FormatMemory:
 
     def worked(self, key: tuple[str, ...], strategy: Strategy, ignored: list[Strategy]) -> None:
         """`strategy` gave a readable answer after `ignored` gave unreadable ones in the same call."""
+        if not ignored and key not in self._data:
+            return
         entry = self._entry(key)
         entry.ignored.pop(strategy, None)
         for earlier in ignored:

@@ -15,18 +15,22 @@ from assay.storage.paging import fetch_page
 from assay.storage.tables import ProviderKeyRow
 
 
-def encrypt_api_key(api_key: str, secret_key: str) -> str:
-    """The `encrypted_config` value for a key: `{"api_key": ...}` encrypted."""
+def encrypt_api_key(api_key: str | None, secret_key: str) -> str:
+    """The `encrypted_config` value for a key: `{"api_key": ...}` encrypted (`null` for a server without auth)."""
     return encrypt_secret(json.dumps({"api_key": api_key}), secret_key)
 
 
-def read_api_key(*, row: ProviderKeyRow, secret_key: str) -> str:
-    """The key in clear; raises `SecretDecryptionError` when it cannot be decrypted."""
+def read_api_key(*, row: ProviderKeyRow, secret_key: str) -> str | None:
+    """The key in clear (None for a server without auth); raises `SecretDecryptionError` when it cannot be
+    decrypted."""
     try:
         config = json.loads(decrypt_secret(row.encrypted_config, secret_key))
     except ValueError:
         raise SecretDecryptionError("A stored provider key is corrupted.") from None
-    return str(config["api_key"])
+    if not isinstance(config, dict) or "api_key" not in config:
+        raise SecretDecryptionError("A stored provider key is corrupted.")
+    value = config["api_key"]
+    return None if value is None else str(value)
 
 
 async def list_provider_keys(
@@ -62,10 +66,11 @@ async def create_provider_key(
     session: AsyncSession,
     environment_id: uuid.UUID,
     fields: dict[str, Any],
-    api_key: str,
+    api_key: str | None,
     secret_key: str,
     created_by_id: uuid.UUID | None = None,
 ) -> ProviderKeyRow:
+    """Store a new key; `api_key` None for a local server without auth (its `base_url` is in `fields`)."""
     row = ProviderKeyRow(
         environment_id=environment_id,
         created_by_id=created_by_id,
@@ -79,12 +84,18 @@ async def create_provider_key(
 
 
 async def update_provider_key(
-    *, session: AsyncSession, row: ProviderKeyRow, fields: dict[str, Any], api_key: str | None, secret_key: str
+    *,
+    session: AsyncSession,
+    row: ProviderKeyRow,
+    fields: dict[str, Any],
+    api_key: str | None,
+    secret_key: str,
+    remove_api_key: bool = False,
 ) -> ProviderKeyRow:
-    """Apply fields; a new `api_key` replaces the secret and resets the state to `unknown`."""
+    """Apply fields; a new `api_key` (or `remove_api_key`) replaces the secret and resets the state to `unknown`."""
     for name, value in fields.items():
         setattr(row, name, value)
-    if api_key is not None:
+    if api_key is not None or remove_api_key:
         row.encrypted_config = encrypt_api_key(api_key, secret_key)
         row.state = "unknown"
         row.error_message = None
@@ -103,7 +114,7 @@ async def delete_provider_key(*, session: AsyncSession, row: ProviderKeyRow) -> 
 
 async def load_provider_key(
     *, session: AsyncSession, environment_id: uuid.UUID, key_id: uuid.UUID, secret_key: str
-) -> tuple[ProviderKeyRow, str]:
-    """The key's row and its secret in clear, for the run engine (never for a response)."""
+) -> tuple[ProviderKeyRow, str | None]:
+    """The key's row and its secret in clear (None: no auth), for the run engine (never for a response)."""
     row = await get_provider_key(session=session, environment_id=environment_id, key_id=key_id)
     return row, read_api_key(row=row, secret_key=secret_key)

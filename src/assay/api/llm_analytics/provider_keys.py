@@ -2,17 +2,18 @@
 
 `api_key` is write-only: responses carry `api_key_mask` (such as `sk-…abcd`). A new `api_key` resets `state`
 to `unknown`. The provider of a key cannot change. Deleting a key that model configurations use leaves
-them without a key (`provider_key_id` null).
+them without a key (`provider_key_id` null). A key for a local OpenAI-compatible server without auth needs
+only `base_url`: `api_key` may then be left out (or null, or blank), and calls carry no secret.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.llm_analytics.common import (
@@ -51,9 +52,19 @@ def _base_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
-def _api_key(value: str | None) -> str | None:
-    value = not_null_or_blank(value)
-    return value.strip() if value is not None else None
+NO_KEY_MESSAGE = "This field is required unless base_url names a server without authentication."
+
+
+def _api_key(value: Any, info: ValidationInfo) -> Any:
+    """A key is optional when `base_url` is given (a local server without auth); otherwise required, not blank."""
+    if info.data.get("base_url") and (value is None or (isinstance(value, str) and not value.strip())):
+        return None
+    value = not_null_or_blank(value) if value is None or isinstance(value, str) else value
+    return value.strip() if isinstance(value, str) else value
+
+
+def _patch_api_key(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 class ProviderKeyFields(WriteModel):
@@ -67,7 +78,9 @@ class ProviderKeyFields(WriteModel):
 class ProviderKeyWrite(ProviderKeyFields):
     provider: Provider
     name: str = Field(max_length=200)
-    api_key: str = Field(max_length=10_000, description="Write-only.")
+    api_key: str | None = Field(
+        default=None, max_length=10_000, description="Write-only. Optional when base_url names a server without auth."
+    )
 
     _name = field_validator("name")(not_blank)
     _key = field_validator("api_key", mode="before")(_api_key)
@@ -76,11 +89,14 @@ class ProviderKeyWrite(ProviderKeyFields):
 class ProviderKeyPatch(ProviderKeyFields):
     provider: Provider | None = None
     name: str | None = Field(default=None, max_length=200)
-    api_key: str | None = Field(default=None, max_length=10_000, description="Write-only.")
+    api_key: str | None = Field(
+        default=None, max_length=10_000, description="Write-only. null (or blank) removes it from a key with base_url."
+    )
 
-    _not_null = field_validator("name", "api_key", "provider", mode="before")(
+    _not_null = field_validator("name", "provider", mode="before")(
         lambda v: not_null_or_blank(v) if v is None or isinstance(v, str) else v
     )
+    _key = field_validator("api_key", mode="before")(_patch_api_key)
 
 
 class ProviderKeyPublic(BaseModel):
@@ -108,9 +124,10 @@ def mask_api_key(key: str) -> str:
 
 def to_public(row: ProviderKeyRow, secret_key: str) -> ProviderKeyPublic:
     try:
-        mask: str | None = mask_api_key(store.read_api_key(row=row, secret_key=secret_key))
+        api_key = store.read_api_key(row=row, secret_key=secret_key)
     except SecretDecryptionError:
-        mask = None
+        api_key = None
+    mask = mask_api_key(api_key) if api_key else None
     return ProviderKeyPublic(
         id=str(row.id),
         provider=row.provider,
@@ -124,6 +141,13 @@ def to_public(row: ProviderKeyRow, secret_key: str) -> ProviderKeyPublic:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
     )
+
+
+def _has_secret(row: ProviderKeyRow, secret_key: str) -> bool:
+    try:
+        return store.read_api_key(row=row, secret_key=secret_key) is not None
+    except SecretDecryptionError:
+        return True  # unreadable, but there is one
 
 
 def _secret_key(request: Request) -> str:
@@ -158,6 +182,9 @@ async def create_provider_key(
     """Add a provider key."""
     if body.provider == "azure_openai" and not body.base_url:
         raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
+    if body.api_key is None and not body.base_url:
+        code = "null" if "api_key" in body.model_fields_set else "required"
+        raise ValidationFailed(NO_KEY_MESSAGE, attr="api_key", code=code)
     fields = body.model_dump(include={"provider", "name", "base_url", "requests_per_minute", "tokens_per_minute"})
     row = await store.create_provider_key(
         session=session,
@@ -194,10 +221,20 @@ async def update_provider_key(
     if row.provider == "azure_openai" and "base_url" in given and not body.base_url:
         raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
     fields = {name: getattr(body, name) for name in given}
-    api_key = body.api_key.strip() if body.api_key is not None else None
+    remove = "api_key" in body.model_fields_set and not body.api_key
+    base_url = body.base_url if "base_url" in given else row.base_url
+    if not base_url:
+        if remove:
+            code = "blank" if body.api_key == "" else "null"
+            raise ValidationFailed(NO_KEY_MESSAGE, attr="api_key", code=code)
+        if not body.api_key and not _has_secret(row, _secret_key(request)):
+            raise ValidationFailed(
+                "A key without api_key needs the base_url of its server.", attr="base_url", code="required"
+            )
     row = await store.update_provider_key(
-        session=session, row=row, fields=fields, api_key=api_key, secret_key=_secret_key(request)
-    )
+        session=session, row=row, fields=fields, api_key=body.api_key or None, secret_key=_secret_key(request),
+        remove_api_key=remove,
+    )  # fmt: skip
     await session.commit()
     return to_public(row, _secret_key(request))
 
