@@ -147,6 +147,8 @@ def test_event_filter_reads_properties_and_person_filter_reads_person_properties
         ([{"operator": "exact", "value": 1}], "non-empty string key"),
         (["not a dict"], "must be an object"),
         ([f("k", "exact", {"a": 1})], "Unsupported filter value"),
+        ([f("k", "regex", "(a)\\1")], "Invalid regex pattern '\\(a\\)\\\\\\\\1': invalid escape sequence"),
+        ([f("k", "not_regex", ["ok", "(?=x)"])], "Invalid regex pattern .*: invalid perl operator"),
     ],
 )
 def test_bad_filters_raise_value_error(filters: list[Any], message: str) -> None:

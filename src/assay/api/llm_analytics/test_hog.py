@@ -4,11 +4,16 @@ As the original (behaviour reference §3.3): the latest `$ai_generation` events 
 that match any condition's property filters (conditions without filters are ignored, rollout is
 ignored) are evaluated with the code; nothing is saved. Errors use `{"error": ...}` bodies.
 The conditions are applied on the HogVM over at most `MAX_CANDIDATES` of the newest events.
+
+The whole request has one time budget, `TIME_BUDGET` (the limit of one evaluation): matching the
+conditions and running the code on every sampled event share it, so ten events cannot take ten times
+as long. Events the budget did not reach are still listed, each with `NOT_EVALUATED_ERROR`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -23,6 +28,9 @@ from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, not_blank, scopes_doc
 from assay.domain.messages import GENERATION_EVENT, extract_event_io, text_preview
 from assay.evaluators.hog import run_hog_eval_async
+from assay.evaluators.hog.runtime import TIMEOUT_ERROR
+from assay.evaluators.hog.stdlib.values import format_number
+from assay.evaluators.hog.vm import DEFAULT_TIMEOUT
 from assay.ingest.matching import first_matching
 from assay.storage import events as store
 from assay.storage.event_tables import EventRow
@@ -34,7 +42,19 @@ Access = Annotated[Principal, Depends(environment_any_scope("evaluation:read"))]
 
 LOOKBACK = timedelta(days=7)
 MAX_CANDIDATES = 1_000
+MAX_SOURCE_LENGTH = 100_000
+"""Longest `source` accepted, as for the Hog code of a stored evaluator."""
+TIME_BUDGET = DEFAULT_TIMEOUT
+"""Seconds for the whole request: condition matching plus every sampled event's evaluation."""
+GRACE = 0.5
+"""How long past the budget an evaluation may take to report its own timeout before it is abandoned."""
 NO_EVENTS_MESSAGE = "No recent AI events found in the last 7 days"
+NO_MATCH_IN_TIME_MESSAGE = (
+    f"No recent AI events matched the conditions within the {format_number(TIME_BUDGET)} s time budget"
+)
+NOT_EVALUATED_ERROR = (
+    f"Not evaluated: the request's {format_number(TIME_BUDGET)} s time budget was used up by earlier events"
+)
 
 
 class TestHogRequest(BaseModel):
@@ -42,7 +62,7 @@ class TestHogRequest(BaseModel):
 
     __test__ = False  # not a pytest test class
 
-    source: str = Field(min_length=1)
+    source: str = Field(min_length=1, max_length=MAX_SOURCE_LENGTH)
     sample_count: int = Field(default=5, ge=1, le=10)
     allows_na: StrictBool = False  # a JSON boolean: 0 or "true" is refused
     conditions: list[dict[str, Any]] = Field(default_factory=list)
@@ -80,6 +100,8 @@ def _message(err: dict[str, Any]) -> str:
         return "This field may not be null."
     if kind == "string_too_short":
         return "This field may not be blank."
+    if kind == "string_too_long":
+        return f"Ensure this field has no more than {ctx.get('max_length')} characters."
     if kind == "string_type":
         return "Not a valid string."
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -138,7 +160,9 @@ def _condition_programs(conditions: list[dict[str, Any]]) -> list[list[Any]] | J
     return programs
 
 
-async def _sample(session: SessionDep, principal: Principal, programs: list[list[Any]], want: int) -> list[EventRow]:
+async def _sample(
+    session: SessionDep, principal: Principal, programs: list[list[Any]], want: int, deadline: float
+) -> list[EventRow]:
     filters = EventFilter(event=GENERATION_EVENT, after=utcnow() - LOOKBACK)
     if not programs:
         return await store.latest_events(
@@ -149,16 +173,30 @@ async def _sample(session: SessionDep, principal: Principal, programs: list[list
         session=session, environment_id=principal.environment_id, filters=filters, max_rows=MAX_CANDIDATES
     ):
         candidates = [(r.event, r.distinct_id, r.properties) for r in chunk]
-        hits = await asyncio.to_thread(first_matching, programs, candidates, want - len(found))
+        hits = await asyncio.to_thread(first_matching, programs, candidates, want - len(found), deadline=deadline)
         found.extend(chunk[i] for i in hits)
-        if len(found) >= want:
+        if len(found) >= want or time.monotonic() >= deadline:
             break
     return found
 
 
-async def _evaluate(bytecode: list[Any], row: EventRow, allows_na: bool) -> TestHogResult:
+async def _run(bytecode: list[Any], event: dict[str, Any], allows_na: bool, deadline: float) -> dict[str, Any]:
+    """The evaluation's outcome, never later than shortly after `deadline`."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return {"verdict": None, "reasoning": "", "error": NOT_EVALUATED_ERROR}
+    try:
+        # The VM stops itself at `remaining`; the wait only guards against one native call overrunning it.
+        return await asyncio.wait_for(
+            run_hog_eval_async(bytecode, event, allows_na, timeout=remaining), remaining + GRACE
+        )
+    except TimeoutError:
+        return {"verdict": None, "reasoning": "", "error": TIMEOUT_ERROR}
+
+
+async def _evaluate(bytecode: list[Any], row: EventRow, allows_na: bool, deadline: float) -> TestHogResult:
     event = {"uuid": str(row.uuid), "event": row.event, "properties": row.properties, "distinct_id": row.distinct_id}
-    outcome = await run_hog_eval_async(bytecode, event, allows_na)
+    outcome = await _run(bytecode, event, allows_na, deadline)
     input_raw, output_raw = extract_event_io(row.event, row.properties)
     trace_id = row.properties.get("$ai_trace_id")
     return TestHogResult(
@@ -192,7 +230,7 @@ _BODY_DOC = {
     },
 )
 async def test_hog(request: Request, session: SessionDep, principal: Access) -> JSONResponse:
-    """Run Hog evaluation code on up to `sample_count` recent `$ai_generation` events, without saving."""
+    """Run Hog code on up to `sample_count` recent `$ai_generation` events within one time budget, without saving."""
     try:
         raw = orjson.loads(await request.body())
     except orjson.JSONDecodeError as e:
@@ -211,8 +249,10 @@ async def test_hog(request: Request, session: SessionDep, principal: Access) -> 
     programs = _condition_programs(body.conditions)
     if isinstance(programs, JSONResponse):
         return programs
-    rows = await _sample(session, principal, programs, body.sample_count)
+    deadline = time.monotonic() + TIME_BUDGET
+    rows = await _sample(session, principal, programs, body.sample_count, deadline)
     if not rows:
-        return JSONResponse({"results": [], "message": NO_EVENTS_MESSAGE})
-    results = [(await _evaluate(bytecode, row, body.allows_na)).model_dump(mode="json") for row in rows]
+        message = NO_MATCH_IN_TIME_MESSAGE if time.monotonic() >= deadline else NO_EVENTS_MESSAGE
+        return JSONResponse({"results": [], "message": message})
+    results = [(await _evaluate(bytecode, row, body.allows_na, deadline)).model_dump(mode="json") for row in rows]
     return JSONResponse({"results": results})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assay.domain.user_regex import UserRegexError, compile_user_regex
 from assay.evaluators.hog import ast
 from assay.evaluators.hog.compiler import compile_ast
 
@@ -84,6 +85,16 @@ def _scalar(value: Any) -> ast.Constant:
     raise FilterCompileError(f"Unsupported filter value {value!r}")
 
 
+def _pattern(value: Any) -> str:
+    """A regex filter's pattern, refused now if RE2 cannot compile it (rather than failing on every event)."""
+    pattern = str(value)
+    try:
+        compile_user_regex(pattern)
+    except UserRegexError as e:
+        raise FilterCompileError(f"Invalid regex pattern {pattern!r}: {e.reason}") from None
+    return pattern
+
+
 def _text(field: ast.Expr) -> ast.Expr:
     """The property as a string, with null read as the empty string."""
     return _call("toString", _call("ifNull", field, _const("")))
@@ -112,9 +123,9 @@ def _single(field: ast.Expr, operator: str, value: Any) -> ast.Expr:
     if operator == "not_icontains":
         return ast.Not(expr=_contains(field, value))
     if operator == "regex":
-        return _binary("=~", _text(field), _const(str(value)))
+        return _binary("=~", _text(field), _const(_pattern(value)))
     if operator == "not_regex":
-        return _binary("!~", _text(field), _const(str(value)))
+        return _binary("!~", _text(field), _const(_pattern(value)))
     if operator in _COMPARISONS:
         number = _number(value, operator)
         return _binary(_COMPARISONS[operator], _call("toFloat", field), _const(number))
