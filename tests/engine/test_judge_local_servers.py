@@ -60,3 +60,13 @@ async def test_recipe_judge_on_a_local_server_with_a_keyless_provider_key(engine
         first = 500 if flavor == "llama_cpp" else 200
         assert statuses.count((200, "json_object")) == 3
         assert set(statuses) == {(first, "json_schema"), (200, "json_object")} and len(statuses) <= 6
+
+
+@pytest.mark.parametrize("value", [0, -1, "many", 2_000_000])
+async def test_recipe_judge_max_tokens_is_validated(engine_client, tenant, value):
+    judge = {"type": "llm_judge", "prompt": "ok?", "max_tokens": value}
+    r = await engine_client.post(
+        "/v1/recipes", json={"name": "r", "items": [{"evaluator": judge}]}, headers=tenant.headers
+    )
+    assert r.status_code == 422, r.text
+    assert "max_tokens" in r.text

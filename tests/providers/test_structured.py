@@ -24,7 +24,7 @@ WANT = {"reasoning": "Rude.", "verdict": False}
         'Sure! Here is my evaluation:\n\n{"reasoning": "Rude.", "verdict": false}',
         '{"reasoning": "Rude.", "verdict": false}\n\nLet me explain further. The answer {is} rude because',
         'Here: ```json\n{"reasoning": "Rude.", "verdict": false}\n``` Hope this helps!',
-        "<think>The user wants {json}. Hmm.</think>\n{\"reasoning\": \"Rude.\", \"verdict\": false}",
+        '<think>The user wants {json}. Hmm.</think>\n{"reasoning": "Rude.", "verdict": false}',
         "{'reasoning': 'Rude.', 'verdict': false}",
         "{'reasoning': 'Rude.', 'verdict': False}",
         'Example: {"verdict": true}. My answer: {"reasoning": "Rude.", "verdict": false}',
