@@ -101,7 +101,7 @@ def _short_reason(status: str, lines: list[str]) -> str:
 
 def _mean(summary: dict[str, object]) -> str:
     mean, scored = summary.get("mean_score"), summary.get("scored")
-    shown = "–" if mean is None else f"{mean}"
+    shown = f"{mean:g}" if isinstance(mean, int | float) else "–"
     return f"{shown} (over {scored} scored)" if isinstance(scored, int) else shown
 
 
