@@ -147,3 +147,26 @@ async def test_agreement_from_repetitions(engine_client, tenant, fake):
     one = (await engine_client.get(f"/v1/evaluations/{suite_id}/agreement", params={"task_id": task_id},
                                    headers=tenant.headers)).json()  # fmt: skip
     assert one["evaluators"] == body["evaluators"]
+
+
+async def test_compare_leaves_errored_results_out_of_the_scores(engine_client, tenant, fake):
+    instance_id = await create_instance(engine_client, tenant, fake)
+    recipe = {"name": "two", "items": [{"evaluator": {"type": "contains", "value": "q"}},
+                                       {"evaluator": {"type": "llm_judge", "prompt": "Is {{output}} fine?"}}]}  # fmt: skip
+    r = await engine_client.post("/v1/recipes", json=recipe, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    cases = [{"input_message": f"<c{i}> q"} for i in range(3)]
+    suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, recipe_id=r.json()["id"],
+                                  cases=cases, config={"judge_cache": False})  # fmt: skip
+    fake.set_scenario({"rules": [verdict(None, False)]})
+    base = await run_suite(engine_client, tenant, suite_id)  # every case 50
+    judge_down = {"model": "judge-model", "target": "any", "contains": "<c0>", "status": 401}
+    fake.set_scenario({"rules": [judge_down, verdict(None, False)]})
+    head = await run_suite(engine_client, tenant, suite_id)  # c0 errors (the contains check alone says 100)
+    url = f"/v1/evaluations/{suite_id}/compare"
+    body = (await engine_client.get(url, params={"base": base, "head": head}, headers=tenant.headers)).json()
+    listed = (await engine_client.get(f"/v1/evaluations/{suite_id}/test-cases", headers=tenant.headers)).json()
+    c0 = next(c["id"] for c in listed if c["input_message"].startswith("<c0>"))
+    assert body["n_paired"] == 2 and body["unpaired"]["unscored"] == [c0]
+    assert body["improved"] == [] and body["score"]["mean_head"] == 50  # no 100 from a case whose judge failed
+    assert (body["base"]["errors"], body["head"]["errors"]) == (0, 1)
