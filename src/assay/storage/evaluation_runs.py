@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.storage.online_tables import EvaluationRunRow
@@ -72,7 +72,7 @@ async def run_counts(
     run = EvaluationRunRow
     completed = run.status == "completed"
 
-    def count_if(condition: object) -> object:
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     row = (

@@ -123,7 +123,7 @@ class EvaluationPublic(BaseModel):
     )
 
     @model_serializer(mode="wrap")
-    def _omit_empty_warnings(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+    def _omit_empty_warnings(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
         # no return annotation: pydantic would document the annotation instead of this model's fields
         data: dict[str, Any] = handler(self)
         if not data.get("warnings"):
