@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from assay.domain.scopes import normalize_scopes
 from assay.storage import environments as env_store
 from assay.storage.db import make_sessionmaker
 from tests.conftest import add_key
@@ -65,6 +66,28 @@ async def test_write_scope_implies_read(app, client, env_a):
     assert (await client.get(f"{env_a.api}/datasets", headers={"X-Api-Key": key})).status_code == 200
 
 
+async def test_event_write_does_not_imply_read(app, client, env_a):
+    """A key for producers ingests events and rotates the project token, and reads nothing it logged."""
+    key = {"X-Api-Key": await add_key(app, env_a, ["event:write"])}
+    assert (await client.post(f"{env_a.api}/reset_token", headers=key)).status_code == 200
+    r = await client.get(f"{env_a.api}/events", headers=key)
+    assert r.status_code == 403 and r.json()["code"] == "permission_denied"
+    assert (await client.get(f"{env_a.api}/datasets", headers=key)).status_code == 403
+
+
+def test_keys_create_offers_event_read(tmp_path):
+    """`assay keys create` lists event:read among its scopes (the default, all of them, includes it)."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "assay.cli", "keys", "create", "--help"], cwd=tmp_path, env={
+        **os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    assert "event:read" in out and "event:write" in out
+    assert normalize_scopes(["event:read"]) == ["event:read"]
+    assert "event:read" in normalize_scopes(["*"])
+
+
 async def test_v1_scopes(app, client, env_a):
     read_only = {"X-Api-Key": await add_key(app, env_a, ["evaluation:read"])}
     assert (await client.get("/v1/evaluations", headers=read_only)).status_code == 200
@@ -91,9 +114,7 @@ async def test_current_environment_alias(client, env_a):
 
 async def test_objects_of_other_environment_are_invisible(client, env_a, env_b):
     ds = (await client.post(f"{env_b.api}/datasets", json={"name": "secret"}, headers=env_b.headers)).json()
-    item = (
-        await client.post(f"{env_b.api}/dataset_items", json={"dataset": ds["id"]}, headers=env_b.headers)
-    ).json()
+    item = (await client.post(f"{env_b.api}/dataset_items", json={"dataset": ds["id"]}, headers=env_b.headers)).json()
     ev = (
         await client.post(
             f"{env_b.api}/evaluations",

@@ -182,9 +182,31 @@ async def test_scopes(client, app, env_a) -> None:
     assert (await client.get(url, headers=reader)).status_code == 200
     r = await client.post(url, json=ai_event(), headers=reader)
     assert r.status_code == 403 and "event:write" in r.json()["detail"]
-    assert (await client.get(url, headers=writer)).status_code == 200
     assert (await client.post(url, json=ai_event(), headers=writer)).status_code == 200
+    r = await client.get(url, headers=writer)  # an ingesting key does not read what was logged
+    assert r.status_code == 403 and "event:read" in r.json()["detail"]
     r = await client.get(url, headers=other)
     assert r.status_code == 403 and r.json()["code"] == "permission_denied"
     assert (await client.get(url)).status_code == 401
     assert (await client.post(url, json=ai_event())).status_code == 401
+
+
+async def test_event_read_scope_reads_and_event_write_alone_does_not(client, app, env_a) -> None:
+    stored = ai_event()
+    await post(client, env_a, stored)
+    url = f"{env_a.api}/events"
+    one = f"{url}/{stored['uuid']}"
+    writer = {"X-Api-Key": await add_key(app, env_a, ["event:write"])}
+    for target in (url, one, f"{url}?event=$ai_generation"):
+        r = await client.get(target, headers=writer)
+        assert r.status_code == 403, (target, r.text)
+        assert r.json()["code"] == "permission_denied" and "event:read" in r.json()["detail"]
+    reader = {"X-Api-Key": await add_key(app, env_a, ["event:read"])}
+    listed = await client.get(url, headers=reader)
+    assert listed.status_code == 200 and [e["uuid"] for e in listed.json()["results"]] == [stored["uuid"]]
+    assert (await client.get(one, headers=reader)).json()["uuid"] == stored["uuid"]
+    r = await client.post(url, json=ai_event(), headers=reader)  # reading does not ingest
+    assert r.status_code == 403 and "event:write" in r.json()["detail"]
+    both = {"X-Api-Key": await add_key(app, env_a, ["event:read", "event:write"])}
+    assert (await client.post(url, json=ai_event(), headers=both)).status_code == 200
+    assert (await client.get(url, headers=both)).json()["count"] == 2

@@ -33,7 +33,14 @@ def test_env_and_key_lifecycle(tmp_path):
 
     key = json.loads(run_cli(tmp_path, "keys", "create", "--environment", "staging", "--json").stdout)
     assert key["environment_id"] == env["id"] and key["key"].startswith("asy_")
-    assert key["scopes"] == ["dataset:read", "dataset:write", "evaluation:read", "evaluation:write", "event:write"]
+    assert key["scopes"] == [
+        "dataset:read",
+        "dataset:write",
+        "evaluation:read",
+        "evaluation:write",
+        "event:read",
+        "event:write",
+    ]
     limited = json.loads(
         run_cli(tmp_path, "keys", "create", "-e", env["id"], "--scopes", "dataset:read", "--json").stdout
     )

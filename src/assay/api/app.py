@@ -44,7 +44,8 @@ Assay evaluates LLM applications and agents. It serves two API surfaces over one
 
 Authenticate with a personal API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
 Each route lists its required scope (`x-required-scopes`): `dataset:read`, `dataset:write`,
-`evaluation:read`, `evaluation:write`, `event:write`. GET needs read; every other method needs write.
+`evaluation:read`, `evaluation:write`, `event:read`, `event:write`. GET needs read; every other method needs
+write; a write scope also reads, except `event:write`, which only ingests.
 """
 
 

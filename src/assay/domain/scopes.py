@@ -1,4 +1,9 @@
-"""API key scopes: `<object>:read` for reads, `<object>:write` for everything else."""
+"""API key scopes: `<object>:read` for reads, `<object>:write` for everything else.
+
+A write scope also allows reading the same object, except for events: `event:write` is what a key
+for producers needs (ingestion, project token rotation), and reading every logged prompt and answer
+takes `event:read`.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,11 @@ ALL_SCOPES: tuple[str, ...] = (
     "dataset:write",
     "evaluation:read",
     "evaluation:write",
+    "event:read",
     "event:write",
 )
+WRITE_ONLY_OBJECTS = frozenset({"event"})
+"""Objects whose write scope does not allow reading them."""
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -35,8 +43,8 @@ def normalize_scopes(scopes: list[str]) -> list[str]:
 
 
 def has_scope(granted: list[str], needed: str) -> bool:
-    """Whether `granted` allows `needed`; a write scope also allows reading the same object."""
+    """Whether `granted` allows `needed`; a write scope also allows reading the same object (not events)."""
     if needed in granted:
         return True
     obj, _, action = needed.partition(":")
-    return action == "read" and f"{obj}:write" in granted
+    return action == "read" and obj not in WRITE_ONLY_OBJECTS and f"{obj}:write" in granted

@@ -1,8 +1,8 @@
 """`/api/environments/{environment_id}/events`: ingest events with an API key, list and retrieve them.
 
-Scopes: `POST` needs `event:write`. Reading needs `event:write` **or** `evaluation:read`: there is no
-`event:read` scope, an ingesting key may read back what it sent, and people writing evaluations
-need to see the events those evaluations run on.
+Scopes: `POST` needs `event:write`. Reading needs `event:read` **or** `evaluation:read` (people writing
+evaluations need to see the events those evaluations run on, which `test_hog` runs on too); `event:write`
+alone does not read: a key given to producers must not read back every prompt and answer logged.
 
 `properties` filters are PostHog property filters (the shape of evaluation conditions), run on the
 HogVM in Python, not in SQL: they are applied to the newest `PROPERTY_SCAN_LIMIT` events that
@@ -37,7 +37,7 @@ WriteAccess = Annotated[Principal, Depends(environment_access("event"))]
 PROPERTY_SCAN_LIMIT = 5_000
 """How many of the newest events (after the column filters) `properties` filters look at."""
 
-READ_SCOPES = ("event:write", "evaluation:read")
+READ_SCOPES = ("event:read", "evaluation:read")
 ReadAccess = Annotated[Principal, Depends(environment_any_scope(*READ_SCOPES))]
 
 
