@@ -207,3 +207,20 @@ async def test_invalid_json_is_sent_back_with_the_problem(
     assert second["messages"][2]["role"] == "assistant"
     assert orjson.loads(second["messages"][2]["content"]) == {"applicable": True, "verdict": None, "reasoning": "?"}
     assert "verdict is required" in second["messages"][3]["content"]
+
+
+async def test_vllm_context_limit_shrinks_the_cap(
+    fake: FakeLLMServer, registry: ProviderRegistry, memory: FormatMemory
+) -> None:
+    fake.set_scenario({"flavor": "vllm", "context_tokens": 600, **RUDE})
+    result = await judge(fake, registry, endpoint(fake), memory)
+    assert result.verdict is False
+    refused, answered = fake.requests()
+    assert (refused["status"], refused["max_tokens"]) == (400, DEFAULT_JUDGE_MAX_TOKENS)
+    assert answered["status"] == 200 and answered["max_tokens"] == 600 - result.input_tokens
+    fake.reset()
+    fake.set_scenario({"flavor": "vllm", "context_tokens": 60, **RUDE})  # no room left for an answer: a clear error
+    with pytest.raises(JudgeError) as info:
+        await judge(fake, registry, endpoint(fake), memory)
+    assert info.value.error_type == "bad_request" and "maximum context length" in info.value.message
+    assert len(fake.requests()) == 1

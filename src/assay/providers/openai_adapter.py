@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -80,18 +81,14 @@ class OpenAIAdapter(ProviderAdapter):
         started = time.perf_counter()
         params = self.build_params(model, request)
         try:
-            try:
-                raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
-            except openai.APIStatusError as exc:
-                error = self._status_error(exc, model, request)
-                if "max_tokens" not in params or not _wants_max_completion_tokens(error):
-                    raise error from None
-                # newer OpenAI models refuse `max_tokens`; most other servers only know `max_tokens`
-                self._completion_tokens_models.add(model)
-                params["max_completion_tokens"] = params.pop("max_tokens")
-                raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc, model, request) from None
+            for adjustments in range(3):
+                try:
+                    raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
+                    break
+                except openai.APIStatusError as exc:
+                    error = self._status_error(exc, model, request)
+                    if adjustments == 2 or not self._adjust_output_cap(params, model, error):
+                        raise error from None
         except openai.APITimeoutError:
             raise ProviderTimeoutError(f"The request to {model} timed out.", provider=self.name, model=model) from None
         except openai.APIConnectionError as exc:
@@ -145,6 +142,22 @@ class OpenAIAdapter(ProviderAdapter):
             message=message,
         )
 
+    def _adjust_output_cap(self, params: dict[str, Any], model: str, error: ProviderError) -> bool:
+        """Change the output cap the way the refusal asks (a different request, so worth sending); False if not."""
+        if error.kind != "bad_request":
+            return False
+        key = "max_tokens" if "max_tokens" in params else "max_completion_tokens"
+        if key == "max_tokens" and "max_completion_tokens" in error.message:
+            # newer OpenAI models refuse `max_tokens`; most other servers only know `max_tokens`
+            self._completion_tokens_models.add(model)
+            params["max_completion_tokens"] = params.pop("max_tokens")
+            return True
+        room = _context_room(error.message)
+        if key in params and room is not None and MIN_OUTPUT_TOKENS <= room < params[key]:
+            params[key] = room  # vLLM refuses prompt + max_tokens beyond the context instead of stopping early
+            return True
+        return False
+
     def _status_error(self, exc: Any, model: str, request: ChatRequest | None = None) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
         if isinstance(body.get("error"), dict):
@@ -185,5 +198,12 @@ def _detail(raw: Any, body: dict[str, Any]) -> str | None:
     return detail[:_MAX_DETAIL] if isinstance(detail, str) and detail else None
 
 
-def _wants_max_completion_tokens(error: ProviderError) -> bool:
-    return error.kind == "bad_request" and "max_completion_tokens" in error.message
+MIN_OUTPUT_TOKENS = 16
+"""A context with less room than this for the answer is not worth a second request."""
+_CONTEXT = re.compile(r"maximum context length is (\d+) tokens.*?\((\d+) in the messages", re.DOTALL)
+
+
+def _context_room(message: str) -> int | None:
+    """Tokens left for the answer, from vLLM's (and OpenAI's) "maximum context length" refusal."""
+    match = _CONTEXT.search(message)
+    return int(match.group(1)) - int(match.group(2)) if match else None
