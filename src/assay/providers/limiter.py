@@ -35,6 +35,7 @@ class AdaptiveLimiter:
         "in_flight",
         "decreases",
         "increases",
+        "finished",
         "_waiters",
         "_generation",
         "_window_size",
@@ -63,6 +64,7 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.decreases = 0
         self.increases = 0
+        self.finished = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._generation = 0
         self._new_window()
@@ -98,6 +100,7 @@ class AdaptiveLimiter:
     ) -> None:
         """Free the slot and count the outcome (`record=False` for a cancelled request: it says nothing)."""
         self.in_flight -= 1
+        self.finished += 1
         if record and generation == self._generation:
             self._record(rate_limited=rate_limited, success=success)
         self._wake()
