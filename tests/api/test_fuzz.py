@@ -145,3 +145,63 @@ def test_unstorable_json_values_are_refused_everywhere(fuzz_target: FuzzTarget) 
         return problems
 
     assert asyncio.run(run()) == []
+
+
+CHECK_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_CHECK_EXAMPLES", "5"))
+
+# Checks left out, and why (everything else of `--checks all` must find nothing):
+EXCLUDED_CHECKS = {
+    # The document gives shapes; the server also applies rules JSON Schema does not carry, and answers them with
+    # 400/422 as PostHog does: names must not be blank, a referenced dataset/instance/recipe must exist, a base_url
+    # must be a URL, an instance config needs the kind's fields, PATCH refuses null for non-nullable columns, query
+    # filters must parse (UUID lists, ISO datetimes, booleans, cursors), strings may not hold NUL, capture needs a
+    # body or `data=`, and a hard DELETE is refused by design (405, as documented).
+    "positive_data_acceptance",
+}
+EXCLUDED_PER_OPERATION = {
+    # POST events also takes a bare array of events (the SDKs' batch form), which the document does not describe.
+    ("POST /api/environments/{environment_id}/events", "negative_data_rejection"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("fuzz")
+def test_schemathesis_all_checks(fuzz_target: FuzzTarget, request: pytest.FixtureRequest) -> None:
+    """Schemathesis' own engine with every check (as `--checks all`): examples, coverage and fuzzing phases."""
+    if request.node.callspec.params["fuzz_target"] != "sqlite":
+        pytest.skip("the document and the answers do not depend on the database; one backend keeps it short")
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import events
+
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 1,
+            "cache": {"enabled": False},  # no state kept in the working tree between runs
+            "auth": {"openapi": {"APIKeyHeader": {"api_key": fuzz_target.key}}},
+            "parameters": {"environment_id": fuzz_target.env_id},
+            "generation": {"max-examples": CHECK_EXAMPLES},
+            "phases": {"stateful": {"enabled": False}},
+        }
+    )
+    config.projects.default.checks.update(included_check_names=["all"], excluded_check_names=sorted(EXCLUDED_CHECKS))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_target.app, config=config)
+    findings: set[str] = set()
+    errors: list[str] = []
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if (
+                        check.failure_info is not None
+                        and (event.recorder.label, check.name) not in EXCLUDED_PER_OPERATION
+                    ):
+                        interaction = event.recorder.interactions.get(case_id)
+                        answer = interaction.response if interaction is not None else None
+                        status = answer.status_code if answer is not None else None
+                        findings.add(
+                            f"{event.recorder.label} [{check.name}] {check.failure_info.failure.title} ({status})"
+                        )
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            errors.append(str(event))
+    assert errors == []
+    assert sorted(findings) == []
