@@ -80,3 +80,24 @@ cases:
     assert (limits["requested"], limits["effective"], limits["limited_by"]) == (10, 2, ["instance"])
     assert "concurrency 2 of 10 requested" in r.stdout
     assert "note: At most 2 cases run at once: the instance's max_concurrency (2) caps the requested" in r.stdout
+
+
+def test_a_python_instance_runs_as_many_cases_at_once_as_the_suite_asks(workdir: Path) -> None:
+    n = 40  # above any default thread pool (at most 32 threads)
+    cases = "".join(f"  - input: case {i} of {n}\n" for i in range(n))
+    (workdir / "t.yaml").write_text(f"""\
+name: together
+instance:
+  kind: python
+  callable: toy_agent:together
+  timeout_s: 30
+concurrency: {n}
+evaluators:
+  - type: contains
+    value: together
+cases:
+{cases}""")
+    r = run_cli(workdir, "run", "t.yaml", "-q", "--json", "t.json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((workdir / "t.json").read_text())["summary"]
+    assert summary["passed"] == n and summary["concurrency"]["effective"] == n

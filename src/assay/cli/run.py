@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -191,9 +192,17 @@ def execute(
         folder = str(suite.path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
-        return asyncio.run(
-            run_local(suite, get_settings(), environment=environment, repetitions=repetitions, progress=callback)
-        )
+
+        async def local() -> RunOutcome:
+            # Sync python callables (and Hog) run in the loop's default thread pool, min(32, CPUs + 4) threads
+            # unless told otherwise: sized to the suite's concurrency, it is no silent cap on it.
+            threads = ThreadPoolExecutor(max_workers=suite.concurrency + 4, thread_name_prefix="assay-run")
+            asyncio.get_running_loop().set_default_executor(threads)
+            return await run_local(
+                suite, get_settings(), environment=environment, repetitions=repetitions, progress=callback
+            )
+
+        return asyncio.run(local())
 
 
 class _Null:

@@ -1,6 +1,7 @@
 """Agents for the `assay run` tests (imported from the suite file's folder)."""
 
 import asyncio
+import threading
 import time
 
 
@@ -37,3 +38,16 @@ def flaky(message):
     """Answers right on every other call: a deliberately inconsistent agent."""
     _calls["n"] += 1
     return f"echo: {message}" if _calls["n"] % 2 else "no idea"
+
+
+_barriers: dict[int, threading.Barrier] = {}
+_barrier_lock = threading.Lock()
+
+
+def together(message):
+    """Answers only once N calls are in flight at the same time (N: the message's last word)."""
+    parties = int(message.split()[-1])
+    with _barrier_lock:
+        barrier = _barriers.setdefault(parties, threading.Barrier(parties, timeout=10))
+    barrier.wait()
+    return "together"
