@@ -74,12 +74,14 @@ cases:
   - input: hi two
 """
     (workdir / "c.yaml").write_text(suite)
-    r = run_cli(workdir, "run", "c.yaml", "--json", "c.json")
+    r = run_cli(workdir, "run", "c.yaml", "--json", "c.json", "--html", "c.html")
     assert r.returncode == 0, r.stderr
     limits = json.loads((workdir / "c.json").read_text())["summary"]["concurrency"]
     assert (limits["requested"], limits["effective"], limits["limited_by"]) == (10, 2, ["instance"])
     assert "concurrency 2 of 10 requested" in r.stdout
     assert "note: At most 2 cases run at once: the instance's max_concurrency (2) caps the requested" in r.stdout
+    page = (workdir / "c.html").read_text()
+    assert "<b>2 of 10</b><span>Concurrency</span>" in page and "<span>Mean score (2 scored)</span>" in page
 
 
 def test_a_python_instance_runs_as_many_cases_at_once_as_the_suite_asks(workdir: Path) -> None:

@@ -46,6 +46,13 @@ def _cards(outcome: RunOutcome) -> str:
         ("Latency p50", _num(s.get("latency_p50_ms"), " ms")), ("Latency p95", _num(s.get("latency_p95_ms"), " ms")),
         ("Duration", _num(s.get("duration_s"), " s")),
     ]  # fmt: skip
+    if isinstance(s.get("scored"), int):
+        cards[1] = (f"Mean score ({s['scored']} scored)", cards[1][1])
+    limits = s.get("concurrency")
+    if isinstance(limits, dict) and "effective" in limits:
+        capped = limits.get("effective") != limits.get("requested")
+        shown = f"{limits['effective']} of {limits.get('requested')}" if capped else f"{limits['effective']}"
+        cards.append(("Concurrency", shown))
     return "".join(f'<div class="card"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for k, v in cards)
 
 
