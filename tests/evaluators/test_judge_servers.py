@@ -224,3 +224,15 @@ async def test_vllm_context_limit_shrinks_the_cap(
         await judge(fake, registry, endpoint(fake), memory)
     assert info.value.error_type == "bad_request" and "maximum context length" in info.value.message
     assert len(fake.requests()) == 1
+
+
+async def test_single_attempt_refusal_is_reported_as_such(
+    fake: FakeLLMServer, registry: ProviderRegistry, memory: FormatMemory
+) -> None:
+    fake.set_scenario({"flavor": "llama_cpp", **RUDE})
+    ep = endpoint(fake)
+    with pytest.raises(JudgeError) as info:
+        await run_llm_judge(prompt="p", input_text="i", output_text="Go away.", endpoint=ep, registry=registry,
+                            retry=RetryPolicy(max_attempts=1, timeout=10), memory=memory)  # fmt: skip
+    assert info.value.error_type == "bad_request" and "json_object" in info.value.message
+    assert memory.chain(ep.limiter_key())[0] == "json_object"  # the next call starts where this one stopped

@@ -376,6 +376,7 @@ async def ask_structured(
     unreadable: list[Strategy] = []
     input_tokens = output_tokens = 0
     last_problem = "The judge's answer could not be parsed."
+    refusal: ProviderError | None = None
     while len(sent) < max(1, policy.max_attempts):
         strategy = chain[step]
         request = _request(strategy, messages, model_cls, max_tokens, repair)
@@ -386,10 +387,11 @@ async def ask_structured(
             memory.rejected(endpoint_key, strategy)
             if step + 1 >= len(chain):
                 raise map_provider_error(exc, endpoint.model) from None
-            step, repair = step + 1, None
+            step, repair, refusal = step + 1, None, exc
             continue
         except ProviderError as exc:
             raise map_provider_error(exc, endpoint.model) from None
+        refusal = None
         input_tokens += result.input_tokens
         output_tokens += result.output_tokens
         value, last_problem, format_problem = _read(result.text, result.finish_reason, model_cls)
@@ -414,6 +416,8 @@ async def ask_structured(
             repair = repaired
         else:
             break
+    if refusal is not None:  # out of attempts right after the server refused a format
+        raise map_provider_error(refusal, endpoint.model)
     raise JudgeError("parse_error", last_problem)
 
 
