@@ -7,7 +7,11 @@ the fault-free and fault-mix wall times (median of --repeat), their ratio, the r
 saw, the cases scored and errored, and checks that every case was scored or errored with a reason.
 
     .venv/bin/python bench/fault_bench.py                  # N = 200 and 400, median of 3
-    .venv/bin/python bench/fault_bench.py --quick          # N = 40, one repeat
+    .venv/bin/python bench/fault_bench.py --quick          # N = 40, one repeat (a smoke run)
+
+However large N is, a run lasts at least as long as its unluckiest case, whose chain of calls may meet two or three
+hangs (each up to --timeout-s or --hang-s); at N = 40 that alone is many times the fault-free time, so --quick checks
+only that every case was scored or errored with a reason, and the 5x target is checked for the full sizes.
 """
 
 from __future__ import annotations
@@ -75,21 +79,30 @@ async def prepare_suite(server: AssayServer, fake_url: str, n: int, timeout_s: f
         return suite_id
 
 
+def checked(response: httpx.Response) -> Any:
+    """The JSON body of a 2xx answer; anything else stops the benchmark with the status and body."""
+    if not response.is_success:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
+        )
+    return response.json()
+
+
 async def run_suite(server: AssayServer, fake: FakeLLMServer, suite_id: str, n: int) -> RunOutcome:
     """Run the suite to the end; count what the fake server saw and how every case ended."""
     headers = {"X-Api-Key": server.key}
     fake.reset()
     async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as http:
         started = time.perf_counter()
-        task_id = (await http.post(f"/v1/evaluations/{suite_id}/run")).json()["task_id"]
+        task_id = checked(await http.post(f"/v1/evaluations/{suite_id}/run"))["task_id"]
         while True:
-            task = (await http.get(f"/v1/tasks/{task_id}")).json()
+            task = checked(await http.get(f"/v1/tasks/{task_id}"))
             if task["status"] in {"completed", "failed", "cancelled"}:
                 break
             await asyncio.sleep(0.05)
         wall = time.perf_counter() - started
         assert task["status"] == "completed", task
-        results = (await http.get(f"/v1/evaluations/{suite_id}/results")).json()
+        results = checked(await http.get(f"/v1/evaluations/{suite_id}/results"))
     stats = fake.stats()
     assert len(results) == n, f"{len(results)} results for {n} cases"
     scored = [r for r in results if r["status"] != "error" and r["score"] is not None]
@@ -150,7 +163,7 @@ async def main() -> None:
         for run in (*clean, *stormy):
             if run.unexplained:
                 failures.append(f"N={n}: {len(run.unexplained)} cases neither scored nor errored with a reason")
-        if ratio > 5:
+        if ratio > 5 and not args.quick:
             failures.append(f"N={n}: the fault mix took {ratio:.1f}x the fault-free time (target: within 5x)")
     for failure in failures:
         print("FAIL:", failure)
