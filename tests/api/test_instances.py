@@ -91,7 +91,7 @@ async def test_http_headers_secret_by_name_and_flag(client, env_a):
     body = await create(client, env_a, payload)
     headers = body["config"]["headers"]
     assert headers["Authorization"] == {"value": "********", "secret": True}
-    assert headers["X-Team"] == {"value": "blue", "secret": False}
+    assert headers["X-Team"] == {"value": "********", "secret": True}  # secret unless marked public
     assert headers["X-Custom"] == {"value": "********", "secret": True}
 
 
@@ -248,3 +248,88 @@ async def test_loader_is_scoped_to_the_environment(app, client, env_a, env_b):
     chat = await create(client, env_a)
     with pytest.raises(NotFoundError):
         await load(app, env_b, chat["id"])
+
+
+PASSWORD = "pw-Hunter2Hunter2-0003"
+QUERY_SECRET = "qk-Qu3ryS3cretKey-0004"
+
+
+async def test_every_header_value_is_secret_unless_marked_public(app, client, env_a):
+    headers = {
+        "X-Password": PASSWORD,
+        "X-Auth": "xa-auth-value-0005",
+        "Authentication": {"value": "an-auth-value-0006", "secret": False},  # its name keeps it secret
+        "X-Team": "blue-team-0007",
+        "X-Shown": {"value": "shown-value", "secret": False},
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": {"value": "agent/1.0", "secret": True},
+    }
+    created = await create(client, env_a, {**HTTP, "config": {**HTTP["config"], "headers": headers}})
+    got = await client.get(f"/v1/instances/{created['id']}", headers=env_a.headers)
+    listing = await client.get("/v1/instances", headers=env_a.headers)
+    masked = {"value": "********", "secret": True}
+    expected = {
+        "X-Password": masked,
+        "X-Auth": masked,
+        "Authentication": masked,
+        "X-Team": masked,
+        "X-Shown": {"value": "shown-value", "secret": False},
+        "Content-Type": {"value": "application/json", "secret": False},
+        "Accept": {"value": "application/json", "secret": False},
+        "User-Agent": masked,
+    }
+    for body in (created, got.json(), listing.json()[0]):
+        assert body["config"]["headers"] == expected
+    hidden = [PASSWORD, "xa-auth-value-0005", "an-auth-value-0006", "blue-team-0007", "agent/1.0"]
+    row = await stored_row(app, created["id"])
+    for value in hidden:
+        assert value not in got.text and value not in listing.text
+        assert value not in str(row.config) and value not in (row.encrypted_secrets or "")
+    spec = await load(app, env_a, created["id"])
+    assert spec.header_values() == {name: v["value"] if isinstance(v, dict) else v for name, v in headers.items()}
+
+
+async def test_url_query_values_are_secret_unless_named_public(app, client, env_a):
+    url = f"https://agent.example.com/chat?key={QUERY_SECRET}&api-version=2024-06-01&mode=fast&empty="
+    config = {**HTTP["config"], "url": url, "public_query": ["api-version"]}
+    created = await create(client, env_a, {**HTTP, "config": config})
+    shown = "https://agent.example.com/chat?key=********&api-version=2024-06-01&mode=********&empty="
+    assert created["config"]["url"] == shown and created["config"]["public_query"] == ["api-version"]
+    base = f"/v1/instances/{created['id']}"
+    got = await client.get(base, headers=env_a.headers)
+    assert got.json()["config"]["url"] == shown and QUERY_SECRET not in got.text
+    row = await stored_row(app, created["id"])
+    assert QUERY_SECRET not in str(row.config) and QUERY_SECRET not in (row.encrypted_secrets or "")
+    assert (await load(app, env_a, created["id"])).url == url
+
+    # read-back round trips keep the stored values, by parameter name
+    r = await client.patch(base, json={"config": got.json()["config"]}, headers=env_a.headers)
+    assert r.status_code == 200 and QUERY_SECRET not in r.text
+    moved = "https://other.example.com/v2?mode=********&key=********"
+    r = await client.patch(base, json={"config": {"url": moved}}, headers=env_a.headers)
+    assert r.status_code == 200 and r.json()["config"]["url"] == moved
+    assert (await load(app, env_a, created["id"])).url == f"https://other.example.com/v2?mode=fast&key={QUERY_SECRET}"
+    # a kept secret cannot be made public without sending it; an unknown placeholder is refused
+    r = await client.patch(base, json={"config": {"public_query": ["key"]}}, headers=env_a.headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "config", "public_query"]
+    assert QUERY_SECRET not in r.text
+    r = await client.patch(
+        base, json={"config": {"url": "https://a.example.com/x?token=********"}}, headers=env_a.headers
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "config", "url"]
+    # sending the value itself with the name public shows it
+    r = await client.patch(
+        base,
+        json={"config": {"url": "https://a.example.com/x?key=open", "public_query": ["key"]}},
+        headers=env_a.headers,
+    )
+    assert r.status_code == 200 and r.json()["config"]["url"] == "https://a.example.com/x?key=open"
+
+    chat = {**CHAT, "config": {**CHAT["config"], "base_url": f"http://127.0.0.1:9/v1?api-key={QUERY_SECRET}"}}
+    created = await create(client, env_a, chat)
+    assert created["config"]["base_url"] == "http://127.0.0.1:9/v1?api-key=********"
+    assert (await load(app, env_a, created["id"])).base_url == f"http://127.0.0.1:9/v1?api-key={QUERY_SECRET}"
+    bad = {**HTTP, "config": {**HTTP["config"], "url": f"ftp://agent.example.com/?key={QUERY_SECRET}"}}
+    r = await client.post("/v1/instances", json=bad, headers=env_a.headers)
+    assert r.status_code == 422 and QUERY_SECRET not in r.text

@@ -7,8 +7,11 @@ from assay.domain.secrets import (
     SecretDecryptionError,
     decrypt_secret,
     encrypt_secret,
+    fill_query,
+    header_is_secret,
     is_secret_header,
     redact,
+    split_query,
 )
 
 SERVER_KEY = "server-secret-one"
@@ -50,6 +53,9 @@ def test_empty_server_key_is_refused() -> None:
         ("X-Auth-Token", True),
         ("x-client-secret", True),
         ("Ocp-Apim-Subscription-Key", True),
+        ("X-Password", True),
+        ("X-Auth", True),
+        ("Authentication", True),
         ("Content-Type", False),
         ("X-Trace-Id", False),
         ("Accept", False),
@@ -80,8 +86,25 @@ def test_redact() -> None:
         "X-Api-Key": {"value": MASK, "secret": False},
         "X-Marked": {"value": MASK, "secret": True},
         "X-Session-Token": MASK,
-        "X-Trace": "trace-1",
+        "X-Trace": MASK,  # secret unless marked public
         "X-Plain": {"value": "p", "secret": False},
     }
     assert spec["api_key"] == "sk-abc" and spec["headers"]["Authorization"] == "Bearer t"  # input untouched
     assert redact({"kind": "openai_chat", "api_key": None}) == {"kind": "openai_chat", "api_key": None}
+
+
+def test_header_is_secret_by_default() -> None:
+    assert header_is_secret("X-Team", None) and header_is_secret("X-Password", False)
+    assert not header_is_secret("X-Team", False) and not header_is_secret("content-type", None)
+    assert header_is_secret("Content-Type", True)
+
+
+def test_query_values_split_and_filled_by_name() -> None:
+    url = "https://a.example.com/x?key=s%20ecret&v=1&key=two&flag&empty=#frag"
+    masked, pairs = split_query(url, ["v"])
+    assert masked == f"https://a.example.com/x?key={MASK}&v=1&key={MASK}&flag&empty=#frag"
+    assert pairs == [("key", "s%20ecret"), ("key", "two")]
+    assert fill_query(masked, pairs) == (url, ["key", "key"], [])
+    assert fill_query(f"https://b.example.com/?key={MASK}&token={MASK}", pairs)[1:] == (["key"], ["token"])
+    assert split_query("https://a.example.com/x", []) == ("https://a.example.com/x", [])
+    assert redact({"url": url, "public_query": ["v"]})["url"] == masked

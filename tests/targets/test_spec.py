@@ -56,10 +56,10 @@ def test_http_defaults_and_header_secrets() -> None:
     assert dumped == {
         "Authorization": {"value": "********", "secret": True},
         "X-Custom": {"value": "********", "secret": True},
-        "X-Trace": {"value": "plain", "secret": False},
+        "X-Trace": {"value": "********", "secret": True},  # every header value is secret unless marked public
     }
     assert spec.header_values()["Authorization"] == "Bearer tok-123456789"
-    assert sorted(spec.secret_values()) == ["Bearer tok-123456789", "hidden-value"]
+    assert sorted(spec.secret_values()) == ["Bearer tok-123456789", "hidden-value", "plain"]
     assert "tok-123456789" not in repr(spec)
 
 

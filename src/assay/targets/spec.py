@@ -1,7 +1,9 @@
 """Instance (agent under test) configs, discriminated on `kind`: `openai_chat`, `http` or `python` (local only).
 
-Secrets (`api_key`, secret header values) are `SecretStr`: hidden in `repr` and masked by default when
-dumped; `spec.reveal()` gives the plain dict a caller encrypts before storing (see `assay.domain.secrets`).
+Secrets are `api_key`, every header value (except the common non-secret headers such as Content-Type, and
+those marked `"secret": false`) and every URL query value (except the names in `public_query`). Header
+values are `SecretStr`: hidden in `repr`; every secret is masked by default when dumped, and
+`spec.reveal()` gives the plain dict a caller encrypts before storing (see `assay.domain.secrets`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from assay.domain.secrets import MASK, is_secret_header
+from assay.domain.secrets import MASK, header_is_secret, split_query
 from assay.targets.jsonpath import Step, parse_path
 from assay.targets.python_target import PythonSpec
 from assay.targets.template import check_template
@@ -60,6 +62,23 @@ class _Base(BaseModel):
     def secret_values(self) -> list[str]:
         """Every secret string in this config (to scrub from messages)."""
         return []
+
+
+class _QueryPublic(BaseModel):
+    public_query: list[str] = Field(default_factory=list)
+    """Names of URL query parameters whose values are shown; every other query value is secret."""
+
+    def _dump_url(self, value: str, info: SerializationInfo) -> str:
+        return value if _reveal_context(info) else split_query(value, self.public_query)[0]
+
+    def _query_secrets(self, url: str) -> list[str]:
+        return [value for _, value in split_query(url, self.public_query)[1]]
+
+
+def _worth_scrubbing(values: list[str]) -> list[str]:
+    """Values long enough to scrub from messages: replacing `2` or `401` everywhere would garble them, and
+    every header and query value is secret by default, however plain."""
+    return [v for v in values if len(v) >= 4]
 
 
 class ToolFunction(BaseModel):
@@ -104,7 +123,7 @@ class ChatParameters(BaseModel):
     top_p: float | None = Field(default=None, ge=0, le=1)
 
 
-class OpenAIChatSpec(_Base):
+class OpenAIChatSpec(_QueryPublic, _Base):
     """An OpenAI-compatible chat completions endpoint (OpenAI, vLLM, Ollama, LM Studio …)."""
 
     kind: Literal["openai_chat"] = "openai_chat"
@@ -136,17 +155,26 @@ class OpenAIChatSpec(_Base):
             return None
         return value.get_secret_value() if _reveal_context(info) else MASK
 
+    @field_serializer("base_url")
+    def _dump_base_url(self, value: str, info: SerializationInfo) -> str:
+        return self._dump_url(value, info)
+
     def secret_values(self) -> list[str]:
-        return [self.api_key.get_secret_value()] if self.api_key is not None else []
+        key = [self.api_key.get_secret_value()] if self.api_key is not None else []
+        return key + _worth_scrubbing(self._query_secrets(self.base_url))
 
 
 class HeaderValue(BaseModel):
-    """A header value; `secret` (default: by the header's name) hides it in responses and logs."""
+    """A header value; `secret` hides it in responses and logs.
+
+    Secret unless marked `"secret": false` or the header is a common non-secret one (Content-Type, Accept,
+    User-Agent …); a header whose name says it is secret (Authorization, X-Password, *token* …) always is.
+    """
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     value: SecretStr
-    secret: bool = False
+    secret: bool = True
 
     @field_serializer("value")
     def _dump_value(self, value: SecretStr, info: SerializationInfo) -> str:
@@ -177,7 +205,7 @@ class ResponseMapping(BaseModel):
         return None if path is None else parse_path(path)
 
 
-class HttpSpec(_Base):
+class HttpSpec(_QueryPublic, _Base):
     """Any HTTP endpoint: a JSON body built from a template, a reply read through JSON paths."""
 
     kind: Literal["http"] = "http"
@@ -191,6 +219,10 @@ class HttpSpec(_Base):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_url(value, "url")
+
+    @field_serializer("url")
+    def _dump_http_url(self, value: str, info: SerializationInfo) -> str:
+        return self._dump_url(value, info)
 
     @field_validator("method", mode="before")
     @classmethod
@@ -209,7 +241,9 @@ class HttpSpec(_Base):
             if isinstance(item, str):
                 item = {"value": item}
             if isinstance(item, dict):
-                item = {**item, "secret": bool(item.get("secret")) or is_secret_header(name)}
+                marked = item.get("secret")
+                if marked is None or isinstance(marked, bool):  # anything else: pydantic says it is not a bool
+                    item = {**item, "secret": header_is_secret(name, marked)}
             out[name] = item
         return out
 
@@ -224,7 +258,8 @@ class HttpSpec(_Base):
         return {name: item.value.get_secret_value() for name, item in self.headers.items()}
 
     def secret_values(self) -> list[str]:
-        return [item.value.get_secret_value() for item in self.headers.values() if item.secret]
+        headers = [item.value.get_secret_value() for item in self.headers.values() if item.secret]
+        return _worth_scrubbing(headers + self._query_secrets(self.url))
 
 
 InstanceSpec = Annotated[OpenAIChatSpec | HttpSpec | PythonSpec, Field(discriminator="kind")]

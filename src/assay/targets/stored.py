@@ -1,8 +1,9 @@
 """Splitting an instance spec into what is stored in clear and what is stored encrypted, and back.
 
-The stored (and returned) config has `MASK` wherever a secret is set. A submitted config may also carry
-`MASK` (or, for a header, omit `value`) to mean "keep the stored secret": that is how a client that read
-an instance back can send its config again without knowing the secrets.
+The stored (and returned) config has `MASK` wherever a secret is set (the API key, secret header values,
+URL query values). A submitted config may also carry `MASK` (or, for a header, omit `value`) to mean
+"keep the stored secret": that is how a client that read an instance back can send its config again
+without knowing the secrets. A query value is kept by its parameter name.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assay.domain.secrets import MASK
+from assay.domain.secrets import MASK, fill_query, split_query
 from assay.targets.spec import HttpSpec, OpenAIChatSpec, parse_spec
 
 Spec = OpenAIChatSpec | HttpSpec
@@ -25,11 +26,18 @@ class SecretNotStored(ValueError):
         self.loc = loc
 
 
+_URL_FIELDS = ("url", "base_url")
+
+
 def split_secrets(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The public config (without `kind`, secrets as `MASK`) and the secrets (`api_key`, `headers`)."""
+    """The public config (without `kind`, secrets as `MASK`) and the secrets (`api_key`, `headers`, `query`)."""
     public = spec.model_dump(mode="json")
     public.pop("kind", None)
     secrets: dict[str, Any] = {}
+    url = spec.url if isinstance(spec, HttpSpec) else spec.base_url if isinstance(spec, OpenAIChatSpec) else None
+    query = split_query(url, spec.public_query)[1] if url is not None else []
+    if query:
+        secrets["query"] = [list(pair) for pair in query]
     if isinstance(spec, OpenAIChatSpec) and spec.api_key is not None:
         secrets["api_key"] = spec.api_key.get_secret_value()
     if isinstance(spec, HttpSpec):
@@ -49,6 +57,19 @@ def _stored_header(stored: dict[str, str], name: str) -> str | None:
 def fill_secrets(config: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
     """A copy of `config` with every `MASK` placeholder replaced by the stored secret; raise `SecretNotStored`."""
     out = dict(config)
+    public = out.get("public_query") if isinstance(out.get("public_query"), list) else []
+    for field in _URL_FIELDS:
+        if isinstance(out.get(field), str):
+            out[field], kept, missing = fill_query(out[field], [(n, v) for n, v in secrets.get("query") or ()])
+            if missing:
+                raise SecretNotStored(
+                    (field,), f"No value is stored for query parameter {missing[0]!r} of {field}: send it."
+                )
+            shown = [name for name in kept if name in public]
+            if shown:  # a kept secret stays secret: making it public takes sending the value itself
+                raise SecretNotStored(
+                    ("public_query",), f"Query parameter {shown[0]!r} holds a stored secret: send its value to show it."
+                )
     if out.get("api_key") == MASK:
         if "api_key" not in secrets:
             raise SecretNotStored(("api_key",), "No API key is stored: send the key itself.")

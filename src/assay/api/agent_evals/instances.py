@@ -1,10 +1,12 @@
 """`/v1/instances`: the agents under test.
 
 Body: `{"name", "kind": "openai_chat" | "http", "config": {...}}` with `kind` beside `config` (a `kind` inside
-`config` must agree with it). Secrets (`api_key`, secret header values) are write-only: responses show
-`"********"` where one is set. On PATCH, `config` keys that are sent replace the stored ones and the others
-are kept (unless `kind` changes, then `config` is complete); a secret sent as `"********"`, or omitted,
-keeps the stored one; `"api_key": null` removes the key.
+`config` must agree with it). Secrets are write-only: responses show `"********"` where one is set. They
+are the `api_key`, every header value not marked `"secret": false` (Content-Type, Accept and a few other
+common headers are public unless marked secret) and every URL query value not named in `public_query`.
+On PATCH, `config` keys that are sent replace the stored ones and the others are kept (unless `kind`
+changes, then `config` is complete); a secret sent as `"********"`, or omitted, keeps the stored one (and
+stays secret); `"api_key": null` removes the key.
 """
 
 from __future__ import annotations
