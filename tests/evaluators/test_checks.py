@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -386,3 +387,29 @@ def test_unexpected_exception_becomes_error_verdict() -> None:
     cfg = parse_check_config({"type": "contains", "value": "x"})
     v = run_check(cfg, CaseOutcome(input="", output=None))  # type: ignore[arg-type]
     assert v.status == "error" and v.error and "contains" in v.reason
+
+
+def test_json_schema_regexes_run_on_re2() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string", "pattern": "(a|aa)+$"}},
+        "patternProperties": {"^x(a+)+$": {"type": "integer"}},
+        "additionalProperties": False,
+    }
+    cfg = {"type": "json_schema", "schema": schema}
+    started = time.monotonic()
+    v = check(cfg, outcome(json.dumps({"name": "a" * 50_000 + "!", "x" + "a" * 50_000: "no", "y": 1})))
+    assert time.monotonic() - started < 0.5
+    assert v.status == "failed"
+    messages = [e["message"] for e in v.details["errors"]]
+    assert any("does not match '(a|aa)+$'" in m for m in messages)
+    assert any("is not of type 'integer'" in m for m in messages)
+    assert any("'y' do(es) not match any of the regexes" in m for m in messages)
+    ok = {"name": "aa", "xaa": 3}
+    assert check(cfg, outcome(json.dumps(ok))).status == "passed"
+
+
+@pytest.mark.parametrize("schema", [{"pattern": "(a)\\1"}, {"patternProperties": {"(?=x)": {}}}])
+def test_json_schema_regexes_re2_cannot_compile_are_refused(schema: dict) -> None:
+    with pytest.raises(ValidationError, match=r"invalid regular expression .* \(RE2 syntax\): invalid"):
+        parse_check_config({"type": "json_schema", "schema": {"type": "object", "properties": {"a": schema}}})

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
+from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema.validators import extend, validator_for
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator
 from referencing import Registry
 
@@ -307,6 +308,75 @@ def _json_path(path: Any) -> str:
     return out
 
 
+def _schema_search(pattern: str, text: str) -> bool:
+    """`pattern` (a JSON-schema regex from the user) found in `text`, on RE2 within the check's budget.
+
+    A match that could run too long raises `RegexBudgetError`, which `run_check` makes an error verdict.
+    """
+    return compile_user_regex(pattern).search(text, budget=budget_for(REGEX_CHECK_SECONDS)) is not None
+
+
+def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _schema_search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties_keyword(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _schema_search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties_keyword(
+    validator: Any, allowed: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = [
+        key
+        for key in instance
+        if key not in properties and not any(_schema_search(pattern, key) for pattern in patterns)
+    ]
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif not allowed and extras:
+        listed = ", ".join(repr(extra) for extra in sorted(extras))
+        if patterns:
+            yield ValidationError(f"{listed} do(es) not match any of the regexes: {', '.join(map(repr, patterns))}")
+        else:
+            yield ValidationError(f"Additional properties are not allowed ({listed} unexpected)")
+
+
+_RE2_KEYWORDS = {
+    "pattern": _pattern_keyword,
+    "patternProperties": _pattern_properties_keyword,
+    "additionalProperties": _additional_properties_keyword,
+}
+"""JSON-schema keywords that match user regexes, on RE2 instead of the library's use of Python's `re`."""
+
+
+def _schema_patterns(node: Any) -> Iterator[str]:
+    """Every regex in a schema: `pattern` values and `patternProperties` keys."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            elif key == "patternProperties" and isinstance(value, dict):
+                yield from value
+            yield from _schema_patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _schema_patterns(item)
+
+
 class JsonSchemaCheck(_CheckBase):
     """The output parses as JSON (optionally inside a ```json fence) and validates against `json_schema`."""
 
@@ -331,11 +401,20 @@ class JsonSchemaCheck(_CheckBase):
         remote = [r for r in refs if not r.startswith("#") and r.split("#", 1)[0] not in ids]
         if remote:
             raise ValueError(f"only references inside the schema are allowed, not {remote[0]!r}")
+        for pattern in _schema_patterns(v):
+            try:
+                compile_user_regex(pattern)
+            except UserRegexError as e:
+                raise ValueError(f"invalid regular expression {pattern!r} (RE2 syntax): {e.reason}") from None
         return v
+
+    def may_block(self, outcome: CaseOutcome) -> bool:
+        return len(outcome.output) > 2_000 and next(_schema_patterns(self.json_schema), None) is not None
 
     def model_post_init(self, __context: Any) -> None:
         # an explicit empty registry: references are never fetched from anywhere
-        self._validator = validator_for(self.json_schema)(self.json_schema, registry=Registry())
+        cls = extend(validator_for(self.json_schema), _RE2_KEYWORDS)
+        self._validator = cls(self.json_schema, registry=Registry())
 
     def run(self, outcome: CaseOutcome) -> Verdict:
         text = extract_json_text(outcome.output)
