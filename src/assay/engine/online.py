@@ -41,7 +41,7 @@ from assay.domain.ai_events import GENERATION
 from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
 from assay.engine.online_failures import FailureLog
 from assay.ingest.matching import matches
-from assay.ingest.triggers import sampled_filters
+from assay.ingest.triggers import sampled_filters, uses_patterns
 from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
@@ -87,6 +87,7 @@ def retry_delay(attempt: int, *, initial: float, maximum: float) -> float:
 class _Trigger:
     evaluator_id: uuid.UUID
     conditions: list[Any]
+    uses_patterns: bool = False
 
 
 Pair = tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]
@@ -99,6 +100,8 @@ class MatchPlan:
 
     pairs: list[Pair]
     pending: dict[int, list[tuple[EventHead, uuid.UUID, list[list[Any]]]]]
+    uses_patterns: bool = False
+    """A pending filter runs a regular expression: match off the event loop, however few events."""
 
 
 def plan_matches(heads: Sequence[EventHead], triggers: dict[uuid.UUID, list[_Trigger]]) -> MatchPlan:
@@ -116,6 +119,7 @@ def plan_matches(heads: Sequence[EventHead], triggers: dict[uuid.UUID, list[_Tri
                 plan.pairs.append((head.environment_id, trigger.evaluator_id, head.uuid, head.seq))
             else:
                 plan.pending.setdefault(head.seq, []).append((head, trigger.evaluator_id, programs))
+                plan.uses_patterns = plan.uses_patterns or trigger.uses_patterns
     return plan
 
 
@@ -219,7 +223,7 @@ class OnlineScheduler:
         fresh: dict[uuid.UUID, list[_Trigger]] = {env: [] for env in stale}
         for row in rows:
             if row.conditions:  # no conditions: never fires online
-                fresh[row.environment_id].append(_Trigger(row.id, list(row.conditions)))
+                fresh[row.environment_id].append(_Trigger(row.id, list(row.conditions), uses_patterns(row.conditions)))
         for env in stale:
             self._triggers[env] = fresh[env]
             self._versions[env] = versions.get(env, (0, None))
@@ -241,7 +245,7 @@ class OnlineScheduler:
             plan = plan_matches(generations, self._triggers)
             properties = await store.event_properties(session=session, seqs=list(plan.pending))
             await session.commit()
-        if len(plan.pending) > THREAD_MATCHING_ABOVE:  # keep the event loop (ingestion) responsive
+        if plan.uses_patterns or len(plan.pending) > THREAD_MATCHING_ABOVE:  # keep the loop (ingestion) responsive
             pairs = await asyncio.to_thread(finish_matches, plan, properties)
         else:
             pairs = finish_matches(plan, properties)

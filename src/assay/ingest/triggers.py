@@ -68,3 +68,18 @@ def should_trigger(conditions: Sequence[Any], event: str, distinct_id: str, prop
     if programs is None:
         return False
     return not programs or any(matches(p, event, distinct_id, properties) for p in programs)
+
+
+PATTERN_OPERATORS = frozenset({"regex", "not_regex"})
+"""Property-filter operators that run a user's regular expression (bounded by RE2, but not free)."""
+
+
+def uses_patterns(conditions: Sequence[Any]) -> bool:
+    """Whether any condition's property filters run a regular expression on the event."""
+    for condition in conditions or ():
+        if not isinstance(condition, Mapping):
+            continue
+        for prop in condition.get("properties") or ():
+            if isinstance(prop, Mapping) and prop.get("operator") in PATTERN_OPERATORS:
+                return True
+    return False
