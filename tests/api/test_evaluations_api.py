@@ -193,6 +193,24 @@ async def test_bad_hog_source_is_400_and_nothing_saved(client, env_a):
     assert (await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)).json()["count"] == 0
 
 
+async def test_hog_source_longer_than_the_cap_is_400_before_compiling(client, env_a):
+    import time
+
+    big = "return true\n" + "// padding\n" * 30_000  # 330 KB, under the body limit, over the source cap
+    base = f"{env_a.api}/evaluations"
+    start = time.monotonic()
+    r = await client.post(base, json={**HOG, "evaluation_config": {"source": big}}, headers=env_a.headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["attr"] == "config" and "100000 characters" in r.json()["detail"]
+    ok = await create(client, env_a, **HOG, evaluation_config={"source": "return true"})
+    r = await client.patch(f"{base}/{ok['id']}", json={"evaluation_config": {"source": big}}, headers=env_a.headers)
+    assert r.status_code == 400 and "100000 characters" in r.json()["detail"], r.text
+    assert time.monotonic() - start < 10
+    edge = "return true" + " " * (100_000 - len("return true"))
+    r = await client.post(base, json={**HOG, "evaluation_config": {"source": edge}}, headers=env_a.headers)
+    assert r.status_code == 201, r.text
+
+
 async def test_conditions_get_bytecode_and_errors(client, env_a):
     conditions = [
         {"id": "ok", "rollout_percentage": 100,

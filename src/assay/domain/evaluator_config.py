@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assay.errors import ValidationFailed
 
@@ -14,6 +14,8 @@ OutputType = Literal["boolean"]
 EVALUATION_TYPES: tuple[str, ...] = ("llm_judge", "hog")
 OUTPUT_TYPES: tuple[str, ...] = ("boolean",)
 PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai")
+MAX_HOG_SOURCE_LENGTH = 100_000
+"""Longest Hog source accepted (stored evaluations and test_hog): compiling is linear, but not free."""
 
 
 class LLMJudgeConfig(BaseModel):
@@ -30,7 +32,7 @@ class LLMJudgeConfig(BaseModel):
 
 class HogEvalConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    source: str
+    source: str = Field(max_length=MAX_HOG_SOURCE_LENGTH)
     bytecode: list[Any] = []
 
     @field_validator("source")
@@ -129,6 +131,10 @@ def compile_hog_source(source: str) -> list[Any]:
     """Compile evaluation code, turning every failure into a validation error on `evaluation_config`."""
     from assay.evaluators.hog import HogSyntaxError, compile_program
 
+    if len(source) > MAX_HOG_SOURCE_LENGTH:
+        raise ValidationFailed(
+            f"Ensure this field has no more than {MAX_HOG_SOURCE_LENGTH} characters.", attr="evaluation_config"
+        )
     try:
         return compile_program(source)
     except HogSyntaxError as exc:

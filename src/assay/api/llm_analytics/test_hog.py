@@ -26,6 +26,7 @@ from assay.api.deps import Principal, SessionDep
 from assay.api.errors import drf_response
 from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, not_blank, scopes_doc
+from assay.domain.evaluator_config import MAX_HOG_SOURCE_LENGTH
 from assay.domain.messages import GENERATION_EVENT, extract_event_io, text_preview
 from assay.evaluators.hog import run_hog_eval_async
 from assay.evaluators.hog.runtime import TIMEOUT_ERROR
@@ -42,7 +43,7 @@ Access = Annotated[Principal, Depends(environment_any_scope("evaluation:read"))]
 
 LOOKBACK = timedelta(days=7)
 MAX_CANDIDATES = 1_000
-MAX_SOURCE_LENGTH = 100_000
+MAX_SOURCE_LENGTH = MAX_HOG_SOURCE_LENGTH
 """Longest `source` accepted, as for the Hog code of a stored evaluator."""
 TIME_BUDGET = DEFAULT_TIMEOUT
 """Seconds for the whole request: condition matching plus every sampled event's evaluation."""
