@@ -21,7 +21,9 @@ async def test_online_judge_on_llama_cpp_with_a_keyless_key(http, env, running_a
         http, env, name="local judge", evaluation_type="llm_judge", evaluation_config={"prompt": "Is it correct?"},
         model_configuration={"provider": "openai", "model": model, "provider_key_id": key_id},
     )  # fmt: skip
-    await send(http, env, [generation_event(), generation_event("user-2")])
+    # different answers: identical events would share one cached judgement
+    answers = [{"$ai_output_choices": [{"role": "assistant", "content": text}]} for text in ("4", "four")]
+    await send(http, env, [generation_event(**answers[0]), generation_event("user-2", **answers[1])])
     finished = await settle(running_app, expected_runs=2)
     assert [run.status for run in finished] == ["completed", "completed"], [(r.status, r.error) for r in finished]
     events = await evaluation_events(http, env)
