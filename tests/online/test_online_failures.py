@@ -240,6 +240,8 @@ async def test_run_listing_filters_and_keyset_pages(database_url, fake) -> None:
             assert url is None or "status=completed%2Cfailed" in url or "status=completed,failed" in url
             pages += 1
         assert pages == 4 and collected == [r["workflow_id"] for r in everything["results"]]
+        slashed = await http.get(f"{env.api}/evaluation_runs/?limit=3", headers=env.headers)
+        assert slashed.status_code == 200 and "/evaluation_runs/?" in slashed.json()["next"]  # the client's form
 
         base = f"{env.api}/evaluation_runs"
         for params, attr in (

@@ -15,6 +15,7 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel
 
+from assay.api.routing import client_url
 from assay.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -51,4 +52,4 @@ def next_link(request: Request, position: list[Any] | None) -> str | None:
     """The URL of the page after `position`, or None."""
     if position is None:
         return None
-    return str(request.url.include_query_params(cursor=encode_cursor(position)))
+    return str(client_url(request).include_query_params(cursor=encode_cursor(position)))
