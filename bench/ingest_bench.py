@@ -9,8 +9,11 @@ how long after its target was stored each one was.
 Also reports the CPU each process spent per ingested event. ``--worker-process`` serves with
 ``ASSAY_WORKERS=0`` and runs the evaluations in a separate ``assay worker``; ``--no-online`` measures
 ingestion alone; ``--profile FILE`` samples the server (and the worker) with py-spy when it is installed.
+``--crud-every N`` makes each client also create a dataset and a dataset item after every N-th batch (the
+mixed load of ``tests/online/test_sqlite_load.py``); every run reports failed requests and request latency.
+``--clients 50 --crud-every 2`` checks that many concurrent writers never meet the pool timeout.
 
-Usage: ``.venv/bin/python bench/ingest_bench.py [--events 50000] [--clients 8] [--worker-process]``
+Usage: ``.venv/bin/python bench/ingest_bench.py [--events 50000] [--clients 8] [--crud-every N] [--worker-process]``
 """
 
 from __future__ import annotations
@@ -145,22 +148,51 @@ async def create_evaluations(server: Server) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-async def ingest(server: Server, batches: list[list[dict[str, Any]]], clients: int) -> float:
+async def ingest(
+    server: Server, batches: list[list[dict[str, Any]]], clients: int, crud_every: int = 0
+) -> tuple[float, list[float], list[str]]:
+    """Send the batches from `clients` concurrent clients: (wall time, request latencies, failures)."""
     queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
     for b in batches:
         queue.put_nowait(b)
     bodies = {id(b): json.dumps({"api_key": server.token, "batch": b}).encode() for b in batches}
+    latencies: list[float] = []
+    failures: list[str] = []
+    api = f"/api/environments/{server.env_id}"
+    auth = {"X-Api-Key": server.key}
+
+    async def request(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            r = await http.request(method, url, **kwargs)
+        except httpx.HTTPError as e:
+            failures.append(f"{method} {url}: {type(e).__name__}")
+            return None
+        latencies.append(time.perf_counter() - started)
+        if r.is_error:
+            failures.append(f"{method} {url}: {r.status_code}")
+        return r
 
     async def worker(http: httpx.AsyncClient) -> None:
+        sent = 0
         while not queue.empty():
             batch = queue.get_nowait()
-            r = await http.post("/batch/", content=bodies[id(batch)], headers={"Content-Type": "application/json"})
-            r.raise_for_status()
+            await request(http, "POST", "/batch/", content=bodies[id(batch)],
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+            sent += 1
+            if crud_every and sent % crud_every == 0:
+                r = await request(http, "POST", f"{api}/datasets", json={"name": f"bench-{uuid.uuid4().hex[:8]}"},
+                                  headers=auth)  # fmt: skip
+                if r is not None and r.status_code == 201:
+                    await request(http, "POST", f"{api}/dataset_items", json={"dataset": r.json()["id"],
+                                  "input": {"q": sent}}, headers=auth)  # fmt: skip
 
-    async with httpx.AsyncClient(base_url=server.base, timeout=120) as http:
+    async with httpx.AsyncClient(
+        base_url=server.base, timeout=120, limits=httpx.Limits(max_connections=clients)
+    ) as http:
         started = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(clients)))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, latencies, failures
 
 
 def _ts(value: str) -> datetime:
@@ -191,6 +223,8 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--no-online", action="store_true", help="baseline: the scheduler off, ingestion only")
+    parser.add_argument("--crud-every", type=int, default=0, metavar="N",
+                        help="each client also creates a dataset and an item after every N-th batch")  # fmt: skip
     parser.add_argument("--worker-process", action="store_true",
                         help="run online evaluation in a separate `assay worker` process")  # fmt: skip
     parser.add_argument("--profile", help="py-spy profile of the server (and FILE.worker of the worker) to FILE: "
@@ -211,12 +245,15 @@ async def main() -> None:
                 spies = [profile(path, proc.pid) for path, proc in targets]
             pids = [p.pid for p in (server.proc, server.worker) if p is not None]
             cpu_before = [cpu_seconds(pid) for pid in pids]
-            elapsed = await ingest(server, batches, args.clients)
+            elapsed, latencies, failures = await ingest(server, batches, args.clients, args.crud_every)
             cpu_used = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
             cpu_note = " / ".join(f"{c / args.events * 1e6:.0f}" for c in cpu_used)
+            requests_note = (f"{len(latencies) + len(failures)} requests, {len(failures)} failed "
+                             f"{failures[:3]}, latency p50 / p95 / max {percentile(latencies, 0.5):.2f} s / "
+                             f"{percentile(latencies, 0.95):.2f} s / {max(latencies, default=float('nan')):.2f} s")  # fmt: skip
             if args.no_online:
                 print(f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s, "
-                      f"server CPU {cpu_note} µs/event")  # fmt: skip
+                      f"server CPU {cpu_note} µs/event; {requests_note}")  # fmt: skip
                 return
             expected = {(hog_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], HOG_ROLLOUT)}
             expected |= {(judge_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], JUDGE_ROLLOUT)}
@@ -242,6 +279,7 @@ async def main() -> None:
     print("|---|---|")
     print(f"| ingest rate (events/s through /batch/) | {rate:,.0f} |")
     print(f"| ingest wall time | {elapsed:.1f} s |")
+    print(f"| requests (with --crud-every {args.crud_every}) | {requests_note} |")
     print(f"| CPU per event while ingesting (server{' / worker' if server.worker else ''}) | {cpu_note} µs |")
     print(f"| expected evaluations (hog 10 % / judge 1 %) | {len(expected)} |")
     print(f"| `$ai_evaluation` events found | {len(pairs)} |")
