@@ -259,6 +259,7 @@ async def test_every_header_value_is_secret_unless_marked_public(app, client, en
         "X-Password": PASSWORD,
         "X-Auth": "xa-auth-value-0005",
         "Authentication": {"value": "an-auth-value-0006", "secret": False},  # its name keeps it secret
+        "X-Api-Token": {"value": "api-token-value-0008", "secret": "no"},
         "X-Team": "blue-team-0007",
         "X-Shown": {"value": "shown-value", "secret": False},
         "Content-Type": "application/json",
@@ -273,6 +274,7 @@ async def test_every_header_value_is_secret_unless_marked_public(app, client, en
         "X-Password": masked,
         "X-Auth": masked,
         "Authentication": masked,
+        "X-Api-Token": masked,
         "X-Team": masked,
         "X-Shown": {"value": "shown-value", "secret": False},
         "Content-Type": {"value": "application/json", "secret": False},
@@ -281,7 +283,14 @@ async def test_every_header_value_is_secret_unless_marked_public(app, client, en
     }
     for body in (created, got.json(), listing.json()[0]):
         assert body["config"]["headers"] == expected
-    hidden = [PASSWORD, "xa-auth-value-0005", "an-auth-value-0006", "blue-team-0007", "agent/1.0"]
+    hidden = [
+        PASSWORD,
+        "xa-auth-value-0005",
+        "an-auth-value-0006",
+        "api-token-value-0008",
+        "blue-team-0007",
+        "agent/1.0",
+    ]
     row = await stored_row(app, created["id"])
     for value in hidden:
         assert value not in got.text and value not in listing.text

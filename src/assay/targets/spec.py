@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from assay.domain.secrets import MASK, header_is_secret, split_query
+from assay.domain.secrets import MASK, header_is_secret, is_secret_header, split_query
 from assay.targets.jsonpath import Step, parse_path
 from assay.targets.python_target import PythonSpec
 from assay.targets.template import check_template
@@ -240,10 +240,8 @@ class HttpSpec(_QueryPublic, _Base):
                 raise ValueError(f"invalid header name {name!r}")
             if isinstance(item, str):
                 item = {"value": item}
-            if isinstance(item, dict):
-                marked = item.get("secret")
-                if marked is None or isinstance(marked, bool):  # anything else: pydantic says it is not a bool
-                    item = {**item, "secret": header_is_secret(name, marked)}
+            if isinstance(item, dict) and (is_secret_header(name) or item.get("secret") is None):
+                item = {**item, "secret": header_is_secret(name, None)}  # else pydantic checks the flag given
             out[name] = item
         return out
 
