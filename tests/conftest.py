@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -23,7 +28,7 @@ from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.storage.schema import metadata
-from assay.testing.fake_llm import FakeLLMServer
+from assay.testing.fake_llm import FakeLLMServer, free_port
 
 # Property tests judge behaviour, not speed: a per-example deadline only measures how busy the machine is.
 hypothesis_settings.register_profile("assay", deadline=None)
@@ -187,3 +192,32 @@ async def registry():  # noqa: ANN201
     reg = ProviderRegistry()
     yield reg
     await reg.aclose()
+
+
+@contextmanager
+def uvicorn_in_thread(app: FastAPI, *, start_timeout: float = 30, stop_timeout: float = 30) -> Iterator[str]:
+    """Serve `app` with a real uvicorn (lifespan on) in a thread of its own; yields the base URL.
+
+    Start-up and shutdown are both bounded, so a server that does not come up or go down fails the test
+    instead of hanging it.
+    """
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=stop_timeout)
+
+
+@pytest.fixture
+def live_url(settings: Settings) -> Iterator[str]:
+    """A real uvicorn server (own thread, own event loop, own engine) serving an app built from `settings`."""
+    with uvicorn_in_thread(create_app(settings)) as url:
+        yield url

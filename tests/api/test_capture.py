@@ -5,44 +5,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 from posthog import Posthog
-
-from assay.api.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live_url(settings) -> Iterator[str]:  # noqa: ANN001
-    """A real uvicorn server (own thread, own event loop, own engine) serving an app built from `settings`."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def generation(trace: str = "trace-1", **props: object) -> dict:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
-import uvicorn
-
-from assay.api.app import create_app
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -128,32 +120,6 @@ async def test_options_and_405_list_every_method_of_the_path(client, env_a):
     r = await client.post(f"{env_a.api}/llm_provider_keys/{uuid.uuid4()}", json={}, headers=env_a.headers)
     assert r.status_code == 405 and r.content == b"" and r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
     assert (await client.options("/v1/nothing-here")).status_code == 404
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live_url(settings) -> Iterator[str]:  # noqa: ANN001
-    """A real uvicorn server in its own thread, serving an app built from `settings`."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 async def test_urllib_posts_through_a_trailing_slash_on_a_real_server(app, env_a, live_url):

@@ -8,17 +8,15 @@ connection pool's 30 s timeout, and every event must be evaluated exactly once.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from assay.api.app import create_app
-from tests.api.test_capture import _free_port
+from tests.conftest import uvicorn_in_thread
 from tests.online.conftest import create_evaluation, generation_event, online_settings
 
 CLIENTS = 50
@@ -38,21 +36,8 @@ pytestmark = [
 def served(database_url: str, fake: Any) -> Iterator[str]:
     """A real uvicorn server (own thread and event loop) as `assay serve` runs it: background workers on."""
     settings = online_settings(database_url, fake, workers=1, online_evaluation=True)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with uvicorn_in_thread(create_app(settings)) as url:
+        yield url
 
 
 async def _client(http: httpx.AsyncClient, env: Any, n: int, log: list[tuple[str, int, float]]) -> None:
