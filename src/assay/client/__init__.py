@@ -1,7 +1,8 @@
 """The Python SDK of Assay: `Client`, `AsyncClient`, typed models and errors. Needs only httpx and pydantic."""
 
+from assay.client._async_client import AsyncClient
 from assay.client._base import NOT_GIVEN, NotGiven
-from assay.client._client import AsyncClient, Client
+from assay.client._client import Client
 from assay.client._errors import (
     APIConnectionError,
     APIError,

@@ -1,19 +1,19 @@
-"""Async twins of `_agents` (keep them in step). Agent-evaluation resources (`/v1/…`): suites, test cases, instances, recipes, runs, tasks, results."""
+"""Agent-evaluation resources (`/v1/…`): suites, test cases, instances, recipes, runs, tasks, results."""
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from assay.client._agents import AsyncProgressCallback, InstanceKind, recipe_items, task_signature
+from assay.client._arguments import InstanceKind, recipe_items
 from assay.client._base import ID, NOT_GIVEN, NotGiven, body, query
 from assay.client._errors import RunTimeoutError
 from assay.client._models import Instance, Recipe, RecipeItem, Result, RunStarted, Suite, Task, TestCase
+from assay.client._polling import AsyncProgressCallback, areport_progress, task_signature
 
 if TYPE_CHECKING:
-    from assay.client._client import AsyncClient
+    from assay.client._async_client import AsyncClient
 
 
 class _Resource:
@@ -38,8 +38,9 @@ class Suites(_Resource):
         config: Mapping[str, Any] | None = None,
     ) -> Suite:
         """Create a suite; `config` holds e.g. `repetitions` and `concurrency`."""
-        fields = body(name=name, instance_id=instance_id, recipe_id=recipe_id, description=description,
-                      config=dict(config or {}))  # fmt: skip
+        fields = body(
+            name=name, instance_id=instance_id, recipe_id=recipe_id, description=description, config=dict(config or {})
+        )
         return await self._c._post("/v1/evaluations", Suite, fields)
 
     async def get(self, suite_id: ID) -> Suite:
@@ -85,9 +86,13 @@ class TestCases(_Resource):
         tags: Sequence[Any] | None = None,
     ) -> TestCase:
         """Add a case: the message sent to the agent, and what a good answer does."""
-        fields = body(input_message=input_message, expected_behavior=expected_behavior,
-                      expected_tool_calls=list(expected_tool_calls) if expected_tool_calls is not None else None,
-                      sort_order=sort_order, tags=list(tags or []))  # fmt: skip
+        fields = body(
+            input_message=input_message,
+            expected_behavior=expected_behavior,
+            expected_tool_calls=list(expected_tool_calls) if expected_tool_calls is not None else None,
+            sort_order=sort_order,
+            tags=list(tags or []),
+        )
         return await self._c._post(f"/v1/evaluations/{suite_id}/test-cases", TestCase, fields)
 
     async def delete(self, suite_id: ID, case_id: ID) -> None:
@@ -159,8 +164,12 @@ class Recipes(_Resource):
         pass_threshold: float | NotGiven = NOT_GIVEN,
     ) -> Recipe:
         """Change the given fields."""
-        fields = body(name=name, description=description, pass_threshold=pass_threshold,
-                      items=recipe_items(items) if not isinstance(items, NotGiven) else NOT_GIVEN)  # fmt: skip
+        fields = body(
+            name=name,
+            description=description,
+            pass_threshold=pass_threshold,
+            items=recipe_items(items) if not isinstance(items, NotGiven) else NOT_GIVEN,
+        )
         return await self._c._patch(f"/v1/recipes/{recipe_id}", Recipe, fields)
 
     async def delete(self, recipe_id: ID) -> None:
@@ -172,7 +181,7 @@ class Runs(_Resource):
     """`client.runs`: start a suite's run, list its runs."""
 
     async def start(self, suite_id: ID) -> Task:
-        """Snapshot the suite and queue a run; returns its task at once (see `Client.run` to wait)."""
+        """Snapshot the suite and queue a run; returns its task at once (see `AsyncClient.run` to wait)."""
         started = await self._c._post(f"/v1/evaluations/{suite_id}/run", RunStarted, None)
         return await self._c.tasks.get(started.task_id)
 
@@ -208,9 +217,7 @@ class Tasks(_Resource):
             if task_signature(task) != seen:
                 seen = task_signature(task)
                 if on_progress is not None:
-                    outcome = on_progress(task)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+                    await areport_progress(on_progress, task)
             if task.done:
                 return task
             if deadline is not None and time.monotonic() >= deadline:

@@ -1,4 +1,4 @@
-"""Async twins of `_analytics` (generated from it by hand-checked rewriting: keep them in step). LLM-analytics resources (`/api/environments/{environment_id}/…`): datasets, items, evaluations, events, keys."""
+"""LLM-analytics resources (`/api/environments/{environment_id}/…`): datasets, items, evaluations, events, keys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assay.client._analytics import DEFAULT_PAGE_SIZE, EvaluationType, Provider, _event_query, event_body
+from assay.client._arguments import DEFAULT_PAGE_SIZE, EvaluationType, Provider, event_body, event_query
 from assay.client._base import ID, NOT_GIVEN, NotGiven, body, csv, query
 from assay.client._models import (
     Dataset,
@@ -22,7 +22,7 @@ from assay.client._models import (
 )
 
 if TYPE_CHECKING:
-    from assay.client._client import AsyncClient
+    from assay.client._async_client import AsyncClient
 
 
 class _Resource:
@@ -116,8 +116,15 @@ class DatasetItems(_Resource):
         ref_source_id: str | None = None,
     ) -> DatasetItem:
         """Add an item to `dataset`."""
-        fields = body(dataset=str(dataset), input=input, output=output, metadata=metadata, ref_trace_id=ref_trace_id,
-                      ref_timestamp=ref_timestamp, ref_source_id=ref_source_id)  # fmt: skip
+        fields = body(
+            dataset=str(dataset),
+            input=input,
+            output=output,
+            metadata=metadata,
+            ref_trace_id=ref_trace_id,
+            ref_timestamp=ref_timestamp,
+            ref_source_id=ref_source_id,
+        )
         return await self._c._post(self._path("dataset_items"), DatasetItem, fields)
 
     async def get(self, id: ID) -> DatasetItem:
@@ -138,8 +145,16 @@ class DatasetItems(_Resource):
         deleted: bool | NotGiven = NOT_GIVEN,
     ) -> DatasetItem:
         """Change the given fields."""
-        fields = body(dataset=dataset, input=input, output=output, metadata=metadata, ref_trace_id=ref_trace_id,
-                      ref_timestamp=ref_timestamp, ref_source_id=ref_source_id, deleted=deleted)  # fmt: skip
+        fields = body(
+            dataset=dataset,
+            input=input,
+            output=output,
+            metadata=metadata,
+            ref_trace_id=ref_trace_id,
+            ref_timestamp=ref_timestamp,
+            ref_source_id=ref_source_id,
+            deleted=deleted,
+        )
         return await self._c._patch(self._path("dataset_items", id), DatasetItem, fields)
 
     async def delete(self, id: ID) -> DatasetItem:
@@ -191,10 +206,17 @@ class Evaluations(_Resource):
         enabled: bool = False,
     ) -> Evaluation:
         """Create an evaluation: `evaluation_config` is `{"prompt": …}` (llm_judge) or `{"source": …}` (hog)."""
-        fields = body(name=name, evaluation_type=evaluation_type, evaluation_config=dict(evaluation_config),
-                      output_type=output_type, output_config=dict(output_config or {}),
-                      conditions=list(conditions or []), model_configuration=model_configuration,
-                      description=description, enabled=enabled)  # fmt: skip
+        fields = body(
+            name=name,
+            evaluation_type=evaluation_type,
+            evaluation_config=dict(evaluation_config),
+            output_type=output_type,
+            output_config=dict(output_config or {}),
+            conditions=list(conditions or []),
+            model_configuration=model_configuration,
+            description=description,
+            enabled=enabled,
+        )
         return await self._c._post(self._path("evaluations"), Evaluation, fields)
 
     async def get(self, id: ID) -> Evaluation:
@@ -217,9 +239,18 @@ class Evaluations(_Resource):
         deleted: bool | NotGiven = NOT_GIVEN,
     ) -> Evaluation:
         """Change the given fields."""
-        fields = body(name=name, description=description, enabled=enabled, evaluation_type=evaluation_type,
-                      evaluation_config=evaluation_config, output_type=output_type, output_config=output_config,
-                      conditions=conditions, model_configuration=model_configuration, deleted=deleted)  # fmt: skip
+        fields = body(
+            name=name,
+            description=description,
+            enabled=enabled,
+            evaluation_type=evaluation_type,
+            evaluation_config=evaluation_config,
+            output_type=output_type,
+            output_config=output_config,
+            conditions=conditions,
+            model_configuration=model_configuration,
+            deleted=deleted,
+        )
         return await self._c._patch(self._path("evaluations", id), Evaluation, fields)
 
     async def delete(self, id: ID) -> Evaluation:
@@ -277,7 +308,7 @@ class Events(_Resource):
         offset: int | None = None,
     ) -> Page[Event]:
         """One page, newest first; `properties` are PostHog property filters (ANDed)."""
-        params = _event_query(event, after, before, trace_id, distinct_id, properties) + query(
+        params = event_query(event, after, before, trace_id, distinct_id, properties) + query(
             limit=limit, offset=offset
         )
         return await self._c._page(self._path("events"), Event, params)
@@ -294,7 +325,7 @@ class Events(_Resource):
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> AsyncIterator[Event]:
         """Every matching event, following `next` page by page."""
-        params = _event_query(event, after, before, trace_id, distinct_id, properties) + query(limit=page_size)
+        params = event_query(event, after, before, trace_id, distinct_id, properties) + query(limit=page_size)
         return self._c._iter(self._path("events"), Event, params)
 
     async def get(self, uuid: ID) -> Event:
@@ -315,8 +346,13 @@ class EvaluationRuns(_Resource):
         distinct_id: str | None = None,
     ) -> EvaluationRunStarted:
         """Queue the run (`timestamp`: any time on the event's UTC date); the result is a `$ai_evaluation` event."""
-        fields = body(evaluation_id=evaluation_id, target_event_id=target_event_id, timestamp=timestamp,
-                      event=event, distinct_id=distinct_id)  # fmt: skip
+        fields = body(
+            evaluation_id=evaluation_id,
+            target_event_id=target_event_id,
+            timestamp=timestamp,
+            event=event,
+            distinct_id=distinct_id,
+        )
         return await self._c._post(self._path("evaluation_runs"), EvaluationRunStarted, fields)
 
     async def get(self, workflow_id: str) -> EvaluationRun:
@@ -351,8 +387,14 @@ class ProviderKeys(_Resource):
         tokens_per_minute: int | None = None,
     ) -> ProviderKey:
         """Store a key (only its mask is ever returned)."""
-        fields = body(provider=provider, name=name, api_key=api_key, base_url=base_url,
-                      requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute)  # fmt: skip
+        fields = body(
+            provider=provider,
+            name=name,
+            api_key=api_key,
+            base_url=base_url,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+        )
         return await self._c._post(self._path("llm_provider_keys"), ProviderKey, fields)
 
     async def get(self, id: ID) -> ProviderKey:
@@ -371,8 +413,14 @@ class ProviderKeys(_Resource):
         tokens_per_minute: int | None | NotGiven = NOT_GIVEN,
     ) -> ProviderKey:
         """Change the given fields."""
-        fields = body(name=name, api_key=api_key, provider=provider, base_url=base_url,
-                      requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute)  # fmt: skip
+        fields = body(
+            name=name,
+            api_key=api_key,
+            provider=provider,
+            base_url=base_url,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+        )
         return await self._c._patch(self._path("llm_provider_keys", id), ProviderKey, fields)
 
     async def delete(self, id: ID) -> None:
