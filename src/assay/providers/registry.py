@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from functools import partial
 
 from assay.providers.base import ProviderAdapter, estimate_tokens
 from assay.providers.budget import KeyBudget
 from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig, RetryPolicy
 from assay.providers.errors import BadRequestError, ProviderError, ProviderTimeoutError
 from assay.providers.limiter import AdaptiveLimiter
-from assay.providers.retry import retry_delay
+from assay.providers.retry import call_with_retries
 
 AdapterFactory = Callable[[EndpointConfig], ProviderAdapter]
 
@@ -108,42 +109,30 @@ class ProviderRegistry:
         budget = self.budget(endpoint) if endpoint.rpm or endpoint.tpm else None
         estimate = estimate_tokens(request) if budget is not None and budget.tokens is not None else 0
         model = endpoint.model
-        attempt = 0
-        while True:
-            attempt += 1
-            if budget is not None:
-                await budget.acquire(estimate)
-            generation = await limiter.acquire()
+
+        async def attempt() -> ChatResult:
             try:
                 if policy.timeout is None:
-                    result = await adapter.chat(model, request, timeout=None)
-                else:
-                    async with asyncio.timeout(policy.timeout):
-                        result = await adapter.chat(model, request, timeout=policy.timeout)
-            except ProviderError as exc:
-                limiter.release(generation, rate_limited=exc.kind == "rate_limit")
-                error: ProviderError = exc
+                    return await adapter.chat(model, request, timeout=None)
+                async with asyncio.timeout(policy.timeout):
+                    return await adapter.chat(model, request, timeout=policy.timeout)
             except TimeoutError:
-                limiter.release(generation)
-                error = ProviderTimeoutError(
-                    f"The request to {model} timed out after {policy.timeout:g}s.", provider=adapter.name, model=model
-                )
-            except BaseException:
-                limiter.release(generation, record=False)
-                raise
-            else:
-                limiter.release(generation, success=True)
-                if budget is not None:
-                    budget.settle(estimate, result.input_tokens + result.output_tokens)
-                result.attempts = attempt
-                return result
-            error.attempts = attempt
-            if error.kind not in policy.retry_on or attempt >= policy.max_attempts:
-                raise error
-            delay = retry_delay(attempt, policy, error.retry_after, self._rng)
-            if delay is None:
-                raise error
-            await asyncio.sleep(delay)  # without a slot: other requests go ahead meanwhile
+                message = f"The request to {model} timed out after {policy.timeout:g}s."
+                raise ProviderTimeoutError(message, provider=adapter.name, model=model) from None
+
+        result, attempts = await call_with_retries(
+            attempt,
+            policy=policy,
+            limiter=limiter,
+            failure=ProviderError,
+            retryable=lambda error: error.kind in policy.retry_on,
+            before_attempt=partial(budget.acquire, estimate) if budget is not None else None,
+            rng=self._rng,
+        )
+        if budget is not None:
+            budget.settle(estimate, result.input_tokens + result.output_tokens)
+        result.attempts = attempts
+        return result
 
     async def aclose(self) -> None:
         """Close every SDK client (call at shutdown)."""

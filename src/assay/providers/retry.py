@@ -1,12 +1,32 @@
-"""Backoff delays and `Retry-After` parsing."""
+"""The retry loop shared by model calls and instance calls: backoff delays, `Retry-After` parsing, slots."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
+from typing import Protocol, TypeVar, cast
 
 from assay.providers.datatypes import RetryPolicy
+from assay.providers.limiter import AdaptiveLimiter
+
+
+class AttemptFailure(Protocol):
+    """What the retry loop reads and writes on a failed attempt's exception (`ProviderError`, `InstanceError`)."""
+
+    attempts: int
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def retry_after(self) -> float | None: ...
+
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Exception)
 
 
 def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
@@ -60,3 +80,47 @@ def retry_after_from_headers(headers: object) -> float | None:
         except ValueError:
             pass
     return parse_retry_after(get("retry-after"))
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    limiter: AdaptiveLimiter,
+    failure: type[F],
+    retryable: Callable[[F], bool],
+    before_attempt: Callable[[], Awaitable[None]] | None = None,
+    rng: random.Random | None = None,
+) -> tuple[T, int]:
+    """Run `attempt` under a limiter slot until it succeeds, retrying `failure`s that are `retryable`.
+
+    Returns the result and the number of attempts made; the last failure is raised with `attempts` set.
+    Each attempt holds a slot only while it runs: the slot is released before the backoff sleep, so other
+    requests go ahead meanwhile. A `rate_limit` failure tells the limiter to back off; a cancelled or
+    otherwise unexpected exception frees the slot without counting as an outcome. `before_attempt` runs
+    before each slot is taken (e.g. waiting for a rate budget).
+    """
+    attempts = 0
+    while True:
+        attempts += 1
+        if before_attempt is not None:
+            await before_attempt()
+        generation = await limiter.acquire()
+        try:
+            result = await attempt()
+        except failure as error:
+            failed = cast(AttemptFailure, error)
+            limiter.release(generation, rate_limited=failed.kind == "rate_limit")
+            failed.attempts = attempts
+            if not retryable(error) or attempts >= policy.max_attempts:
+                raise
+            delay = retry_delay(attempts, policy, failed.retry_after, rng)
+            if delay is None:
+                raise
+        except BaseException:
+            limiter.release(generation, record=False)
+            raise
+        else:
+            limiter.release(generation, success=True)
+            return result, attempts
+        await asyncio.sleep(delay)

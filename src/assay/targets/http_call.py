@@ -15,7 +15,7 @@ from assay.evaluators.base import ToolCall
 from assay.providers.datatypes import RetryPolicy
 from assay.providers.errors import error_for_status, scrub
 from assay.providers.limiter import AdaptiveLimiter
-from assay.providers.retry import retry_after_from_headers, retry_delay
+from assay.providers.retry import call_with_retries, retry_after_from_headers
 from assay.targets.jsonpath import MISSING, resolve
 from assay.targets.spec import HttpSpec
 from assay.targets.template import render
@@ -145,11 +145,8 @@ async def call_http(
     rendered = render(spec.body_template, values)
     content = None if spec.method == "GET" else orjson.dumps(rendered)
     params = {k: str(v) for k, v in rendered.items()} if spec.method == "GET" and isinstance(rendered, dict) else None
-    attempt = 0
-    while True:
-        attempt += 1
-        generation = await limiter.acquire()
-        rate_limited = False
+
+    async def attempt() -> tuple[httpx.Response, float]:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
@@ -157,28 +154,19 @@ async def call_http(
                     spec.method, spec.url, content=content, params=params, headers=headers, timeout=timeout
                 )
         except (TimeoutError, httpx.TimeoutException):
-            error = _fail(spec, f"The instance at {public_url(spec.url)} timed out after {timeout:g}s.", kind="timeout")
+            message = f"The instance at {public_url(spec.url)} timed out after {timeout:g}s."
+            raise _fail(spec, message, kind="timeout") from None
         except httpx.TransportError as exc:
             message = f"Could not connect to the instance at {public_url(spec.url)}: {type(exc).__name__}"
-            error = _fail(spec, message + (f": {exc}" if str(exc) else "."), kind="connection")
-        except BaseException:
-            limiter.release(generation, record=False)
-            raise
-        else:
-            latency_ms = (time.perf_counter() - started) * 1000.0
-            if response.is_success:
-                limiter.release(generation, success=True)
-                return parse_reply(spec, response, latency_ms, attempt)
-            error = _status_error(spec, response)
-            rate_limited = response.status_code == 429
-        limiter.release(generation, rate_limited=rate_limited)
-        error.attempts = attempt
-        if not _retryable(error) or attempt >= policy.max_attempts:
-            raise error
-        delay = retry_delay(attempt, policy, error.retry_after, registry.rng)
-        if delay is None:
-            raise error
-        await asyncio.sleep(delay)  # without a slot: other requests go ahead meanwhile
+            raise _fail(spec, message + (f": {exc}" if str(exc) else "."), kind="connection") from None
+        if not response.is_success:
+            raise _status_error(spec, response)
+        return response, (time.perf_counter() - started) * 1000.0
+
+    (response, latency_ms), attempts = await call_with_retries(
+        attempt, policy=policy, limiter=limiter, failure=InstanceError, retryable=_retryable, rng=registry.rng
+    )
+    return parse_reply(spec, response, latency_ms, attempts)
 
 
 def parse_reply(spec: HttpSpec, response: httpx.Response, latency_ms: float, attempts: int = 1) -> InstanceReply:
