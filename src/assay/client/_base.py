@@ -141,7 +141,7 @@ class BaseClient:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             if retry_after is not None:
                 return retry_after if retry_after <= MAX_RETRY_AFTER else None
-        backoff = min(INITIAL_BACKOFF * 2**attempt, MAX_BACKOFF)
+        backoff = min(INITIAL_BACKOFF * 2.0**attempt, MAX_BACKOFF)
         return backoff * (1 - 0.25 * random.random())
 
     @staticmethod

@@ -15,7 +15,8 @@ import httpx
 from assay.client._models import Page
 
 T = TypeVar("T")
-Params = list[tuple[str, str]]
+Params = list[tuple[str, str | int | float | bool | None]]
+"""Query parameters as name-value pairs (the shape httpx takes; a name may repeat)."""
 
 
 def next_params(page: Page[T]) -> Params | None:
