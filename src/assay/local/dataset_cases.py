@@ -12,12 +12,11 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.messages import content_text, extract_text_from_messages
 from assay.errors import NotFoundError, ValidationFailed
-from assay.storage.tables import DatasetItemRow, DatasetRow
+from assay.storage import datasets as dataset_store
 
 
 def _as_text(value: Any) -> str:
@@ -58,21 +57,10 @@ def case_from_item(item: dict[str, Any]) -> dict[str, Any] | None:
 
 async def local_dataset_cases(session: AsyncSession, environment_id: uuid.UUID, dataset: str) -> list[dict[str, Any]]:
     """Cases from a dataset of the local database, named by id or name."""
-    condition = DatasetRow.name == dataset
-    try:
-        condition = or_(condition, DatasetRow.id == uuid.UUID(dataset))
-    except ValueError:
-        pass
-    row = await session.scalar(
-        select(DatasetRow).where(DatasetRow.environment_id == environment_id, DatasetRow.deleted.isnot(True), condition)
-    )
+    row = await dataset_store.find_dataset(session=session, environment_id=environment_id, id_or_name=dataset)
     if row is None:
         raise NotFoundError(f"no dataset {dataset!r} in the local environment")
-    items = await session.scalars(
-        select(DatasetItemRow)
-        .where(DatasetItemRow.dataset_id == row.id, DatasetItemRow.deleted.isnot(True))
-        .order_by(DatasetItemRow.created_at, DatasetItemRow.id)
-    )
+    items = await dataset_store.all_dataset_items(session=session, dataset_id=row.id)
     cases = [
         case_from_item({"id": str(i.id), "input": i.input, "output": i.output, "metadata": i.metadata_}) for i in items
     ]

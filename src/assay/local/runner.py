@@ -10,18 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assay.engine.dispatch import claim_run
-from assay.engine.executor import execute_run, refresh_suite
+from assay.engine.executor import execute_run
 from assay.engine.judge_cache import DatabaseJudgeCache
-from assay.engine.snapshot import build_snapshot
 from assay.errors import NotFoundError
 from assay.local.dataset_cases import local_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.suitefile import SuiteFile
 from assay.providers.registry import close_registry, get_registry
+from assay.services import runs as run_service
 from assay.settings import Settings
 from assay.storage import environments as env_store
 from assay.storage import instances as instance_store
@@ -30,8 +29,6 @@ from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
-from assay.storage.run_tables import RunRow
-from assay.storage.tables import SuiteRow
 from assay.targets.http_call import close_http_clients
 from assay.targets.spec import parse_spec
 from assay.targets.stored import split_secrets
@@ -62,39 +59,40 @@ def _case_key(fields: dict[str, Any]) -> str:
 
 
 async def store_suite(
-    session: AsyncSession, suite: SuiteFile, *, environment: str, repetitions: int, secret_key: str
+    session: AsyncSession, suite: SuiteFile, *, environment_id: uuid.UUID, repetitions: int, secret_key: str
 ) -> tuple[uuid.UUID, dict[str, int]]:
     """Create or update the suite of this name (instance, recipe, cases); returns its id and case id -> index.
 
     Re-running a suite file reuses the stored suite and keeps the ids of unchanged cases, so its runs can be
     compared; cases no longer in the file are removed, new ones added.
     """
-    env_id = await _environment_id(session, environment)
     if suite.dataset:
-        suite.cases = [*suite.cases, *await local_dataset_cases(session, env_id, suite.dataset)]
+        suite.cases = [*suite.cases, *await local_dataset_cases(session, environment_id, suite.dataset)]
     config, secrets = split_secrets(parse_spec(suite.instance))  # type: ignore[arg-type]
     recipe_fields = {"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold}
     suite_config = {"repetitions": repetitions, "concurrency": suite.concurrency}
-    row = await suite_store.find_suite_by_name(session=session, environment_id=env_id, name=suite.name)
+    row = await suite_store.find_suite_by_name(session=session, environment_id=environment_id, name=suite.name)
     instance = recipe = None
     if row is not None and row.instance_id is not None and row.recipe_id is not None:
         try:
             instance = await instance_store.get_instance(
-                session=session, environment_id=env_id, instance_id=row.instance_id
+                session=session, environment_id=environment_id, instance_id=row.instance_id
             )
-            recipe = await recipe_store.get_recipe(session=session, environment_id=env_id, recipe_id=row.recipe_id)
+            recipe = await recipe_store.get_recipe(
+                session=session, environment_id=environment_id, recipe_id=row.recipe_id
+            )
         except NotFoundError:
             instance = recipe = None
     if row is None or instance is None or recipe is None:
         instance = await instance_store.create_instance(
-            session=session, environment_id=env_id, name=suite.name, kind=suite.instance_kind, config=config,
+            session=session, environment_id=environment_id, name=suite.name, kind=suite.instance_kind, config=config,
             secrets=secrets, secret_key=secret_key,
         )  # fmt: skip
-        recipe = await recipe_store.create_recipe(session=session, environment_id=env_id, fields=recipe_fields)
+        recipe = await recipe_store.create_recipe(session=session, environment_id=environment_id, fields=recipe_fields)
         suite_fields = {"name": suite.name, "description": suite.description, "instance_id": instance.id,
                         "recipe_id": recipe.id, "config": suite_config}  # fmt: skip
         if row is None:
-            row = await suite_store.create_suite(session=session, environment_id=env_id, fields=suite_fields)
+            row = await suite_store.create_suite(session=session, environment_id=environment_id, fields=suite_fields)
         else:
             row = await suite_store.update_suite(session=session, row=row, fields=suite_fields)
     else:
@@ -120,7 +118,7 @@ async def store_suite(
             kept.sort_order = i
             index[str(kept.id)] = i
             continue
-        created = await suite_store.create_test_case(session=session, environment_id=env_id, suite_id=row.id,
+        created = await suite_store.create_test_case(session=session, environment_id=environment_id, suite_id=row.id,
                                                      fields=fields)  # fmt: skip
         index[str(created.id)] = i
     for leftovers in stored.values():
@@ -133,10 +131,8 @@ async def store_suite(
 async def _poll(sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, progress: Progress) -> None:
     while True:
         async with sessionmaker() as session:
-            row = (await session.execute(
-                select(RunRow.completed_cases, RunRow.error_cases, RunRow.total_cases).where(RunRow.id == run_id)
-            )).one()  # fmt: skip
-        progress(int(row[0]), int(row[1]), int(row[2]))
+            done, errors, total = await run_store.run_progress(session=session, run_id=run_id)
+        progress(done, errors, total)
         await asyncio.sleep(0.1)
 
 
@@ -158,18 +154,14 @@ async def run_local(
         sessionmaker = make_sessionmaker(engine)
         reps = repetitions or suite.repetitions
         async with sessionmaker() as session:
+            env_id = await _environment_id(session, environment)
             suite_id, index = await store_suite(
-                session, suite, environment=environment, repetitions=reps, secret_key=settings.secret_key
+                session, suite, environment_id=env_id, repetitions=reps, secret_key=settings.secret_key
             )
-            suite_row = await session.get(SuiteRow, suite_id)
-            assert suite_row is not None
-            snapshot = await build_snapshot(session=session, suite=suite_row, settings=settings)
-            run = await run_store.create_run(
-                session=session, environment_id=suite_row.environment_id, suite_id=suite_id, snapshot=snapshot
+            run = await run_service.start_run(
+                session=session, environment_id=env_id, suite_id=suite_id, settings=settings
             )
             run_id = run.id
-            await refresh_suite(session, suite_id)
-            await session.commit()
         worker = f"assay-run:{socket.gethostname()}:{os.getpid()}"
         if not await claim_run(sessionmaker, run_id, worker):
             raise RuntimeError("the run was claimed by another process")
@@ -184,8 +176,7 @@ async def run_local(
                 poller.cancel()
                 await asyncio.gather(poller, return_exceptions=True)
         async with sessionmaker() as session:
-            row = await session.get(RunRow, run_id)
-            assert row is not None
+            row = await run_store.get_run(session=session, environment_id=env_id, run_id=run_id)
             if progress:
                 progress(row.completed_cases, row.error_cases, row.total_cases)
             results = await run_store.list_results(session=session, run_id=run_id)

@@ -115,3 +115,25 @@ async def create_dataset_item(
     await session.flush()
     await session.refresh(row)
     return row
+
+
+async def find_dataset(*, session: AsyncSession, environment_id: uuid.UUID, id_or_name: str) -> DatasetRow | None:
+    """The environment's non-deleted dataset with this name (or, when `id_or_name` is a uuid, this id), or None."""
+    condition = DatasetRow.name == id_or_name
+    try:
+        condition = or_(condition, DatasetRow.id == uuid.UUID(id_or_name))
+    except ValueError:
+        pass
+    return await session.scalar(
+        select(DatasetRow).where(DatasetRow.environment_id == environment_id, DatasetRow.deleted.isnot(True), condition)
+    )
+
+
+async def all_dataset_items(*, session: AsyncSession, dataset_id: uuid.UUID) -> list[DatasetItemRow]:
+    """Every non-deleted item of a dataset, oldest first."""
+    items = await session.scalars(
+        select(DatasetItemRow)
+        .where(DatasetItemRow.dataset_id == dataset_id, DatasetItemRow.deleted.isnot(True))
+        .order_by(DatasetItemRow.created_at, DatasetItemRow.id)
+    )
+    return list(items)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from assay.errors import NotFoundError
 from assay.storage.run_tables import ResultRow, RunRow
@@ -68,3 +69,42 @@ async def get_result(*, session: AsyncSession, suite_id: uuid.UUID, result_id: u
     if row is None or row.suite_id != suite_id:
         raise NotFoundError("Result not found")
     return row
+
+
+async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int, int, int]:
+    """A run's (completed, errors, total) case counts, read without loading the row."""
+    row = (
+        await session.execute(
+            select(RunRow.completed_cases, RunRow.error_cases, RunRow.total_cases).where(RunRow.id == run_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
+    """A run with its (deferred) snapshot loaded."""
+    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
+    if row is None:
+        raise NotFoundError("Task not found")
+    return row
+
+
+async def record_override(
+    *, session: AsyncSession, row: ResultRow, entry: dict[str, Any], status: str, reason: str | None
+) -> ResultRow:
+    """Append a score override (`entry`, whose `score` becomes the result's); the first keeps the original score."""
+    if not row.overrides:
+        row.original_score = row.score
+    row.overrides = [*(row.overrides or []), entry]
+    row.score = entry["score"]
+    row.status = status
+    if reason is not None:
+        row.score_reason = reason
+    await session.flush()
+    return row
+
+
+async def set_summary(*, session: AsyncSession, row: RunRow, summary: dict[str, Any]) -> None:
+    """Replace a run's summary (the caller commits)."""
+    row.summary = summary
+    await session.flush()

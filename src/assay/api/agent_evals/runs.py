@@ -8,14 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy.orm import undefer
 
 from assay.api.deps import Principal, SessionDep, SettingsDep, tenant_access
 from assay.api.safe_json import check_storable
-from assay.engine.executor import refresh_suite
-from assay.engine.snapshot import build_snapshot
-from assay.engine.summary import compute_summary
 from assay.errors import NotFoundError
+from assay.services import runs as run_service
 from assay.storage import runs as store
 from assay.storage import suites as suite_store
 from assay.storage.run_tables import ResultRow, RunRow
@@ -132,18 +129,14 @@ async def run_evaluation(
     evaluation_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep, principal: Access
 ) -> RunResponse:
     """Run Evaluation: snapshot the suite and queue it; returns the task id at once."""
-    suite = await suite_store.get_suite(
-        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
-    )
-    snapshot = await build_snapshot(session=session, suite=suite, settings=settings)
-    row = await store.create_run(
-        session=session, environment_id=suite.environment_id, suite_id=suite.id, snapshot=snapshot
-    )
-    await refresh_suite(session, suite.id)
-    await session.commit()
     dispatcher = getattr(request.app.state, "dispatcher", None)
-    if dispatcher is not None:
-        dispatcher.notify()
+    row = await run_service.start_run(
+        session=session,
+        environment_id=principal.environment_id,
+        suite_id=evaluation_id,
+        settings=settings,
+        notify=dispatcher.notify if dispatcher is not None else None,
+    )
     return RunResponse(status=row.status, task_id=str(row.id))
 
 
@@ -165,10 +158,7 @@ async def get_task(task_id: uuid.UUID, session: SessionDep, principal: Access) -
 @router.post("/v1/tasks/{task_id}/cancel")
 async def cancel_task(task_id: uuid.UUID, session: SessionDep, principal: Access) -> TaskResponse:
     """Cancel Task: a queued task is cancelled at once, a running one stops after the cases in flight."""
-    row = await store.get_run(session=session, environment_id=principal.environment_id, run_id=task_id)
-    row = await store.request_cancel(session=session, row=row)
-    await refresh_suite(session, row.suite_id)
-    await session.commit()
+    row = await run_service.cancel_run(session=session, environment_id=principal.environment_id, run_id=task_id)
     return task_response(row)
 
 
@@ -199,28 +189,13 @@ async def override_score(
     evaluation_id: uuid.UUID, result_id: uuid.UUID, body: ScoreOverride, session: SessionDep, principal: Access
 ) -> ResultResponse:
     """Override Score: a person sets the score (0-100); the original score and every change are kept."""
-    suite = await suite_store.get_suite(
-        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    row = await run_service.override_result(
+        session=session,
+        environment_id=principal.environment_id,
+        suite_id=evaluation_id,
+        result_id=result_id,
+        score=body.score,
+        reason=body.score_reason,
+        by=str(principal.key_id),
     )
-    row = await store.get_result(session=session, suite_id=suite.id, result_id=result_id)
-    run = await session.get(RunRow, row.run_id, options=[undefer(RunRow.snapshot)])
-    assert run is not None
-    threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", 70.0))
-    if not row.overrides:
-        row.original_score = row.score
-    entry = {"score": body.score, "previous_score": row.score, "reason": body.score_reason,
-             "by": str(principal.key_id), "at": utcnow().isoformat()}  # fmt: skip
-    row.overrides = [*(row.overrides or []), entry]
-    row.score = body.score
-    row.status = "passed" if body.score >= threshold else "failed"
-    if body.score_reason is not None:
-        row.score_reason = body.score_reason
-    await session.flush()
-    run.summary = await compute_summary(
-        session, run.id, total_cases=run.total_cases, started_at=run.started_at, finished_at=run.finished_at,
-        concurrency=(run.summary or {}).get("concurrency"),
-    )  # fmt: skip
-    await refresh_suite(session, suite.id)
-    await session.commit()
-    await session.refresh(row)
     return result_response(row)
