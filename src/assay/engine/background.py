@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from assay.concurrency import STOP_GRACE_SECONDS
 from assay.engine.dispatch import InProcessDispatcher
 from assay.engine.online import OnlineScheduler
 from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings
+from assay.storage.db import SessionFactory
 
 
 class BackgroundWorkers:
     """Start and stop the dispatcher and the scheduler together."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, sessionmaker: SessionFactory, settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.dispatcher: InProcessDispatcher | None = None

@@ -12,16 +12,13 @@ import uuid
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.engine.executor import execute_run
 from assay.engine.judge_cache import DatabaseJudgeCache
 from assay.engine.writer import DEFAULT_LEASE
 from assay.providers import ProviderRegistry, get_registry
-from assay.storage.run_tables import RunRow
-from assay.storage.types import utcnow
+from assay.storage import run_execution
+from assay.storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
 
@@ -35,36 +32,22 @@ class Dispatcher(Protocol):
 
 
 async def claim_run(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: SessionFactory,
     run_id: uuid.UUID,
     worker_id: str,
     lease: timedelta = DEFAULT_LEASE,
 ) -> bool:
     """Take a queued run, or a running one whose lease has expired (its worker died). Atomic."""
-    now = utcnow()
     async with sessionmaker() as session:
-        result = await session.execute(
-            update(RunRow)
-            .where(
-                RunRow.id == run_id,
-                or_(RunRow.status == "queued", and_(RunRow.status == "running", RunRow.lease_until < now)),
-            )
-            .values(status="running", worker_id=worker_id, lease_until=now + lease, attempts=RunRow.attempts + 1)
-        )
+        claimed = await run_execution.claim_run(session=session, run_id=run_id, worker_id=worker_id, lease=lease)
         await session.commit()
-        return bool(result.rowcount)
+        return claimed
 
 
-async def claimable_runs(sessionmaker: async_sessionmaker[AsyncSession], limit: int) -> list[uuid.UUID]:
-    now = utcnow()
+async def claimable_runs(sessionmaker: SessionFactory, limit: int) -> list[uuid.UUID]:
+    """Up to `limit` runs that could be claimed now, oldest first."""
     async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(RunRow.id)
-            .where(or_(RunRow.status == "queued", and_(RunRow.status == "running", RunRow.lease_until < now)))
-            .order_by(RunRow.created_at)
-            .limit(limit)
-        )
-        return list(rows)
+        return await run_execution.claimable_run_ids(session=session, limit=limit)
 
 
 class InProcessDispatcher:
@@ -72,7 +55,7 @@ class InProcessDispatcher:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         *,
         secret_key: str,
         max_parallel_runs: int = 4,

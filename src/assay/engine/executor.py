@@ -11,9 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import undefer
 
 from assay.domain.secrets import decrypt_secret
 from assay.engine.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
@@ -24,9 +21,9 @@ from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 from assay.evaluators.judge import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
+from assay.storage import run_execution
+from assay.storage.db import Session, SessionFactory
 from assay.storage.ids import uuid7
-from assay.storage.run_tables import ResultRow, RunRow
-from assay.storage.tables import SuiteRow
 from assay.storage.types import utcnow
 from assay.targets.call import InstanceError, call_instance
 from assay.targets.spec import parse_spec
@@ -186,26 +183,32 @@ def _pending(
                 yield case, rep
 
 
+class WatchFailedError(RuntimeError):
+    """The run's watcher could not check for cancellation or renew the lease for too long."""
+
+
 async def execute_run(
     run_id: uuid.UUID,
     *,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: SessionFactory,
     secret_key: str,
     registry: ProviderRegistry,
     judge_cache: JudgeCache | None = None,
     lease: timedelta = DEFAULT_LEASE,
 ) -> str:
-    """Run (or resume) a claimed run to its end; returns the final status."""
+    """Run (or resume) a claimed run to its end; returns the final status.
+
+    The workers and the watcher run in one task group: when one of them fails, the others are cancelled,
+    finished results are stored and the run ends `failed` with the error. When the run itself is cancelled
+    (shutdown), finished results are stored and the lease is left to lapse, so a restart resumes the rest.
+    """
     async with sessionmaker() as session:
-        row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
+        row = await run_execution.start_execution(session=session, run_id=run_id)
         if row is None:
             return "missing"
         snapshot = row.snapshot
         run = {"id": row.id, "suite_id": row.suite_id, "environment_id": row.environment_id}
-        done = {(str(c), r) for c, r in (await session.execute(
-            select(ResultRow.test_case_id, ResultRow.repetition).where(ResultRow.run_id == run_id))).all()}  # fmt: skip
-        if row.started_at is None:
-            row.started_at = utcnow()
+        done = await run_execution.stored_result_keys(session=session, run_id=run_id)
         cancel_requested = row.cancel_requested
         await session.commit()
     if cancel_requested:
@@ -237,48 +240,69 @@ async def execute_run(
                 return
             writer.add(await evaluate_case(case, rep, run=run, spec=spec, recipe=recipe, registry=registry))
 
-    async def watch() -> None:
-        last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(0.5)
-            async with sessionmaker() as session:
-                if await session.scalar(select(RunRow.cancel_requested).where(RunRow.id == run_id)):
-                    cancelled.set()
-                    return
-            if time.monotonic() - last_beat > min(HEARTBEAT_SECONDS, lease.total_seconds() / 4):
-                await writer.heartbeat()
-                last_beat = time.monotonic()
-
-    watcher = asyncio.create_task(watch())
-    workers = [asyncio.create_task(worker()) for _ in range(int(snapshot.get("concurrency", 50)))]
     try:
-        await asyncio.gather(*workers)
+        async with asyncio.TaskGroup() as group:
+            watcher = group.create_task(_watch(sessionmaker, run_id, writer, cancelled, lease), name=f"watch-{run_id}")
+            workers = [
+                group.create_task(worker(), name=f"run-{run_id}-worker-{n}")
+                for n in range(int(snapshot.get("concurrency", 50)))
+            ]
+            if workers:
+                await asyncio.wait(workers)
+            watcher.cancel()
     except asyncio.CancelledError:
         # Shutting down: keep what is finished; the lease lapses and a restart resumes the rest.
-        for task in workers:
-            task.cancel()
-        watcher.cancel()
         await asyncio.shield(writer.close())
         raise
-    except Exception as exc:
-        logger.exception("run %s failed", run_id)
+    except BaseExceptionGroup as failures:  # a worker or the watcher raised; the others were cancelled
+        first = failures.exceptions[0]
+        logger.error("run %s failed", run_id, exc_info=first)
         await writer.close()
-        watcher.cancel()
-        await _finish(sessionmaker, run_id, "failed", error=str(exc))
+        await _finish(sessionmaker, run_id, "failed", error=str(first))
         return "failed"
-    watcher.cancel()
     await writer.close()
     status = "cancelled" if cancelled.is_set() else "completed"
     await _finish(sessionmaker, run_id, status)
     return status
 
 
-async def _finish(
-    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, status: str, *, error: str | None = None
+async def _watch(
+    sessionmaker: SessionFactory, run_id: uuid.UUID, writer: ResultWriter, cancelled: asyncio.Event, lease: timedelta
 ) -> None:
+    """Every half second, check whether the run was cancelled; renew the lease between flushes.
+
+    A failing check is retried at the next tick; once it has failed for half the lease (another worker may
+    soon take the run over), `WatchFailedError` ends the run.
+    """
+    renew_every = min(HEARTBEAT_SECONDS, lease.total_seconds() / 4)
+    give_up_after = lease.total_seconds() / 2
+    last_beat = last_ok = time.monotonic()
+    while True:
+        await asyncio.sleep(0.5)
+        try:
+            async with sessionmaker() as session:
+                if await run_execution.is_cancel_requested(session=session, run_id=run_id):
+                    cancelled.set()
+                    return
+            if time.monotonic() - last_beat > renew_every:
+                await writer.heartbeat()
+                last_beat = time.monotonic()
+        except Exception as exc:
+            failing_for = time.monotonic() - last_ok
+            if failing_for >= give_up_after:
+                raise WatchFailedError(
+                    f"The run stopped: checking for cancellation and renewing its lease failed for "
+                    f"{failing_for:.1f} s: {exc}"
+                ) from exc
+            logger.warning("run %s: checking for cancellation or renewing the lease failed: %s", run_id, exc)
+            continue
+        last_ok = time.monotonic()
+
+
+async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, *, error: str | None = None) -> None:
     """Final status, authoritative counters and summary; the suite follows its latest run."""
     async with sessionmaker() as session:
-        row = await session.get(RunRow, run_id)
+        row = await run_execution.get_run_by_id(session=session, run_id=run_id)
         if row is None:
             return
         finished = utcnow()
@@ -286,26 +310,13 @@ async def _finish(
             session, run_id, total_cases=row.total_cases, started_at=row.started_at, finished_at=finished,
             concurrency=(row.summary or {}).get("concurrency"),
         )  # fmt: skip
-        row.status = status
-        row.finished_at = finished
-        row.error = error
-        row.summary = summary
-        row.completed_cases = summary["completed"]
-        row.error_cases = summary["error"]
-        row.lease_until = None
-        await session.flush()
-        await refresh_suite(session, row.suite_id)
+        await run_execution.record_finish(
+            session=session, row=row, status=status, finished_at=finished, summary=summary, error=error
+        )
+        await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
         await session.commit()
 
 
-async def refresh_suite(session: AsyncSession, suite_id: uuid.UUID) -> None:
+async def refresh_suite(session: Session, suite_id: uuid.UUID) -> None:
     """Set the suite's `status` and `results_summary` from its latest run."""
-    latest = await session.scalar(
-        select(RunRow).where(RunRow.suite_id == suite_id).order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(1)
-    )
-    if latest is None:
-        return
-    summary = {**(latest.summary or {}), "task_id": str(latest.id)}
-    await session.execute(
-        update(SuiteRow).where(SuiteRow.id == suite_id).values(status=latest.status, results_summary=summary)
-    )
+    await run_execution.refresh_suite(session=session, suite_id=suite_id)

@@ -34,8 +34,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.domain.ai_events import GENERATION
 from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
@@ -45,7 +43,7 @@ from assay.ingest.triggers import sampled_filters, uses_patterns
 from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
-from assay.storage.db import write_lock
+from assay.storage.db import Session, SessionFactory, write_lock
 from assay.storage.online import ClaimedRun, EventHead, RunOutcome
 from assay.storage.tables import EvaluatorRow
 from assay.storage.types import utcnow
@@ -141,7 +139,7 @@ class OnlineScheduler:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         settings: Settings,
         *,
         registry: ProviderRegistry | None = None,
@@ -214,7 +212,7 @@ class OnlineScheduler:
             await wait_event(self._wake, self._poll)
             self._wake.clear()
 
-    async def _refresh_triggers(self, session: AsyncSession, environments: set[uuid.UUID]) -> None:
+    async def _refresh_triggers(self, session: Session, environments: set[uuid.UUID]) -> None:
         versions = await store.evaluator_versions(session=session)
         stale = [env for env in environments if versions.get(env) != self._versions.get(env)]
         if not stale:

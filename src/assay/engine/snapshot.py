@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.secrets import encrypt_secret
 from assay.engine.case_evaluators import JudgeEndpoint, normalize_item_config
@@ -21,6 +20,7 @@ from assay.evaluators.recipe import (
 )
 from assay.settings import Settings
 from assay.storage import suites as suite_store
+from assay.storage.db import Session
 from assay.storage.tables import SuiteRow
 
 MAX_REPETITIONS = 100
@@ -46,7 +46,7 @@ def default_judge(settings: Settings) -> JudgeEndpoint | None:
 
 
 async def _judge_endpoint(
-    session: AsyncSession, environment_id: uuid.UUID, model: dict[str, Any] | None, settings: Settings
+    session: Session, environment_id: uuid.UUID, model: dict[str, Any] | None, settings: Settings
 ) -> JudgeEndpoint | None:
     if not model:
         return default_judge(settings)
@@ -77,7 +77,7 @@ async def _judge_endpoint(
 
 
 async def _resolve_items(
-    session: AsyncSession, environment_id: uuid.UUID, items: list[dict[str, Any]], settings: Settings
+    session: Session, environment_id: uuid.UUID, items: list[dict[str, Any]], settings: Settings
 ) -> list[dict[str, Any]]:
     resolved = []
     for item in items:
@@ -96,7 +96,7 @@ async def _resolve_items(
     return resolved
 
 
-async def build_snapshot(*, session: AsyncSession, suite: SuiteRow, settings: Settings) -> dict[str, Any]:
+async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Settings) -> dict[str, Any]:
     """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now."""
     from assay.storage.instances import load_instance_spec
 

@@ -6,10 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from assay.storage.run_tables import ResultRow
+from assay.storage.db import Session
+from assay.storage.run_results import result_measures
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:
@@ -22,7 +20,7 @@ def _percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 async def compute_summary(
-    session: AsyncSession,
+    session: Session,
     run_id: uuid.UUID,
     *,
     total_cases: int,
@@ -37,12 +35,7 @@ async def compute_summary(
     `error`. `pass_rate` is passed / (passed + failed + error): an error is not a pass. `concurrency` (the
     run's effective limit, see `snapshot.concurrency_limits`) is carried into the summary when given.
     """
-    rows = (
-        await session.execute(
-            select(ResultRow.status, ResultRow.score, ResultRow.latency_ms, ResultRow.tokens_used, ResultRow.judge_tokens)
-            .where(ResultRow.run_id == run_id)
-        )
-    ).all()  # fmt: skip
+    rows = await result_measures(session=session, run_id=run_id)
     counts: dict[str, int] = {}
     scores: list[float] = []
     latencies: list[float] = []

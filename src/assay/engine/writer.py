@@ -13,28 +13,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from assay.concurrency import wait_event
-from assay.storage.db import write_lock
-from assay.storage.run_tables import ResultRow, RunRow
-from assay.storage.types import utcnow
+from assay.storage.db import SessionFactory, write_lock
+from assay.storage.run_execution import extend_lease
+from assay.storage.run_results import store_results
 
 logger = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(seconds=20)
-
-
-def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    """An INSERT of result rows that skips (run, case, repetition) already stored."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(ResultRow)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["run_id", "test_case_id", "repetition"])
-    )
 
 
 class ResultWriter:
@@ -42,7 +27,7 @@ class ResultWriter:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         run_id: uuid.UUID,
         *,
         interval: float = 0.05,
@@ -79,9 +64,7 @@ class ResultWriter:
     async def heartbeat(self) -> None:
         """Extend the run's lease even when no result is ready (slow agents)."""
         async with self._sessionmaker() as session, write_lock(session):
-            await session.execute(
-                update(RunRow).where(RunRow.id == self._run_id).values(lease_until=utcnow() + self._lease)
-            )
+            await extend_lease(session=session, run_id=self._run_id, lease=self._lease)
             await session.commit()
 
     async def _loop(self) -> None:
@@ -99,16 +82,8 @@ class ResultWriter:
         for attempt in range(5):
             try:
                 async with self._sessionmaker() as session, write_lock(session):
-                    for start in range(0, len(batch), 500):
-                        await session.execute(insert_ignoring_duplicates(session, batch[start : start + 500]))
-                    await session.execute(
-                        update(RunRow)
-                        .where(RunRow.id == self._run_id)
-                        .values(
-                            completed_cases=RunRow.completed_cases + len(batch),
-                            error_cases=RunRow.error_cases + errors,
-                            lease_until=utcnow() + self._lease,
-                        )
+                    await store_results(
+                        session=session, run_id=self._run_id, rows=batch, errors=errors, lease=self._lease
                     )
                     await session.commit()
                 self.written += len(batch)

@@ -8,12 +8,17 @@ import re
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+Session: TypeAlias = AsyncSession
+"""A database session, for modules above storage that pass one along (they import no SQLAlchemy)."""
+SessionFactory: TypeAlias = async_sessionmaker[AsyncSession]
+"""What opens sessions: `async with factory() as session`."""
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -70,8 +75,13 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_sessionmaker(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(*, session: AsyncSession) -> None:
+    """Round-trip the database (`SELECT 1`); raises whatever the driver raises when it does not answer."""
+    await session.execute(text("SELECT 1"))
 
 
 class _WriteTurns:

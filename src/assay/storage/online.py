@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.ingest.events import NormalizedEvent
 from assay.storage.event_tables import EventRow
 from assay.storage.events import insert_events
+from assay.storage.leases import claim_statement, claimable
 from assay.storage.online_tables import EvaluationRunRow, SchedulerCursorRow
 from assay.storage.tables import EvaluatorRow
 from assay.storage.types import utcnow
@@ -222,12 +223,9 @@ async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, workflow_
     return row if row is not None and row.environment_id == environment_id else None
 
 
-def _claimable(now: datetime) -> Any:
-    return or_(
-        EvaluationRunRow.status == "queued",
-        and_(EvaluationRunRow.status == "retrying", EvaluationRunRow.next_attempt_at <= now),
-        and_(EvaluationRunRow.status == "running", EvaluationRunRow.lease_until < now),
-    )
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    due_retry = and_(EvaluationRunRow.status == "retrying", EvaluationRunRow.next_attempt_at <= now)
+    return claimable(EvaluationRunRow, now, due_retry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,13 +261,19 @@ async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta,
     if not candidates:
         return []
     run = EvaluationRunRow
+    claim = claim_statement(
+        run,
+        which=run.workflow_id.in_(candidates),
+        condition=_claimable(now),
+        worker_id=worker_id,
+        now=now,
+        lease=lease,
+        started_at=now,
+        next_attempt_at=None,
+    )
     result = await session.execute(
-        update(run)
-        .where(run.workflow_id.in_(candidates), _claimable(now))
-        .values(status="running", worker_id=worker_id, lease_until=now + lease, attempts=run.attempts + 1,
-                started_at=now, next_attempt_at=None)
-        .returning(run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq,
-                   run.attempts)
+        claim.returning(run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq,
+                        run.attempts)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     claimed = [ClaimedRun(w, e, ev, u, int(s), int(a), now) for w, e, ev, u, s, a in result]
