@@ -32,6 +32,7 @@ from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine, make_sessionmaker
+from assay.targets import close_http_clients
 
 DESCRIPTION = """\
 Assay evaluates LLM applications and agents. It serves two API surfaces over one domain model:
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             if workers is not None:
                 await workers.stop()
             await close_registry()
+            await close_http_clients()
             await engine.dispose()
 
     app = FastAPI(

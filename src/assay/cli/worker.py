@@ -13,6 +13,7 @@ from assay.providers import close_registry
 from assay.settings import get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
+from assay.targets import close_http_clients
 
 
 def worker() -> None:
@@ -38,6 +39,7 @@ def worker() -> None:
         finally:
             await workers.stop()
             await close_registry()
+            await close_http_clients()
             await engine.dispose()
 
     settle_process()
