@@ -17,10 +17,9 @@ from assay.providers.errors import (
     ProviderTimeoutError,
     QuotaExceededError,
     ServerError,
-    error_for_status,
     scrub,
+    status_error,
 )
-from assay.providers.retry import retry_after_from_headers
 from assay.providers.structured import decode_json
 
 DEFAULT_MAX_TOKENS = 1024
@@ -167,7 +166,15 @@ class AnthropicAdapter(ProviderAdapter):
                 **self.build_params(model, request), timeout=timeout
             )
         except anthropic.APIStatusError as exc:
-            raise self._status_error(exc, model) from None
+            raise status_error(
+                exc,
+                provider=self.name,
+                model=model,
+                secret=self.endpoint.api_key,
+                refine=_anthropic_class,
+                code_field="type",
+                retry_after_statuses=(429, 503, 529),
+            ) from None
         except anthropic.APITimeoutError:
             raise ProviderTimeoutError(f"The request to {model} timed out.", provider=self.name, model=model) from None
         except anthropic.APIConnectionError as exc:
@@ -241,22 +248,13 @@ class AnthropicAdapter(ProviderAdapter):
             message=message,
         )
 
-    def _status_error(self, exc: Any, model: str) -> ProviderError:
-        body = exc.body if isinstance(exc.body, dict) else {}
-        if isinstance(body.get("error"), dict):
-            body = body["error"]
-        detail = body.get("message") if isinstance(body.get("message"), str) else None
-        body_type = body.get("type") if isinstance(body.get("type"), str) else None
-        status = int(exc.status_code)
-        cls: type[ProviderError] = error_for_status(status, None, body_type)
-        if status == 529 or body_type == "overloaded_error":
-            cls = ServerError
-        if body_type == "billing_error" or (status == 400 and detail and "credit balance" in detail):
-            cls = QuotaExceededError
-        message = scrub(
-            f"The model endpoint returned HTTP {status}" + (f": {detail}" if detail else "."), self.endpoint.api_key
-        )
-        retry_after = retry_after_from_headers(exc.response.headers) if status in (429, 503, 529) else None
-        return cls(
-            message, status_code=status, retry_after=retry_after, provider=self.name, model=model, code=body_type
-        )
+
+def _anthropic_class(
+    cls: type[ProviderError], status: int, body_type: str | None, detail: str | None
+) -> type[ProviderError]:
+    """Anthropic's overload (529) is a server error; an exhausted credit balance is a quota error."""
+    if body_type == "billing_error" or (status == 400 and detail and "credit balance" in detail):
+        return QuotaExceededError
+    if status == 529 or body_type == "overloaded_error":
+        return ServerError
+    return cls

@@ -18,7 +18,10 @@ Messages are fit to show a user: they never contain the API key.
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Literal
+from collections.abc import Callable, Collection
+from typing import Any, ClassVar, Literal
+
+from assay.providers.retry import retry_after_from_headers
 
 ErrorKind = Literal[
     "rate_limit",
@@ -141,3 +144,48 @@ def error_for_status(status: int, code: str | None = None, body_type: str | None
     if status in (409, 425) or status >= 500:
         return ServerError
     return BadRequestError
+
+
+DetailReader = Callable[[Any, dict[str, Any]], str | None]
+"""The human-readable detail of an error body, from the raw body and its unwrapped error object."""
+
+ClassRefiner = Callable[[type[ProviderError], int, str | None, str | None], type[ProviderError]]
+"""Adjusts the status's error class from the status, the body's error type and the detail."""
+
+
+def message_detail(raw: Any, body: dict[str, Any]) -> str | None:
+    """The error object's `message`, if it is a string."""
+    detail = body.get("message")
+    return detail if isinstance(detail, str) else None
+
+
+def status_error(
+    exc: Any,
+    *,
+    provider: str,
+    model: str,
+    secret: str | None,
+    detail: DetailReader = message_detail,
+    refine: ClassRefiner | None = None,
+    code_field: str = "code",
+    retry_after_statuses: Collection[int] = (429, 503),
+) -> ProviderError:
+    """The `ProviderError` for an SDK's HTTP status exception (`status_code`, `body`, `response.headers`).
+
+    The body's `{"error": {...}}` object (or the body itself) gives the error `type` and the `code_field` that
+    is reported as the error's `code`; `refine` lets an adapter correct the class for its provider's statuses.
+    A `Retry-After` is read only on `retry_after_statuses`. The message never contains `secret`.
+    """
+    body = exc.body if isinstance(exc.body, dict) else {}
+    if isinstance(body.get("error"), dict):
+        body = body["error"]
+    text = detail(exc.body, body)
+    code = body.get(code_field) if isinstance(body.get(code_field), str) else None
+    body_type = body.get("type") if isinstance(body.get("type"), str) else None
+    status = int(exc.status_code)
+    cls = error_for_status(status, code, body_type)
+    if refine is not None:
+        cls = refine(cls, status, body_type, text)
+    message = scrub(f"The model endpoint returned HTTP {status}" + (f": {text}" if text else "."), secret)
+    retry_after = retry_after_from_headers(exc.response.headers) if status in retry_after_statuses else None
+    return cls(message, status_code=status, retry_after=retry_after, provider=provider, model=model, code=code)

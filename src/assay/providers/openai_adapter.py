@@ -12,14 +12,14 @@ from assay.evaluators.base import ToolCall
 from assay.providers.base import ProviderAdapter
 from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig
 from assay.providers.errors import (
+    ClassRefiner,
     ParseError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
-    error_for_status,
     scrub,
+    status_error,
 )
-from assay.providers.retry import retry_after_from_headers
 from assay.providers.structured import UnsupportedResponseFormat, decode_json, is_format_rejection
 
 
@@ -86,7 +86,14 @@ class OpenAIAdapter(ProviderAdapter):
                     raw = await self.client.chat.completions.with_raw_response.create(**params, timeout=timeout)
                     break
                 except openai.APIStatusError as exc:
-                    error = self._status_error(exc, model, request)
+                    error = status_error(
+                        exc,
+                        provider=self.name,
+                        model=model,
+                        secret=self.endpoint.api_key,
+                        detail=_detail,
+                        refine=_format_refusal(request),
+                    )
                     if adjustments == 2 or not self._adjust_output_cap(params, model, error):
                         raise error from None
         except openai.APITimeoutError:
@@ -158,25 +165,18 @@ class OpenAIAdapter(ProviderAdapter):
             return True
         return False
 
-    def _status_error(self, exc: Any, model: str, request: ChatRequest | None = None) -> ProviderError:
-        body = exc.body if isinstance(exc.body, dict) else {}
-        if isinstance(body.get("error"), dict):
-            body = body["error"]
-        detail = _detail(exc.body, body)
-        code = body.get("code") if isinstance(body.get("code"), str) else None
-        body_type = body.get("type") if isinstance(body.get("type"), str) else None
-        status = int(exc.status_code)
-        cls = error_for_status(status, code, body_type)
-        if request is not None and request.response_format is not None and is_format_rejection(status, detail):
-            cls = UnsupportedResponseFormat  # never retried as is, whatever status the server chose
-        message = scrub(
-            f"{_PROVIDER_LABEL} returned HTTP {status}" + (f": {detail}" if detail else "."), self.endpoint.api_key
-        )
-        retry_after = retry_after_from_headers(exc.response.headers) if status in (429, 503) else None
-        return cls(message, status_code=status, retry_after=retry_after, provider=self.name, model=model, code=code)
+
+def _format_refusal(request: ChatRequest) -> ClassRefiner:
+    """Report a refused `response_format` as such, never retried as is, whatever status the server chose."""
+
+    def refine(cls: type[ProviderError], status: int, body_type: str | None, detail: str | None) -> type[ProviderError]:
+        if request.response_format is not None and is_format_rejection(status, detail):
+            return UnsupportedResponseFormat
+        return cls
+
+    return refine
 
 
-_PROVIDER_LABEL = "The model endpoint"
 _MAX_DETAIL = 2000
 
 
