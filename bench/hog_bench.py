@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assay.evaluators.hog.compiler import compile_program
-from assay.evaluators.hog.runtime import build_globals, run_hog_eval
-from assay.evaluators.hog.vm import execute_bytecode
+from assay.evaluators.hog_eval import build_globals, run_hog_eval
+from assay.hog.compiler import compile_program
+from assay.hog.vm import execute_bytecode
 
 TYPICAL = """
 let messages := jsonParse(output)

@@ -228,7 +228,7 @@ async def test_conditions_get_bytecode_and_errors(client, env_a):
 
 
 async def test_saved_hog_evaluation_runs_on_an_event(client, env_a):
-    from assay.evaluators.hog import run_hog_evaluation
+    from assay.evaluators.hog_eval import run_hog_evaluation
 
     source = "let answer := jsonParse(output)[1]['content']\nprint(f'answer: {answer}')\nreturn answer like '%Paris%'"
     body = await create(client, env_a, **HOG, evaluation_config={"source": source})

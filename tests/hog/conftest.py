@@ -107,8 +107,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def corpus_reference(run_node: RunNode) -> dict[str, dict[str, Any]]:
     """Reference-VM outcome of every corpus program that compiles, by name (one node process)."""
-    from assay.evaluators.hog.compiler import compile_program
-    from assay.evaluators.hog.errors import HogSyntaxError
+    from assay.hog.compiler import compile_program
+    from assay.hog.errors import HogSyntaxError
 
     names, items = [], []
     for program in load_corpus():

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.compiler import compile_program
-from assay.evaluators.hog.errors import HogSyntaxError
-from assay.evaluators.hog.opcodes import Operation as Op
+from assay.hog.compiler import compile_program
+from assay.hog.errors import HogSyntaxError
+from assay.hog.opcodes import Operation as Op
 
 
 def body(source: str) -> list[Any]:

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.compiler import compile_program
-from assay.evaluators.hog.errors import HogError, HogSyntaxError
-from assay.evaluators.hog.stdlib.print import print_hog_value
-from assay.evaluators.hog.vm import HogUncaughtError, execute_bytecode
+from assay.hog.compiler import compile_program
+from assay.hog.errors import HogError, HogSyntaxError
+from assay.hog.stdlib.print import print_hog_value
+from assay.hog.vm import HogUncaughtError, execute_bytecode
 
 from .conftest import load_corpus
 

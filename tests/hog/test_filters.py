@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.filters import FilterCompileError, compile_property_filters
-from assay.evaluators.hog.vm import execute_bytecode
+from assay.hog.filters import FilterCompileError, compile_property_filters
+from assay.hog.vm import execute_bytecode
 
 EVENT_PROPS = {
     "$ai_model": "gpt-4",

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.compiler import compile_program
-from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
-from assay.evaluators.hog.vm import execute_bytecode
+from assay.hog.compiler import compile_program
+from assay.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
+from assay.hog.vm import execute_bytecode
 
 
 def run(source: str, **limits: Any) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assay.evaluators.hog import ast
-from assay.evaluators.hog.errors import HogSyntaxError
-from assay.evaluators.hog.lexer import TemplateExpr, TokenKind, tokenize
-from assay.evaluators.hog.parser import parse_expression, parse_program
+from assay.hog import ast
+from assay.hog.errors import HogSyntaxError
+from assay.hog.lexer import TemplateExpr, TokenKind, tokenize
+from assay.hog.parser import parse_expression, parse_program
 
 
 def kinds_values(source: str) -> list[tuple[TokenKind, object]]:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.opcodes import Operation as Op
-from assay.evaluators.hog.vm import HogUncaughtError, execute_bytecode
+from assay.hog.errors import HogRuntimeError
+from assay.hog.opcodes import Operation as Op
+from assay.hog.vm import HogUncaughtError, execute_bytecode
 
 
 def run(*ops: Any, globals: dict[str, Any] | None = None) -> Any:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from assay.evaluators.hog.compiler import compile_program
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.vm import execute_bytecode
+from assay.hog.compiler import compile_program
+from assay.hog.errors import HogRuntimeError
+from assay.hog.vm import execute_bytecode
 
 
 def ev(expr: str, globals: dict[str, Any] | None = None) -> Any:

@@ -159,7 +159,7 @@ def test_sampling_is_deterministic_md5_of_distinct_id() -> None:
 
 
 def test_missing_rollout_counts_as_100_and_no_bytecode_is_skipped() -> None:
-    from assay.evaluators.hog import compile_property_filters
+    from assay.hog import compile_property_filters
 
     always = {"bytecode": compile_property_filters([])}
     assert should_trigger([always], "$ai_generation", "u", {})

@@ -129,7 +129,7 @@ def prepare_evaluator(
 
 def compile_hog_source(source: str) -> list[Any]:
     """Compile evaluation code, turning every failure into a validation error on `evaluation_config`."""
-    from assay.evaluators.hog import HogSyntaxError, compile_program
+    from assay.hog import HogSyntaxError, compile_program
 
     if len(source) > MAX_HOG_SOURCE_LENGTH:
         raise ValidationFailed(
@@ -147,7 +147,7 @@ def compile_hog_source(source: str) -> list[Any]:
 
 def compile_condition(condition: dict[str, Any]) -> dict[str, Any]:
     """A condition set with `bytecode` compiled from its property filters, or the reason in `bytecode_error`."""
-    from assay.evaluators.hog import compile_property_filters
+    from assay.hog import compile_property_filters
 
     stored = {k: v for k, v in condition.items() if k not in ("bytecode", "bytecode_error")}
     try:

@@ -90,7 +90,7 @@ def _errors(exc: ValidationError, kind: Any) -> list[dict[str, Any]]:
 
 
 def _compile_hog(source: str) -> list[Any]:
-    from assay.evaluators.hog import HogSyntaxError, compile_program
+    from assay.hog import HogSyntaxError, compile_program
 
     try:
         return compile_program(source)

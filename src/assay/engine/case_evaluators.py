@@ -128,7 +128,7 @@ class HogEvaluator(CaseEvaluator):
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
-        from assay.evaluators.hog import compile_program
+        from assay.hog import compile_program
 
         self.name = str(config.get("name") or "hog")
         self.bytecode = config.get("bytecode") or compile_program(str(config.get("source") or ""))
@@ -138,7 +138,7 @@ class HogEvaluator(CaseEvaluator):
         return await asyncio.to_thread(self._run, outcome)
 
     def _run(self, outcome: CaseOutcome) -> Verdict:
-        from assay.evaluators.hog import HogError, execute_bytecode
+        from assay.hog import HogError, execute_bytecode
 
         globals_ = {
             "input": outcome.input,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assay.evaluators.hog import HogError, execute_bytecode
+from assay.hog import HogError, execute_bytecode
 
 FILTER_TIMEOUT = 1.0
 """Seconds one filter may run on one event (filters are tiny; this only bounds pathological input)."""

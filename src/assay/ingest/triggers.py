@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from assay.evaluators.hog.opcodes import Operation
+from assay.hog.opcodes import Operation
 from assay.ingest.matching import matches
 
 

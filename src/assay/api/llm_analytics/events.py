@@ -159,7 +159,7 @@ def _time_param(raw: str | None, attr: str) -> datetime | None:
 def _property_program(raw: str | None) -> list[Any] | None:
     if raw is None or not raw.strip():
         return None
-    from assay.evaluators.hog import compile_property_filters
+    from assay.hog import compile_property_filters
 
     try:
         filters = orjson.loads(raw)

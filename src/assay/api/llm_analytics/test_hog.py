@@ -28,10 +28,9 @@ from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, not_blank, scopes_doc
 from assay.domain.evaluator_config import MAX_HOG_SOURCE_LENGTH
 from assay.domain.messages import GENERATION_EVENT, extract_event_io, text_preview
-from assay.evaluators.hog import run_hog_eval_async
-from assay.evaluators.hog.runtime import TIMEOUT_ERROR
-from assay.evaluators.hog.stdlib.values import format_number
-from assay.evaluators.hog.vm import DEFAULT_TIMEOUT
+from assay.evaluators.hog_eval import TIMEOUT_ERROR, run_hog_eval_async
+from assay.hog.stdlib.values import format_number
+from assay.hog.vm import DEFAULT_TIMEOUT
 from assay.ingest.matching import first_matching
 from assay.storage import events as store
 from assay.storage.event_tables import EventRow
@@ -134,7 +133,7 @@ def _bad_request(error: Any) -> JSONResponse:
 
 
 def _compile_source(source: str) -> list[Any] | JSONResponse:
-    from assay.evaluators.hog import HogSyntaxError, compile_program
+    from assay.hog import HogSyntaxError, compile_program
 
     try:
         return compile_program(source)
@@ -147,7 +146,7 @@ def _compile_source(source: str) -> list[Any] | JSONResponse:
 
 
 def _condition_programs(conditions: list[dict[str, Any]]) -> list[list[Any]] | JSONResponse:
-    from assay.evaluators.hog import compile_property_filters
+    from assay.hog import compile_property_filters
 
     programs: list[list[Any]] = []
     for i, condition in enumerate(conditions):

@@ -6,8 +6,8 @@ import re
 import time
 from typing import Any
 
-from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
-from assay.evaluators.hog.stdlib.values import (
+from assay.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
+from assay.hog.stdlib.values import (
     HogCallable,
     HogClosure,
     format_number,
@@ -137,7 +137,7 @@ def print_hog_string_output(obj: Any, budget: int = DEFAULT_PRINT_BUDGET, deadli
 
 
 def _register() -> None:
-    from assay.evaluators.hog.stdlib.registry import ExecContext, stl
+    from assay.hog.stdlib.registry import ExecContext, stl
 
     @stl("print", 0, None)
     def _print_fn(args: list[Any], ctx: ExecContext) -> None:

@@ -1,5 +1,8 @@
 """The Hog language: parser, compiler to HogVM bytecode, and a sandboxed VM.
 
+Imports nothing of Assay but ``assay.domain``; running a Hog evaluation against an event is
+``assay.evaluators.hog_eval``.
+
 ``compile_program`` and ``compile_property_filters`` are loaded on first use so that the VM can
 be imported on its own.
 """
@@ -8,25 +11,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assay.evaluators.hog.errors import (
+from assay.hog.errors import (
     HogError,
     HogMemoryLimitError,
     HogRuntimeError,
     HogSyntaxError,
     HogTimeoutError,
 )
-from assay.evaluators.hog.opcodes import Operation
-from assay.evaluators.hog.runtime import build_globals, run_hog_eval, run_hog_eval_async, run_hog_evaluation
-from assay.evaluators.hog.stdlib.print import print_hog_string_output, print_hog_value
-from assay.evaluators.hog.vm import HogResult, HogUncaughtError, execute_bytecode
+from assay.hog.opcodes import Operation
+from assay.hog.stdlib.print import print_hog_string_output, print_hog_value
+from assay.hog.vm import HogResult, HogUncaughtError, execute_bytecode
 
 if TYPE_CHECKING:
-    from assay.evaluators.hog.compiler import compile_program
-    from assay.evaluators.hog.filters import compile_property_filters
+    from assay.hog.compiler import compile_program
+    from assay.hog.filters import compile_property_filters
 
 _LAZY = {
-    "compile_program": "assay.evaluators.hog.compiler",
-    "compile_property_filters": "assay.evaluators.hog.filters",
+    "compile_program": "assay.hog.compiler",
+    "compile_property_filters": "assay.hog.filters",
 }
 
 
@@ -50,13 +52,9 @@ __all__ = [
     "HogTimeoutError",
     "HogUncaughtError",
     "Operation",
-    "build_globals",
     "compile_program",
     "compile_property_filters",
     "execute_bytecode",
     "print_hog_string_output",
     "print_hog_value",
-    "run_hog_eval",
-    "run_hog_eval_async",
-    "run_hog_evaluation",
 ]

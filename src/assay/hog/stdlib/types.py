@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from assay.evaluators.hog.stdlib.print import print_hog_string_output
-from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
-from assay.evaluators.hog.stdlib.values import (
+from assay.hog.stdlib.print import print_hog_string_output
+from assay.hog.stdlib.registry import ExecContext, arg, stl
+from assay.hog.stdlib.values import (
     is_hog_date,
     is_hog_datetime,
     js_parse_float,
@@ -23,7 +23,7 @@ def to_string(value: Any) -> str:
         if is_hog_date(value):
             return f"{value['year']}-{int(value['month']):02d}-{int(value['day']):02d}"
         if is_hog_datetime(value):
-            from assay.evaluators.hog.stdlib.datetime import datetime_to_iso
+            from assay.hog.stdlib.datetime import datetime_to_iso
 
             return datetime_to_iso(value)
     return print_hog_string_output(value)
@@ -40,7 +40,7 @@ def _to_uuid(args: list[Any], ctx: ExecContext) -> str:
 
 
 def _days_since_epoch(value: dict[str, Any]) -> int:
-    from assay.evaluators.hog.stdlib.datetime import date_to_seconds
+    from assay.hog.stdlib.datetime import date_to_seconds
 
     return math.floor(date_to_seconds(value) / 86400)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from assay.evaluators.hog.errors import HogSyntaxError
+from assay.hog.errors import HogSyntaxError
 
 
 class TokenKind(Enum):

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assay.evaluators.hog.errors import (
+from assay.hog.errors import (
     HogError,
     HogMemoryLimitError,
     HogRuntimeError,
     HogTimeoutError,
 )
-from assay.evaluators.hog.stdlib import BYTECODE_FUNCTIONS, STL, UNAVAILABLE_FUNCTIONS
-from assay.evaluators.hog.stdlib.print import MAX_NESTING_DEPTH
-from assay.evaluators.hog.stdlib.regex import like, regex_match
-from assay.evaluators.hog.stdlib.registry import COST_PER_UNIT, ExecContext
-from assay.evaluators.hog.stdlib.values import (
+from assay.hog.stdlib import BYTECODE_FUNCTIONS, STL, UNAVAILABLE_FUNCTIONS
+from assay.hog.stdlib.print import MAX_NESTING_DEPTH
+from assay.hog.stdlib.regex import like, regex_match
+from assay.hog.stdlib.registry import COST_PER_UNIT, ExecContext
+from assay.hog.stdlib.values import (
     HogCallable,
     HogClosure,
     UpValue,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assay.evaluators.hog.stdlib import (  # noqa: F401  (imported to register their functions)
+from assay.hog.stdlib import (  # noqa: F401  (imported to register their functions)
     arrays,
     crypto,
     datetime,
@@ -15,8 +15,8 @@ from assay.evaluators.hog.stdlib import (  # noqa: F401  (imported to register t
     strings,
     types,
 )
-from assay.evaluators.hog.stdlib.bytecode import BYTECODE_FUNCTIONS
-from assay.evaluators.hog.stdlib.registry import STL, ExecContext, StlFunction
+from assay.hog.stdlib.bytecode import BYTECODE_FUNCTIONS
+from assay.hog.stdlib.registry import STL, ExecContext, StlFunction
 
 #: Functions that do I/O or wait in the reference VM; Assay evaluations refuse them.
 UNAVAILABLE_FUNCTIONS = frozenset({"fetch", "postHogCapture", "sleep", "run", "import", "sendEmail"})

@@ -11,9 +11,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
-from assay.evaluators.hog.stdlib.values import is_hog_date, is_hog_datetime, js_string
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.registry import ExecContext, arg, stl
+from assay.hog.stdlib.values import is_hog_date, is_hog_datetime, js_string
 
 _DATE_LIKE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"

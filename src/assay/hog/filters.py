@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from assay.domain.user_regex import UserRegexError, compile_user_regex
-from assay.evaluators.hog import ast
-from assay.evaluators.hog.compiler import compile_ast
+from assay.hog import ast
+from assay.hog.compiler import compile_ast
 
 
 class FilterCompileError(ValueError):

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay.evaluators.hog import ast
-from assay.evaluators.hog.errors import HogSyntaxError
-from assay.evaluators.hog.opcodes import BYTECODE_MARKER, BYTECODE_VERSION, Operation
-from assay.evaluators.hog.parser import parse_program
+from assay.hog import ast
+from assay.hog.errors import HogSyntaxError
+from assay.hog.opcodes import BYTECODE_MARKER, BYTECODE_VERSION, Operation
+from assay.hog.parser import parse_program
 
 _BINARY_OPS: dict[str, Operation] = {
     "+": Operation.PLUS,

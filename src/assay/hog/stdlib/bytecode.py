@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.evaluators.hog.opcodes import BYTECODE_MARKER, Operation
-from assay.evaluators.hog.stdlib.arrays import APPEND_IN_PLACE
+from assay.hog.opcodes import BYTECODE_MARKER, Operation
+from assay.hog.stdlib.arrays import APPEND_IN_PLACE
 
 _JUMPS = {Operation.JUMP, Operation.JUMP_IF_FALSE, Operation.JUMP_IF_STACK_NOT_NULL}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.regex import compile_regex
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import js_parse_int, js_string
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.regex import compile_regex
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import js_parse_int, js_string
 
 
 @stl("sortableSemver", 1, 1)

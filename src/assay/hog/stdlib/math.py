@@ -6,8 +6,8 @@ import math
 import secrets
 from typing import Any
 
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import js_string, to_number
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import js_string, to_number
 
 
 def _js_floor(value: Any) -> int | float:

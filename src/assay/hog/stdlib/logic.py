@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import js_truthy, strict_equals, to_number
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import js_truthy, strict_equals, to_number
 
 
 def _raw_compare(a: Any, b: Any, op: str) -> bool:

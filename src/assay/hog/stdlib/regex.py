@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 from assay.domain.user_regex import RegexBudgetError, UserRegex, UserRegexError, budget_for, compile_user_regex
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import js_string
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import js_string
 
 DEFAULT_SECONDS = 5.0
 """Time a match may take when it runs outside a program (no deadline)."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
-from assay.evaluators.hog.stdlib.types import to_string
-from assay.evaluators.hog.stdlib.values import js_string
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.registry import ExecContext, arg, stl
+from assay.hog.stdlib.types import to_string
+from assay.hog.stdlib.values import js_string
 
 
 def _require_str(value: Any, fn: str, method: str) -> str:

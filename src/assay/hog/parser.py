@@ -7,9 +7,9 @@ comparisons (`= == != <> < <= > >= like ilike not like not ilike in not in =~ !~
 
 from __future__ import annotations
 
-from assay.evaluators.hog import ast
-from assay.evaluators.hog.errors import HogSyntaxError
-from assay.evaluators.hog.lexer import TemplateExpr, Token, TokenKind, tokenize
+from assay.hog import ast
+from assay.hog.errors import HogSyntaxError
+from assay.hog.lexer import TemplateExpr, Token, TokenKind, tokenize
 
 _COMPARE_OPS = {
     "=": "==",

@@ -1,4 +1,4 @@
-"""The Hog evaluation runtime: run an evaluator's bytecode against one event and judge the result.
+"""The Hog evaluation runtime (LLM analytics): run an evaluator's bytecode against one event and judge the result.
 
 Implements ``run_hog_eval`` as PostHog's LLM-analytics Hog evaluations do (behaviour reference
 §4.4): globals ``input``/``output`` (strings), ``properties`` and ``event``; printed lines become
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.domain.messages import extract_event_io, hog_io_strings
-from assay.evaluators.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
-from assay.evaluators.hog.vm import DEFAULT_TIMEOUT, execute_bytecode
+from assay.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
+from assay.hog.vm import DEFAULT_TIMEOUT, execute_bytecode
 
 logger = logging.getLogger(__name__)
 

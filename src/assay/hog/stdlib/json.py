@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.print import MAX_NESTING_DEPTH, Budget
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import (
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.print import MAX_NESTING_DEPTH, Budget
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import (
     HogCallable,
     HogClosure,
     format_number,

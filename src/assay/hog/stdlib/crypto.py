@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from assay.evaluators.hog.errors import HogRuntimeError
-from assay.evaluators.hog.stdlib.registry import ExecContext, arg, stl
-from assay.evaluators.hog.stdlib.values import js_string, type_name
+from assay.hog.errors import HogRuntimeError
+from assay.hog.stdlib.registry import ExecContext, arg, stl
+from assay.hog.stdlib.values import js_string, type_name
 
 _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2})+")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import Any
 
-from assay.evaluators.hog.stdlib.registry import ExecContext, stl
-from assay.evaluators.hog.stdlib.values import js_string, strict_equals
+from assay.hog.stdlib.registry import ExecContext, stl
+from assay.hog.stdlib.values import js_string, strict_equals
 
 #: Name of the in-place append used by the Hog-coded array functions; not expressible in Hog source.
 APPEND_IN_PLACE = "<append>"

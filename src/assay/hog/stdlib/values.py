@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from assay.evaluators.hog.errors import HogRuntimeError
+from assay.hog.errors import HogRuntimeError
 
 
 class HogCallable:
@@ -253,7 +253,7 @@ def _temporal_seconds(value: Any) -> float | None:
         if is_hog_datetime(value):
             return value["dt"]
         if is_hog_date(value):
-            from assay.evaluators.hog.stdlib.datetime import date_to_seconds
+            from assay.hog.stdlib.datetime import date_to_seconds
 
             return date_to_seconds(value)
     return None
@@ -267,13 +267,13 @@ def unify_comparison_types(left: Any, right: Any) -> tuple[Any, Any]:
         if ls is not None and rs is not None:
             return ls, rs
         if ls is not None and tr is str:
-            from assay.evaluators.hog.stdlib.datetime import date_string_to_seconds
+            from assay.hog.stdlib.datetime import date_string_to_seconds
 
             secs = date_string_to_seconds(right)
             if secs is not None:
                 return ls, secs
         if rs is not None and tl is str:
-            from assay.evaluators.hog.stdlib.datetime import date_string_to_seconds
+            from assay.hog.stdlib.datetime import date_string_to_seconds
 
             secs = date_string_to_seconds(left)
             if secs is not None:

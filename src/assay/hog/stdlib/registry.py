@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from assay.evaluators.hog.errors import HogMemoryLimitError
+from assay.hog.errors import HogMemoryLimitError
 
 #: Size charged per value, container or string header when estimating memory.
 COST_PER_UNIT = 8
