@@ -2,8 +2,9 @@
 """Generate the blocking SDK modules from their asyncio sources in `src/assay/client/`.
 
 `_async_client.py`, `_async_agents.py` and `_async_analytics.py` are the code; `_client.py`, `_agents.py` and
-`_analytics.py` are made from them by the word replacements below, then laid out by `ruff format` (removing
-`await` shortens lines, which the formatter may join). Edit an async module, then run this script.
+`_analytics.py` are made from them by the word replacements below, then tidied by ruff: imports sorted again and
+the layout of `ruff format` (removing `await` shortens lines, which the formatter may join). Edit an async module,
+then run this script.
 
 Usage:
     python scripts/gen_sync_client.py          # write the sync modules
@@ -58,33 +59,25 @@ def unasync(source_text: str) -> str:
     return text
 
 
-def ruff_format(text: str, path: Path) -> str:
-    """`text` laid out by `ruff format` with the project's settings (`pyproject.toml`), as the file at `path`."""
+def ruff(arguments: list[str], text: str, path: Path) -> str:
+    """`text` passed through `ruff <arguments>` with the project's settings, as the file at `path`."""
+    command = [sys.executable, "-m", "ruff", *arguments, "--config", str(ROOT / "pyproject.toml")]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "format",
-            "--config",
-            str(ROOT / "pyproject.toml"),
-            "--stdin-filename",
-            str(path),
-            "-",
-        ],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
+        [*command, "--stdin-filename", str(path), "-"], input=text, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"ruff format failed on the generated {path.name}: {done.stderr.strip()}")
+        raise RuntimeError(f"ruff {arguments[0]} failed on the generated {path.name}: {done.stderr.strip()}")
     return done.stdout
+
+
+def tidy(text: str, path: Path) -> str:
+    """Imports sorted again (renamed names may sort elsewhere), then the layout of `ruff format`."""
+    return ruff(["format"], ruff(["check", "--fix", "--select", "I", "--quiet"], text, path), path)
 
 
 def generate(source: Path, target: Path) -> str:
     """The text `target` must have: the header line, then the formatted blocking twin of `source`."""
-    return HEADER.format(source=source.name) + ruff_format(unasync(source.read_text(encoding="utf-8")), target)
+    return HEADER.format(source=source.name) + tidy(unasync(source.read_text(encoding="utf-8")), target)
 
 
 def main(argv: list[str] | None = None) -> int:
