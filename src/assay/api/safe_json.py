@@ -9,28 +9,14 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-STORABLE_MAX_DEPTH = 64
+from assay.domain.storable import storable_problem
 
 
 def check_storable(value: Any) -> Any:
     """Raise a validation error for NUL characters, NaN/Infinity or nesting deeper than 64 levels."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise PydanticCustomError("null_characters_not_allowed", "Null characters are not allowed.")
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise PydanticCustomError("invalid", "NaN and Infinity are not valid JSON numbers.")
-        elif isinstance(item, dict | list):
-            if depth >= STORABLE_MAX_DEPTH:
-                raise PydanticCustomError("invalid", f"JSON is nested deeper than {STORABLE_MAX_DEPTH} levels.")
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in children:
-                if isinstance(key, str) and "\x00" in key:
-                    raise PydanticCustomError("null_characters_not_allowed", "Null characters are not allowed.")
-                stack.append((child, depth + 1))
+    problem = storable_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(*problem)
     return value
 
 

@@ -61,6 +61,8 @@ class NormalizedEvent:
     trace_id: str | None = None
     uuid_generated: bool = False
     warnings: tuple[str, ...] = ()
+    properties_json: str | None = None
+    """`properties` as compact JSON when normalising already encoded them (stored as is), else None."""
 
 
 def _size(raw: Mapping[str, Any]) -> int:
@@ -70,6 +72,24 @@ def _size(raw: Mapping[str, Any]) -> int:
         import json
 
         return len(json.dumps(raw, default=str).encode())
+
+
+def _size_and_properties(raw: Mapping[str, Any]) -> tuple[int, bytes | None]:
+    """The event's compact-JSON size and, when it could be measured that way, the encoding of its properties.
+
+    The properties (nearly all of an event's bytes) are encoded once: the size is the encoding of the other
+    members plus the `"properties":` member, and the properties' encoding is kept for storing.
+    """
+    props = raw.get("properties")
+    if type(raw) is not dict or type(props) is not dict:
+        return _size(raw), None
+    try:
+        encoded = orjson.dumps(props)
+        others = orjson.dumps({k: v for k, v in raw.items() if k != "properties"})
+    except TypeError:
+        return _size(raw), None
+    separator = 1 if len(raw) > 1 else 0
+    return len(others) + separator + len(b'"properties":') + len(encoded), encoded
 
 
 def _event_name(raw: Mapping[str, Any]) -> str:
@@ -179,7 +199,7 @@ def normalize_event(raw: Any, *, received_at: datetime, sent_at: datetime | None
         raise EventRejected("event must be a JSON object")
     name = _event_name(raw)
     limit = MAX_AI_EVENT_BYTES if name.startswith("$ai_") else MAX_EVENT_BYTES
-    size = _size(raw)
+    size, properties_json = _size_and_properties(raw)
     if size > limit:
         raise EventRejected(f"event is {size} bytes; the limit for {name} is {limit // 1024} KiB")
     props_raw = raw.get("properties")
@@ -192,6 +212,7 @@ def normalize_event(raw: Any, *, received_at: datetime, sent_at: datetime | None
     for key in ("$set", "$set_once"):
         if key in raw and key not in props:
             props[key] = raw[key]
+            properties_json = None
     event_uuid, generated = _uuid(raw)
     distinct_id = _distinct_id(raw, props)
     timestamp, warnings = resolve_timestamp(raw, props, received_at=received_at, sent_at=sent_at)
@@ -209,6 +230,7 @@ def normalize_event(raw: Any, *, received_at: datetime, sent_at: datetime | None
         trace_id=_trace_id(props),
         uuid_generated=generated,
         warnings=tuple(warnings),
+        properties_json=properties_json.decode() if properties_json is not None else None,
     )
 
 

@@ -19,8 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from assay.api.deps import SessionDep
-from assay.api.ingest.accept import ingest_batch, wake_online_scheduler
+from assay.api.ingest.notify import online_notifier
 from assay.ingest.decode import CaptureDecodeError, decode_capture_request
+from assay.services.ingestion import ingest_batch
 from assay.storage.environments import environment_by_token
 
 router = APIRouter(tags=["capture"])
@@ -63,10 +64,12 @@ async def _capture(request: Request, session: SessionDep, body: bytes, content_t
     if environment is None:
         return _error(401, "authentication_error", "invalid_api_key", _INVALID_TOKEN)
     outcome = await ingest_batch(
-        session=session, environment_id=environment.id, raw_events=payload.events, sent_at=payload.sent_at
+        session=session,
+        environment_id=environment.id,
+        raw_events=payload.events,
+        sent_at=payload.sent_at,
+        notify=online_notifier(request.app),
     )
-    if outcome.stored:
-        wake_online_scheduler(request.app)
     answer: dict[str, Any] = {"status": 1}
     if outcome.rejected:
         answer["rejected"] = outcome.rejected

@@ -20,13 +20,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from assay.api.deps import Principal, SessionDep, environment_access
-from assay.api.ingest.accept import ingest_batch, wake_online_scheduler
+from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, parse_object_id, scopes_doc
 from assay.api.pagination import Page, PageParams, make_page, page_params
 from assay.errors import NotFoundError, ValidationFailed
 from assay.ingest.decode import CaptureDecodeError, decode_capture_request, parse_datetime
 from assay.ingest.matching import first_matching
+from assay.services.ingestion import ingest_batch
 from assay.storage import events as store
 from assay.storage.event_tables import EventRow
 from assay.storage.events import EventFilter
@@ -134,10 +135,12 @@ async def ingest_events(request: Request, session: SessionDep, principal: WriteA
     except CaptureDecodeError as e:
         raise ValidationFailed(e.message, code="parse_error") from None
     outcome = await ingest_batch(
-        session=session, environment_id=principal.environment_id, raw_events=payload.events, sent_at=payload.sent_at
+        session=session,
+        environment_id=principal.environment_id,
+        raw_events=payload.events,
+        sent_at=payload.sent_at,
+        notify=online_notifier(request.app),
     )
-    if outcome.stored:
-        wake_online_scheduler(request.app)
     return IngestResult(
         accepted=outcome.accepted,
         stored=outcome.stored,
