@@ -10,9 +10,8 @@ The result arrives later as a `$ai_evaluation` event. Ours: `GET …/{workflow_i
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -23,16 +22,16 @@ from pydantic import BaseModel, ValidationError
 from assay.api.cursor_pagination import CursorPage, decode_cursor, next_link
 from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.errors import drf_response
+from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics.common import ERROR_RESPONSES, scopes_doc
 from assay.api.llm_analytics.test_hog import _field_errors as drf_field_errors
 from assay.domain.ai_events import GENERATION
 from assay.errors import NotFoundError, ValidationFailed
 from assay.ingest.decode import parse_datetime
+from assay.services.evaluation_runs import start_evaluation_run as start_run
 from assay.storage import evaluation_runs as run_store
-from assay.storage import events as event_store
 from assay.storage import online as store
 from assay.storage.online_tables import EvaluationRunRow
-from assay.storage.tables import EvaluatorRow
 
 router = APIRouter(prefix="/api/environments/{environment_id}/evaluation_runs", tags=["evaluation runs"])
 Access = Annotated[Principal, Depends(environment_access("evaluation"))]
@@ -159,31 +158,23 @@ async def start_evaluation_run(request: Request, session: SessionDep, principal:
         body = EvaluationRunRequest.model_validate(raw)
     except ValidationError as e:
         return _error(400, _errors(e))
-    env_id = principal.environment_id
-    evaluator = await session.get(EvaluatorRow, body.evaluation_id)
-    if evaluator is None or evaluator.environment_id != env_id or evaluator.deleted:
-        return _error(404, f"Evaluation {body.evaluation_id} not found")
-    target = await event_store.get_event(session=session, environment_id=env_id, event_uuid=body.target_event_id)
-    when = body.timestamp if body.timestamp.tzinfo else body.timestamp.replace(tzinfo=UTC)
-    if (
-        target is None
-        or target.event != body.event
-        or target.timestamp.astimezone(UTC).date() != when.astimezone(UTC).date()
-        or (body.distinct_id is not None and target.distinct_id != body.distinct_id)
-    ):
-        return _error(404, f"Event {body.target_event_id} not found")
-    workflow_id = f"{body.evaluation_id}-{body.target_event_id}-manual-{int(time.time() * 1000)}"
-    await store.create_manual_run(
-        session=session, workflow_id=workflow_id, environment_id=env_id, evaluator_id=evaluator.id, event=target
-    )
-    await session.commit()
-    online = getattr(request.app.state, "online", None)
-    if online is not None:
-        online.notify()
+    try:
+        run = await start_run(
+            session=session,
+            environment_id=principal.environment_id,
+            evaluation_id=body.evaluation_id,
+            target_event_id=body.target_event_id,
+            timestamp=body.timestamp,
+            event=body.event,
+            distinct_id=body.distinct_id,
+            notify=online_notifier(request.app),
+        )
+    except NotFoundError as e:
+        return _error(404, e.message)
     started = EvaluationRunStarted(
-        workflow_id=workflow_id,
+        workflow_id=run.workflow_id,
         status="started",
-        evaluation=EvaluationRef(id=str(evaluator.id), name=evaluator.name),
+        evaluation=EvaluationRef(id=str(run.evaluation_id), name=run.evaluation_name),
         target_event_id=str(body.target_event_id),
     )
     return JSONResponse(started.model_dump(), status_code=202)
@@ -257,4 +248,3 @@ async def list_evaluation_runs(
     )
     last = [rows[-1].created_at.isoformat(), rows[-1].workflow_id] if more and rows else None
     return CursorPage(next=next_link(request, last), results=[to_public(r) for r in rows])
-

@@ -1,0 +1,71 @@
+"""Running an evaluation on one stored event by hand (a manual evaluation run)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.errors import NotFoundError
+from assay.storage import evaluators as evaluator_store
+from assay.storage import events as event_store
+from assay.storage import online as online_store
+
+
+@dataclass(frozen=True, slots=True)
+class StartedEvaluationRun:
+    """A queued manual run: its workflow id and the evaluation it runs."""
+
+    workflow_id: str
+    evaluation_id: uuid.UUID
+    evaluation_name: str
+
+
+async def start_evaluation_run(
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    evaluation_id: uuid.UUID,
+    target_event_id: uuid.UUID,
+    timestamp: datetime,
+    event: str,
+    distinct_id: str | None = None,
+    notify: Callable[[], None] | None = None,
+) -> StartedEvaluationRun:
+    """Queue a run of the evaluation on the event, whatever the evaluation's `enabled` flag and conditions.
+
+    The event must match its uuid, its name, the UTC date of `timestamp` (naive means UTC) and, when given,
+    `distinct_id`. Raises `NotFoundError` ("Evaluation <id> not found" or "Event <id> not found") otherwise.
+    Commits, then calls `notify` (e.g. the online scheduler's).
+    """
+    try:
+        evaluator = await evaluator_store.get_evaluator(
+            session=session, environment_id=environment_id, evaluator_id=evaluation_id
+        )
+    except NotFoundError:
+        raise NotFoundError(f"Evaluation {evaluation_id} not found") from None
+    target = await event_store.get_event(session=session, environment_id=environment_id, event_uuid=target_event_id)
+    when = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
+    if (
+        target is None
+        or target.event != event
+        or target.timestamp.astimezone(UTC).date() != when.astimezone(UTC).date()
+        or (distinct_id is not None and target.distinct_id != distinct_id)
+    ):
+        raise NotFoundError(f"Event {target_event_id} not found")
+    workflow_id = f"{evaluation_id}-{target_event_id}-manual-{int(time.time() * 1000)}"
+    await online_store.create_manual_run(
+        session=session,
+        workflow_id=workflow_id,
+        environment_id=environment_id,
+        evaluator_id=evaluator.id,
+        event=target,
+    )
+    await session.commit()
+    if notify is not None:
+        notify()
+    return StartedEvaluationRun(workflow_id=workflow_id, evaluation_id=evaluator.id, evaluation_name=evaluator.name)
