@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay import __version__
 from assay.api import health
@@ -31,7 +30,7 @@ from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.settings import Settings, get_settings
-from assay.storage.db import make_engine, make_sessionmaker
+from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.targets import close_http_clients
 
 DESCRIPTION = """\
@@ -50,7 +49,7 @@ write; a write scope also reads, except `event:write`, which only ingests.
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | None = None) -> FastAPI:
     """Build the application. The engine is created here (no I/O) and disposed at shutdown."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)

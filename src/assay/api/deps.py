@@ -9,15 +9,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.scopes import ScopeObject, has_scope, required_scope
 from assay.errors import AuthError
 from assay.settings import Settings
+from assay.storage.db import Session
 from assay.storage.environments import authenticate_key
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     async with request.app.state.sessionmaker() as session:
         yield session
 
@@ -27,7 +27,7 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="A personal API key: `Authorization: Bearer <key>`.")

@@ -19,6 +19,8 @@ Session: TypeAlias = AsyncSession
 """A database session, for modules above storage that pass one along (they import no SQLAlchemy)."""
 SessionFactory: TypeAlias = async_sessionmaker[AsyncSession]
 """What opens sessions: `async with factory() as session`."""
+DatabaseEngine: TypeAlias = AsyncEngine
+"""The process's connection pool to the database (`make_engine`)."""
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
