@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from assay.evaluators.base import CaseOutcome, ToolCall
+from assay.domain.outcomes import CaseOutcome, ToolCall
 from assay.evaluators.checks import (
     CHECK_TYPES,
     extract_json_text,

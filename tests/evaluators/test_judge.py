@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from assay.evaluators.base import CaseOutcome, ToolCall
+from assay.domain.outcomes import CaseOutcome, ToolCall
 from assay.evaluators.judge import (
     ALLOWS_NA_INSTRUCTIONS,
     BooleanEvalResult,

@@ -8,7 +8,7 @@ import uuid
 import orjson
 import pytest
 
-from assay.evaluators.base import CaseOutcome
+from assay.domain.outcomes import CaseOutcome
 from assay.evaluators.judge import (
     DEFAULT_JUDGE_MAX_TOKENS,
     InMemoryJudgeCache,

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from assay.evaluators.base import Verdict
+from assay.domain.outcomes import Verdict
 from assay.evaluators.recipe import (
     DEFAULT_PASS_THRESHOLD,
     RecipeItem,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.providers import (
     AuthenticationError,
     ChatRequest,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.providers import (
     AuthenticationError,
     ChatRequest,

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.providers import RetryPolicy
 from assay.targets import HttpClientRegistry, InstanceError, call_instance, parse_spec
 

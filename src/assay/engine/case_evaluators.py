@@ -7,9 +7,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from assay.domain.outcomes import CaseOutcome, Verdict
 from assay.domain.secrets import decrypt_secret
 from assay.errors import ValidationFailed
-from assay.evaluators.base import CaseOutcome, Verdict
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
 from assay.evaluators.judge import DEFAULT_JUDGE_MAX_TOKENS, JudgeCache, SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy

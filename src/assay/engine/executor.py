@@ -12,12 +12,12 @@ from typing import Any
 
 import orjson
 
+from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
 from assay.domain.secrets import decrypt_secret
 from assay.engine.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
 from assay.engine.snapshot import default_items_for_case
 from assay.engine.summary import compute_summary
 from assay.engine.writer import DEFAULT_LEASE, ResultWriter
-from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 from assay.evaluators.judge import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry

@@ -22,8 +22,8 @@ from jsonschema.validators import extend, validator_for
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator
 from referencing import Registry
 
+from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
 from assay.domain.user_regex import RegexBudgetError, UserRegex, UserRegexError, budget_for, compile_user_regex
-from assay.evaluators.base import CaseOutcome, ToolCall, Verdict
 
 MAX_PATTERN_LENGTH = 1000
 """Longest regex pattern accepted."""

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import orjson
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assay.evaluators.base import CaseOutcome, Verdict
+from assay.domain.outcomes import CaseOutcome, Verdict
 from assay.providers import (
     ChatRequest,
     EndpointConfig,

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assay.evaluators.base import Verdict
+from assay.domain.outcomes import Verdict
 
 DEFAULT_PASS_THRESHOLD = 70.0
 """Pass mark on the 0–100 scale when a recipe does not give one."""

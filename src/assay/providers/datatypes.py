@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.providers.base import ProviderAdapter
 from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig
 from assay.providers.errors import (

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.providers.datatypes import RetryPolicy
 from assay.providers.errors import error_for_status, scrub
 from assay.providers.limiter import AdaptiveLimiter

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assay.concurrency import with_timeout
-from assay.evaluators.base import ToolCall
+from assay.domain.outcomes import ToolCall
 from assay.targets.types import InstanceError, InstanceReply
 
 _state = {"enabled": False}

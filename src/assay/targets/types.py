@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assay.domain.outcomes import ToolCall
 from assay.errors import AssayError
-from assay.evaluators.base import ToolCall
 
 InstanceErrorKind = Literal[
     "rate_limit", "server_error", "timeout", "connection", "auth", "permission", "not_found", "bad_request",

@@ -1,4 +1,4 @@
-"""Types shared by every evaluator: what a case produced, and what an evaluator decided."""
+"""What a case produced and what an evaluator decided: the vocabulary evaluators, providers and targets share."""
 
 from __future__ import annotations
 
