@@ -95,12 +95,20 @@ async def test_ingest_batch_stores_reports_and_notifies(session: AsyncSession) -
     await session.commit()
     calls: list[None] = []
     first = {"event": "e", "distinct_id": "u", "uuid": str(uuid.uuid4()), "properties": {"t": "héllo", "n": [1]}}
-    batch = [first, {"event": "e", "distinct_id": "u", "properties": {"bad": "\x00"}}, {"distinct_id": "u"},
-             {**first, "$set": {"a": 1}}]  # fmt: skip
+    batch = [
+        first,
+        {"event": "e", "distinct_id": "u", "properties": {"bad": "\x00"}},
+        {"distinct_id": "u"},
+        {**first, "$set": {"a": 1}},
+    ]
     outcome = await ingest_batch(
-        session=session, environment_id=env.id, raw_events=batch, sent_at=None, received_at=NOW,
+        session=session,
+        environment_id=env.id,
+        raw_events=batch,
+        sent_at=None,
+        received_at=NOW,
         notify=lambda: calls.append(None),
-    )  # fmt: skip
+    )
     assert (outcome.accepted, outcome.stored, outcome.duplicates) == (2, 1, 1)
     assert [r["index"] for r in outcome.rejected] == [1, 2]
     assert outcome.rejected[0]["reason"] == "event cannot be stored: Null characters are not allowed."

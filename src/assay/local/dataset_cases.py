@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.messages import content_text, extract_text_from_messages
 from assay.errors import NotFoundError, ValidationFailed
 from assay.storage import datasets as dataset_store
+from assay.storage.db import Session
 
 
 def _as_text(value: Any) -> str:
@@ -55,7 +55,7 @@ def case_from_item(item: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-async def local_dataset_cases(session: AsyncSession, environment_id: uuid.UUID, dataset: str) -> list[dict[str, Any]]:
+async def local_dataset_cases(session: Session, environment_id: uuid.UUID, dataset: str) -> list[dict[str, Any]]:
     """Cases from a dataset of the local database, named by id or name."""
     row = await dataset_store.find_dataset(session=session, environment_id=environment_id, id_or_name=dataset)
     if row is None:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assay.engine.dispatch import claim_run
 from assay.engine.executor import execute_run
@@ -27,7 +26,7 @@ from assay.storage import instances as instance_store
 from assay.storage import recipes as recipe_store
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
-from assay.storage.db import make_engine, make_sessionmaker
+from assay.storage.db import Session, SessionFactory, make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.targets.http_call import close_http_clients
 from assay.targets.spec import parse_spec
@@ -37,7 +36,7 @@ Progress = Callable[[int, int, int], None]
 """Called with (done, errors, total) while the run executes."""
 
 
-async def _environment_id(session: AsyncSession, name: str) -> uuid.UUID:
+async def _environment_id(session: Session, name: str) -> uuid.UUID:
     try:
         return (await env_store.find_environment(session=session, id_or_name=name)).id
     except NotFoundError:
@@ -59,7 +58,7 @@ def _case_key(fields: dict[str, Any]) -> str:
 
 
 async def store_suite(
-    session: AsyncSession, suite: SuiteFile, *, environment_id: uuid.UUID, repetitions: int, secret_key: str
+    session: Session, suite: SuiteFile, *, environment_id: uuid.UUID, repetitions: int, secret_key: str
 ) -> tuple[uuid.UUID, dict[str, int]]:
     """Create or update the suite of this name (instance, recipe, cases); returns its id and case id -> index.
 
@@ -128,7 +127,7 @@ async def store_suite(
     return row.id, index
 
 
-async def _poll(sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, progress: Progress) -> None:
+async def _poll(sessionmaker: SessionFactory, run_id: uuid.UUID, progress: Progress) -> None:
     while True:
         async with sessionmaker() as session:
             done, errors, total = await run_store.run_progress(session=session, run_id=run_id)

@@ -8,12 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assay.errors import NotFoundError
 from assay.storage import evaluators as evaluator_store
 from assay.storage import events as event_store
 from assay.storage import online as online_store
+from assay.storage.db import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +26,7 @@ class StartedEvaluationRun:
 
 async def start_evaluation_run(
     *,
-    session: AsyncSession,
+    session: Session,
     environment_id: uuid.UUID,
     evaluation_id: uuid.UUID,
     target_event_id: uuid.UUID,

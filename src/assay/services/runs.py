@@ -8,8 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from assay.engine.executor import refresh_suite
 from assay.engine.snapshot import build_snapshot
 from assay.engine.summary import compute_summary
@@ -17,13 +15,14 @@ from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD
 from assay.settings import Settings
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
+from assay.storage.db import Session
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.types import utcnow
 
 
 async def start_run(
     *,
-    session: AsyncSession,
+    session: Session,
     environment_id: uuid.UUID,
     suite_id: uuid.UUID,
     settings: Settings,
@@ -45,7 +44,7 @@ async def start_run(
     return row
 
 
-async def cancel_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id: uuid.UUID) -> RunRow:
+async def cancel_run(*, session: Session, environment_id: uuid.UUID, run_id: uuid.UUID) -> RunRow:
     """Cancel a run: a queued one at once, a running one after the cases in flight."""
     row = await run_store.get_run(session=session, environment_id=environment_id, run_id=run_id)
     row = await run_store.request_cancel(session=session, row=row)
@@ -56,7 +55,7 @@ async def cancel_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id
 
 async def override_result(
     *,
-    session: AsyncSession,
+    session: Session,
     environment_id: uuid.UUID,
     suite_id: uuid.UUID,
     result_id: uuid.UUID,
