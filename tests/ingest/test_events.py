@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assay.domain.events import NormalizedEvent
 from assay.ingest.events import (
     MAX_EVENT_BYTES,
     EventRejected,
-    NormalizedEvent,
     normalize_batch,
     normalize_event,
 )

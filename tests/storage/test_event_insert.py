@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import sqlite
 
-from assay.ingest.events import NormalizedEvent
+from assay.domain.events import NormalizedEvent
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.environments import create_environment
 from assay.storage.event_tables import EventRow

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_event_properties
+from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
 from assay.engine.snapshot import default_judge
 from assay.errors import NotFoundError
 from assay.evaluators.hog_eval import run_hog_eval_async
 from assay.evaluators.judge import JudgeCache, JudgeError, run_llm_judge
-from assay.ingest.events import NormalizedEvent
 from assay.providers import EndpointConfig, ProviderRegistry
 from assay.settings import Settings
 from assay.storage.ids import uuid7

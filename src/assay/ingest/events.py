@@ -25,13 +25,13 @@ from __future__ import annotations
 import math
 import uuid as uuid_mod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from assay.domain.ai_events import inspect_ai_event
+from assay.domain.events import NormalizedEvent
 from assay.ingest.decode import parse_datetime
 
 MAX_EVENT_NAME_LENGTH = 200
@@ -47,22 +47,6 @@ class EventRejected(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class NormalizedEvent:
-    """A validated event ready to store."""
-
-    uuid: str
-    event: str
-    distinct_id: str
-    timestamp: datetime
-    properties: dict[str, Any]
-    trace_id: str | None = None
-    uuid_generated: bool = False
-    warnings: tuple[str, ...] = ()
-    properties_json: str | None = None
-    """`properties` as compact JSON when normalising already encoded them (stored as is), else None."""
 
 
 def _size(raw: Mapping[str, Any]) -> int:

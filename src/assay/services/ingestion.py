@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.events import NormalizedEvent
 from assay.domain.storable import STORABLE_MAX_DEPTH, storable_problem
 from assay.ingest.events import normalize_batch
-from assay.storage.db import Session, write_lock
+from assay.storage.db import write_lock
 from assay.storage.events import insert_events
 from assay.storage.types import utcnow
 
@@ -60,7 +61,7 @@ def _unstorable(event: NormalizedEvent) -> str | None:
 
 async def ingest_batch(
     *,
-    session: Session,
+    session: AsyncSession,
     environment_id: uuid.UUID,
     raw_events: Sequence[Any],
     sent_at: datetime | None,

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.ingest.events import NormalizedEvent
+from assay.domain.events import NormalizedEvent
 from assay.storage.db import dump_json
 from assay.storage.event_tables import EventRow
 from assay.storage.paging import fetch_page

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.ingest.events import NormalizedEvent
+from assay.domain.events import NormalizedEvent
 from assay.storage.event_tables import EventRow
 from assay.storage.events import insert_events
 from assay.storage.leases import claim_statement, claimable
