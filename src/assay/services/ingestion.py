@@ -15,12 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.events import NormalizedEvent
 from assay.domain.storable import STORABLE_MAX_DEPTH, storable_problem
 from assay.ingest.events import normalize_batch
-from assay.storage.db import write_lock
+from assay.storage.db import Session, write_lock
 from assay.storage.events import insert_events
 from assay.storage.types import utcnow
 
@@ -61,7 +60,7 @@ def _unstorable(event: NormalizedEvent) -> str | None:
 
 async def ingest_batch(
     *,
-    session: AsyncSession,
+    session: Session,
     environment_id: uuid.UUID,
     raw_events: Sequence[Any],
     sent_at: datetime | None,
