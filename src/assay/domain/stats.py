@@ -96,7 +96,7 @@ def _exact_p(ranks: list[float], w_plus: float) -> float:
     observed = round(2 * w_plus)
     low = sum(counts[: observed + 1])
     high = sum(counts[observed:])
-    return min(1.0, 2 * min(low, high) / 2 ** len(ranks))
+    return min(1.0, 2 * min(low, high) / (1 << len(ranks)))
 
 
 def wilcoxon_signed_rank(differences: Sequence[float]) -> WilcoxonResult:

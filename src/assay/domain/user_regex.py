@@ -92,7 +92,7 @@ class UserRegex:
         except re2.error as e:
             raise UserRegexError(_reason(e)) from None
         self._capture: re2._Regexp | None = None
-        self._steps = max(self._find.programsize, self._find.reverseprogramsize)
+        self._steps: int = max(self._find.programsize, self._find.reverseprogramsize)
 
     def cost(self, text: str) -> int:
         """Worst-case cost units of one match against `text`."""
@@ -129,7 +129,8 @@ class UserRegex:
             source, ignore_case, dot_all = self._options
             self._capture = re2.compile(source, _options(ignore_case=ignore_case, dot_all=dot_all, capture=True))
         if not self._capture.groups:
-            return m.group(0)
+            whole: str = m.group(0)
+            return whole
         start, end = m.span()
         # The groups are found on the matched span only (the rest of the text is context), by RE2's
         # NFA, which costs more per byte than the DFA that found the span.

@@ -613,7 +613,7 @@ def _run(
                 chain = [pop() for _ in range(count)]
                 first = chain[0] if chain else None
                 if type(first) is str and first in host_globals:
-                    value: Any = host_globals
+                    value = host_globals
                     for key in chain:
                         if value is None:
                             break

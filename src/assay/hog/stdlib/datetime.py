@@ -6,6 +6,7 @@ import calendar
 import math
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -225,7 +226,7 @@ def _offset_text(dt: datetime) -> str:
 
 def _token(dt: datetime, token: str) -> str:
     h12 = dt.hour % 12 or 12
-    table = {
+    table: dict[str, Callable[[], str]] = {
         "a": lambda: _WEEKDAYS[dt.weekday()][:3],
         "b": lambda: _MONTHS[dt.month - 1][:3],
         "c": lambda: f"{dt.month:02d}",

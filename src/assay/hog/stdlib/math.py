@@ -54,7 +54,8 @@ def _minus(args: list[Any], ctx: ExecContext) -> int | float:
 
 
 @stl("range", 1, 2)
-def _range(args: list[Any], ctx: ExecContext) -> list[int]:
+def _range(args: list[Any], ctx: ExecContext) -> list[int | float]:
+    start: int | float
     if len(args) == 1 or args[1] is None:
         start, stop = 0, to_number(args[0])
     else:

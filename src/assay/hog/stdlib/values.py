@@ -169,7 +169,7 @@ def format_number(value: int | float) -> str:
         return "-Infinity"
     if value == 0:
         return "0"
-    if value.is_integer() and abs(value) < 1e21:
+    if float(value).is_integer() and abs(value) < 1e21:
         return str(int(value))
     sign = "-" if value < 0 else ""
     _, digit_tuple, exp = Decimal(repr(abs(value))).as_tuple()
