@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
@@ -67,6 +68,24 @@ class Settings(BaseSettings):
         if self.mode == "production" and self.secret_key == _DEV_SECRET:
             raise ValueError("ASSAY_SECRET_KEY must be set in production mode (ASSAY_MODE=production)")
         return self
+
+    @model_validator(mode="after")
+    def _judge_from_provider_variables(self) -> Settings:
+        """An unset judge URL or key is the judge provider's usual variable (OPENAI_BASE_URL, ANTHROPIC_API_KEY)."""
+        judge = self.judge_provider_and_model
+        if judge is not None:
+            prefix = judge[0].upper()
+            self.judge_base_url = self.judge_base_url or os.environ.get(f"{prefix}_BASE_URL")
+            self.judge_api_key = self.judge_api_key or os.environ.get(f"{prefix}_API_KEY")
+        return self
+
+    @property
+    def judge_provider_and_model(self) -> tuple[str, str] | None:
+        """`judge_model` as (provider, model); a name without a provider is an OpenAI model."""
+        if not self.judge_model:
+            return None
+        provider, _, model = self.judge_model.partition("/")
+        return (provider, model) if model else ("openai", self.judge_model)
 
     @property
     def uses_default_secret(self) -> bool:

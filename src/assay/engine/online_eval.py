@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_event_properties
 from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
-from assay.engine.snapshot import default_judge
+from assay.engine.snapshot import server_judge
 from assay.errors import NotFoundError
 from assay.evaluators.hog_eval import run_hog_eval_async
 from assay.evaluators.judge import JudgeCache, JudgeError, run_llm_judge
+from assay.evaluators.judge_endpoint import ProviderKeyCredentials, resolve_judge_endpoint
 from assay.providers import EndpointConfig, ProviderRegistry
 from assay.settings import Settings
+from assay.storage.db import SessionFactory
 from assay.storage.ids import uuid7
 from assay.storage.online import RunOutcome
 from assay.storage.provider_keys import load_provider_key
@@ -83,7 +83,7 @@ class TargetEvent:
 class OnlineContext:
     """Shared resources of the evaluating process."""
 
-    sessionmaker: async_sessionmaker[AsyncSession]
+    sessionmaker: SessionFactory
     settings: Settings
     registry: ProviderRegistry | None = None
     judge_cache: JudgeCache | None = None
@@ -104,16 +104,10 @@ class _Skip(Exception):
 
 async def _resolve_judge(ctx: OnlineContext, spec: EvaluatorSpec) -> _Judge:
     """The judge endpoint: the provider key of the model configuration, else ASSAY_JUDGE_MODEL's key and URL."""
-    fallback = default_judge(ctx.settings)
-    concurrency = ctx.settings.run_concurrency
     model = spec.model
-    if not model:
-        if fallback is None:
-            raise _Skip(
-                "no_judge", "No judge model is configured: set ASSAY_JUDGE_MODEL or give a model configuration."
-            )
-        return _Judge(fallback.endpoint(ctx.settings.secret_key), None)
-    key_id = model.get("provider_key_id")
+    credentials = None
+    key_row_id = None
+    key_id = model.get("provider_key_id") if model else None
     if key_id:
         async with ctx.sessionmaker() as session:
             try:
@@ -131,29 +125,24 @@ async def _resolve_judge(ctx: OnlineContext, spec: EvaluatorSpec) -> _Judge:
                 raise _Skip("key_invalid", f"Your API key is {row.state}. Please fix or replace it.")
             row.last_used_at = utcnow()
             await session.commit()
-        endpoint = EndpointConfig(
-            model=str(model["model"]),
-            provider=str(model.get("provider") or row.provider),
-            base_url=row.base_url,
-            api_key=api_key,
-            max_concurrency=concurrency,
-            rpm=row.requests_per_minute,
-            tpm=row.tokens_per_minute,
+        key_row_id = row.id
+        credentials = ProviderKeyCredentials(
+            row.provider, row.base_url, api_key, rpm=row.requests_per_minute, tpm=row.tokens_per_minute
         )
-        return _Judge(endpoint, row.id)
-    provider = str(model.get("provider") or "openai")
-    same = fallback is not None and fallback.provider == provider
-    if not same:
-        raise _Skip("no_judge", f"No key for provider {provider!r}: add a provider key or set ASSAY_JUDGE_MODEL.")
-    default = fallback.endpoint(ctx.settings.secret_key)  # type: ignore[union-attr]
-    endpoint = EndpointConfig(
-        model=str(model["model"]),
-        provider=provider,
-        base_url=default.base_url,
-        api_key=default.api_key,
-        max_concurrency=concurrency,
+    endpoint = resolve_judge_endpoint(
+        model,
+        default=server_judge(ctx.settings),
+        provider_key=credentials,
+        concurrency=ctx.settings.run_concurrency,
+        require_served_provider=True,
     )
-    return _Judge(endpoint, None)
+    if endpoint is None:
+        if not model:
+            message = "No judge model is configured: set ASSAY_JUDGE_MODEL or give a model configuration."
+            raise _Skip("no_judge", message)
+        provider = str(model.get("provider") or "openai")
+        raise _Skip("no_judge", f"No key for provider {provider!r}: add a provider key or set ASSAY_JUDGE_MODEL.")
+    return _Judge(endpoint, key_row_id)
 
 
 async def _mark_key(ctx: OnlineContext, spec: EvaluatorSpec, key_id: uuid.UUID, error: JudgeError) -> None:

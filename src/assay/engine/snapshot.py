@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
@@ -11,6 +10,7 @@ import orjson
 from assay.domain.secrets import encrypt_secret
 from assay.engine.case_evaluators import JudgeEndpoint, normalize_item_config
 from assay.errors import ValidationFailed
+from assay.evaluators.judge_endpoint import ProviderKeyCredentials, default_judge_endpoint, resolve_judge_endpoint
 from assay.evaluators.recipe import (
     DEFAULT_PASS_THRESHOLD,
     IMPLIED_TOOL_CALL_MATCH,
@@ -18,6 +18,7 @@ from assay.evaluators.recipe import (
     judge_config,
     reads_expected_tool_calls,
 )
+from assay.providers.datatypes import EndpointConfig
 from assay.settings import Settings
 from assay.storage import suites as suite_store
 from assay.storage.db import Session
@@ -26,31 +27,40 @@ from assay.storage.tables import SuiteRow
 MAX_REPETITIONS = 100
 
 
-def default_judge(settings: Settings) -> JudgeEndpoint | None:
-    """The server-wide judge from ASSAY_JUDGE_MODEL and the provider's usual environment variables."""
-    if not settings.judge_model:
-        return None
-    provider, _, model = settings.judge_model.partition("/")
-    if not model:
-        provider, model = "openai", settings.judge_model
-    env_prefix = provider.upper()
-    base_url = settings.judge_base_url or os.environ.get(f"{env_prefix}_BASE_URL")
-    key = settings.judge_api_key or os.environ.get(f"{env_prefix}_API_KEY")
-    return JudgeEndpoint(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        encrypted_api_key=encrypt_secret(key, settings.secret_key) if key else None,
-        max_concurrency=settings.run_concurrency,
+def server_judge(settings: Settings) -> EndpointConfig | None:
+    """The server-wide judge of ASSAY_JUDGE_MODEL (its URL and key as the settings hold them)."""
+    return default_judge_endpoint(
+        settings.judge_provider_and_model,
+        base_url=settings.judge_base_url,
+        api_key=settings.judge_api_key,
+        concurrency=settings.run_concurrency,
     )
+
+
+def _stored(endpoint: EndpointConfig, secret_key: str) -> JudgeEndpoint:
+    key = endpoint.api_key
+    return JudgeEndpoint(
+        provider=endpoint.provider,
+        model=endpoint.model,
+        base_url=endpoint.base_url,
+        encrypted_api_key=encrypt_secret(key, secret_key) if key else None,
+        max_concurrency=endpoint.max_concurrency,
+        rpm=endpoint.rpm,
+        tpm=endpoint.tpm,
+    )
+
+
+def default_judge(settings: Settings) -> JudgeEndpoint | None:
+    """The server-wide judge as stored in a snapshot (key encrypted)."""
+    endpoint = server_judge(settings)
+    return None if endpoint is None else _stored(endpoint, settings.secret_key)
 
 
 async def _judge_endpoint(
     session: Session, environment_id: uuid.UUID, model: dict[str, Any] | None, settings: Settings
 ) -> JudgeEndpoint | None:
-    if not model:
-        return default_judge(settings)
-    key_id = model.get("provider_key_id")
+    credentials = None
+    key_id = model.get("provider_key_id") if model else None
     if key_id:
         from assay.storage.provider_keys import load_provider_key
 
@@ -60,20 +70,13 @@ async def _judge_endpoint(
             key_id=uuid.UUID(str(key_id)),
             secret_key=settings.secret_key,
         )
-        return JudgeEndpoint(
-            provider=str(model.get("provider") or row.provider),
-            model=str(model["model"]),
-            base_url=row.base_url,
-            encrypted_api_key=encrypt_secret(api_key, settings.secret_key) if api_key else None,
-            max_concurrency=settings.run_concurrency,
-            rpm=row.requests_per_minute,
-            tpm=row.tokens_per_minute,
+        credentials = ProviderKeyCredentials(
+            row.provider, row.base_url, api_key, rpm=row.requests_per_minute, tpm=row.tokens_per_minute
         )
-    fallback = default_judge(settings)
-    provider = str(model.get("provider") or "openai")
-    base_url = model.get("base_url") or (fallback.base_url if fallback and fallback.provider == provider else None)
-    key = fallback.encrypted_api_key if fallback and fallback.provider == provider else None
-    return JudgeEndpoint(provider, str(model["model"]), base_url, key, max_concurrency=settings.run_concurrency)
+    endpoint = resolve_judge_endpoint(
+        model, default=server_judge(settings), provider_key=credentials, concurrency=settings.run_concurrency
+    )
+    return None if endpoint is None else _stored(endpoint, settings.secret_key)
 
 
 async def _resolve_items(
