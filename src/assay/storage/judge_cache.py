@@ -18,7 +18,7 @@ async def get_judgement(*, session: AsyncSession, key: str) -> dict[str, Any] | 
 
 async def store_judgement(*, session: AsyncSession, key: str, value: dict[str, Any]) -> None:
     """Store a judgement unless one is stored under `key` already; the caller commits."""
-    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     await session.execute(
         module.insert(JudgeCacheRow).values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"])
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -31,7 +31,7 @@ async def claim_run(*, session: AsyncSession, run_id: uuid.UUID, worker_id: str,
     claim = claim_statement(
         RunRow, which=RunRow.id == run_id, condition=claimable(RunRow, now), worker_id=worker_id, now=now, lease=lease
     )
-    result = await session.execute(claim)
+    result = cast(CursorResult[Any], await session.execute(claim))
     return bool(result.rowcount)
 
 

@@ -21,11 +21,12 @@ def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]
     """An INSERT of result rows that skips (run, case, repetition) already stored."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module = postgresql if dialect == "postgresql" else sqlite
-    return (
+    statement: Insert = (
         module.insert(ResultRow)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["run_id", "test_case_id", "repetition"])
     )
+    return statement
 
 
 async def store_results(
@@ -48,7 +49,7 @@ async def store_results(
 
 async def result_measures(
     *, session: AsyncSession, run_id: uuid.UUID
-) -> Sequence[Row[tuple[str, float | None, float | None, int | None, int | None]]]:
+) -> Sequence[Row[str, float | None, float | None, int | None, int]]:
     """Every result's (status, score, latency_ms, tokens_used, judge_tokens), in one query."""
     query = select(
         ResultRow.status, ResultRow.score, ResultRow.latency_ms, ResultRow.tokens_used, ResultRow.judge_tokens
