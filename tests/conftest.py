@@ -39,6 +39,18 @@ _sqlite_template: Path | None = None
 _pg_prepared: set[str] = set()
 
 
+_CLEARED_PREFIXES = ("ASSAY_", "OPENAI_", "ANTHROPIC_")
+_KEPT_PREFIXES = ("ASSAY_TEST_", "ASSAY_FUZZ_")  # the suite's own knobs (scripts/test, tests/api/test_fuzz.py)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test without the caller's Assay and provider variables, so no test reaches a real provider."""
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) and not name.startswith(_KEPT_PREFIXES):
+            monkeypatch.delenv(name)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
