@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from openai import AsyncOpenAI
 
-from assay.evaluators.judge import BooleanEvalResult
+from assay.evaluators.structured_judge import BooleanEvalResult
 from assay.testing.fake_llm import FakeLLMServer, free_port
 
 CONCURRENCY = 50

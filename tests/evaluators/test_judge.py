@@ -6,15 +6,10 @@ import uuid
 import pytest
 
 from assay.domain.outcomes import CaseOutcome, ToolCall
-from assay.evaluators.judge import (
-    ALLOWS_NA_INSTRUCTIONS,
-    BooleanEvalResult,
-    InMemoryJudgeCache,
-    JudgeError,
-    SuiteJudgeConfig,
-    judge_case,
-    run_llm_judge,
-)
+from assay.evaluators.judge_cache import InMemoryJudgeCache
+from assay.evaluators.posthog_judge import ALLOWS_NA_INSTRUCTIONS, run_llm_judge
+from assay.evaluators.structured_judge import BooleanEvalResult, JudgeError
+from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
 from assay.testing.fake_llm import FakeLLMServer
 

@@ -9,14 +9,10 @@ import orjson
 import pytest
 
 from assay.domain.outcomes import CaseOutcome
-from assay.evaluators.judge import (
-    DEFAULT_JUDGE_MAX_TOKENS,
-    InMemoryJudgeCache,
-    JudgeError,
-    SuiteJudgeConfig,
-    judge_case,
-    run_llm_judge,
-)
+from assay.evaluators.judge_cache import InMemoryJudgeCache
+from assay.evaluators.posthog_judge import run_llm_judge
+from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS, JudgeError
+from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
 from assay.providers.structured import FormatMemory
 from assay.testing.fake_llm import FakeLLMServer

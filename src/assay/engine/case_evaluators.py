@@ -11,7 +11,9 @@ from assay.domain.outcomes import CaseOutcome, Verdict
 from assay.domain.secrets import decrypt_secret
 from assay.errors import ValidationFailed
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
-from assay.evaluators.judge import DEFAULT_JUDGE_MAX_TOKENS, JudgeCache, SuiteJudgeConfig, judge_case
+from assay.evaluators.judge_cache import JudgeCache
+from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS
+from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
 
 JUDGE_RETRY = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=20, timeout=120)

@@ -18,7 +18,7 @@ from assay.engine.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, b
 from assay.engine.snapshot import default_items_for_case
 from assay.engine.summary import compute_summary
 from assay.engine.writer import DEFAULT_LEASE, ResultWriter
-from assay.evaluators.judge import JudgeCache
+from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
 from assay.storage import run_execution

@@ -23,8 +23,10 @@ from assay.domain.secrets import SecretDecryptionError
 from assay.engine.snapshot import server_judge
 from assay.errors import NotFoundError
 from assay.evaluators.hog_eval import run_hog_eval_async
-from assay.evaluators.judge import JudgeCache, JudgeError, run_llm_judge
+from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.judge_endpoint import ProviderKeyCredentials, resolve_judge_endpoint
+from assay.evaluators.posthog_judge import run_llm_judge
+from assay.evaluators.structured_judge import JudgeError
 from assay.providers import EndpointConfig, ProviderRegistry
 from assay.settings import Settings
 from assay.storage.db import SessionFactory
