@@ -109,8 +109,14 @@ async def test_agreement_from_overrides(engine_client, tenant, fake):
     assert (body["runs"], body["reviewed_results"], body["repeated_runs"], body["task_id"]) == (2, 5, 0, None)
     # judge verdicts F F F T T vs human T F F T T: po = 0.8, pe = 0.4*0.6 + 0.6*0.4 = 0.48, kappa = 0.32/0.52;
     # MAE = (90 + 20 + 10 + 20 + 0) / 5 = 28
-    expected = {"n": 5, "agreement_rate": 0.8, "kappa": pytest.approx(0.6154, abs=1e-4), "mean_absolute_error": 28,
-                "judge_pass_rate": 0.4, "human_pass_rate": 0.6}  # fmt: skip
+    expected = {
+        "n": 5,
+        "agreement_rate": 0.8,
+        "kappa": pytest.approx(0.6154, abs=1e-4),
+        "mean_absolute_error": 28,
+        "judge_pass_rate": 0.4,
+        "human_pass_rate": 0.6,
+    }
     assert [e["evaluator"] for e in body["evaluators"]] == ["case", "llm_judge"]
     for entry in body["evaluators"]:
         assert entry["human"] == expected and entry["repetitions"] is None
@@ -144,20 +150,34 @@ async def test_agreement_from_repetitions(engine_client, tenant, fake):
     assert [e["evaluator"] for e in body["evaluators"]] == ["case", "llm_judge"]
     for entry in body["evaluators"]:
         assert entry["repetitions"] == expected and entry["human"] is None
-    one = (await engine_client.get(f"/v1/evaluations/{suite_id}/agreement", params={"task_id": task_id},
-                                   headers=tenant.headers)).json()  # fmt: skip
+    one = (
+        await engine_client.get(
+            f"/v1/evaluations/{suite_id}/agreement", params={"task_id": task_id}, headers=tenant.headers
+        )
+    ).json()
     assert one["evaluators"] == body["evaluators"]
 
 
 async def test_compare_leaves_errored_results_out_of_the_scores(engine_client, tenant, fake):
     instance_id = await create_instance(engine_client, tenant, fake)
-    recipe = {"name": "two", "items": [{"evaluator": {"type": "contains", "value": "q"}},
-                                       {"evaluator": {"type": "llm_judge", "prompt": "Is {{output}} fine?"}}]}  # fmt: skip
+    recipe = {
+        "name": "two",
+        "items": [
+            {"evaluator": {"type": "contains", "value": "q"}},
+            {"evaluator": {"type": "llm_judge", "prompt": "Is {{output}} fine?"}},
+        ],
+    }
     r = await engine_client.post("/v1/recipes", json=recipe, headers=tenant.headers)
     assert r.status_code == 201, r.text
     cases = [{"input_message": f"<c{i}> q"} for i in range(3)]
-    suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, recipe_id=r.json()["id"],
-                                  cases=cases, config={"judge_cache": False})  # fmt: skip
+    suite_id = await create_suite(
+        engine_client,
+        tenant,
+        instance_id=instance_id,
+        recipe_id=r.json()["id"],
+        cases=cases,
+        config={"judge_cache": False},
+    )
     fake.set_scenario({"rules": [verdict(None, False)]})
     base = await run_suite(engine_client, tenant, suite_id)  # every case 50
     judge_down = {"model": "judge-model", "target": "any", "contains": "<c0>", "status": 401}

@@ -7,8 +7,11 @@ import pytest
 
 from assay.testing.fake_llm import FakeLLMServer
 
-SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}, "n": {"type": "integer", "minimum": 0}},
-          "required": ["ok", "n"]}  # fmt: skip
+SCHEMA = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean"}, "n": {"type": "integer", "minimum": 0}},
+    "required": ["ok", "n"],
+}
 USER = [{"role": "user", "content": "judge this"}]
 JSON_SCHEMA = {"type": "json_schema", "json_schema": {"name": "r", "schema": SCHEMA}}
 JSON_OBJECT = {"type": "json_object", "schema": SCHEMA}
@@ -27,9 +30,15 @@ def content(response: httpx.Response) -> str:
 
 @pytest.mark.parametrize(
     ("flavor", "schema_status", "object_constrained"),
-    [("openai", 200, False), ("llama_cpp", 500, True), ("llama_server", 400, True), ("ollama", 200, False),
-     ("vllm", 400, False), ("lmstudio", 200, None)],
-)  # fmt: skip
+    [
+        ("openai", 200, False),
+        ("llama_cpp", 500, True),
+        ("llama_server", 400, True),
+        ("ollama", 200, False),
+        ("vllm", 400, False),
+        ("lmstudio", 200, None),
+    ],
+)
 def test_response_format_handling(fake: FakeLLMServer, flavor, schema_status, object_constrained) -> None:
     fake.set_scenario({"flavor": flavor})
     r = ask(fake, response_format=JSON_SCHEMA)
