@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage import environments as env_store
 from assay.storage.db import make_sessionmaker
 from tests.conftest import add_key
@@ -134,7 +134,7 @@ async def test_openapi_documents_the_scope(client):
 
 async def test_storage_rotation_of_unknown_environment_is_not_found(app, env_a):
     async with make_sessionmaker(app.state.engine)() as session:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(ResourceNotFound):
             await env_store.rotate_project_token(session=session, environment_id=uuid.uuid4())
         row = await env_store.rotate_project_token(session=session, environment_id=uuid.UUID(env_a.id))
         rotated = row.project_token

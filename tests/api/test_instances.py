@@ -243,10 +243,10 @@ async def test_scopes(app, client, env_a):
 async def test_loader_is_scoped_to_the_environment(app, client, env_a, env_b):
     import pytest
 
-    from assay.errors import NotFoundError
+    from assay.errors import ResourceNotFound
 
     chat = await create(client, env_a)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ResourceNotFound):
         await load(app, env_b, chat["id"])
 
 

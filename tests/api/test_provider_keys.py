@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.db import make_sessionmaker
 from assay.storage.provider_keys import load_provider_key
 from assay.storage.tables import ModelConfigurationRow, ProviderKeyRow
@@ -73,7 +73,7 @@ async def test_encrypted_at_rest_and_loader(app, client, env_a, env_b):
         assert row is not None and SECRET not in row.encrypted_config
     row, api_key = await load(app, env_a, body["id"])
     assert api_key == SECRET and row.provider == "openai"
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ResourceNotFound):
         await load(app, env_b, body["id"])
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from assay.errors import ConflictError, NotFoundError
+from assay.errors import ConflictError, ResourceNotFound
 from assay.evaluators.recipe import RecipeSpec
 from assay.storage.db import make_sessionmaker
 from assay.storage.recipes import load_recipe
@@ -181,7 +181,7 @@ async def test_load_recipe_resolves_references(app, client, env_a, env_b):
     assert isinstance(code["evaluator"]["bytecode"], list) and code["evaluator"]["evaluator_id"] == hog["id"]
     assert check["evaluator"] == recipe["items"][2]["evaluator"]
     RecipeSpec.model_validate({"items": loaded["items"], "pass_threshold": loaded["pass_threshold"]})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ResourceNotFound):
         await load(app, env_b, recipe["id"])
     await client.patch(f"{env_a.api}/evaluations/{hog['id']}", json={"deleted": True}, headers=env_a.headers)
     with pytest.raises(ConflictError, match="item 1"):

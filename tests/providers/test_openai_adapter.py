@@ -9,7 +9,7 @@ from assay.providers import (
     AuthenticationError,
     ChatRequest,
     EndpointConfig,
-    NotFoundError,
+    ModelNotFoundError,
     ParseError,
     ProviderConnectionError,
     ProviderRegistry,
@@ -154,7 +154,7 @@ async def test_malformed_json_is_parse_error_after_retries(fake: FakeLLMServer, 
     ("rule", "error"),
     [
         ({"status": 401}, AuthenticationError),
-        ({"status": 404}, NotFoundError),
+        ({"status": 404}, ModelNotFoundError),
         ({"status": 429, "error_code": "insufficient_quota"}, QuotaExceededError),
     ],
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.local.runner import store_suite
 from assay.local.suitefile import load_suite
 from assay.services.runs import cancel_run, override_result, start_run
@@ -76,7 +76,7 @@ async def test_start_run_of_another_environment_is_not_found(session: Session, t
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/runs.db")
     _, suite_id = await _suite(session, tmp_path, settings)
     other = await create_environment(session=session, name="other")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ResourceNotFound):
         await start_run(session=session, environment_id=other.id, suite_id=suite_id, settings=settings)
 
 

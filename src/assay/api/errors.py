@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.api.routing import allowed_methods
 from assay.api.safe_json import renderable
-from assay.errors import AssayError, AuthError, ConflictError, NotFoundError, ValidationFailed
+from assay.errors import AuthError, ConflictError, DomainError, ResourceNotFound, ValidationFailed
 
 ANALYTICS_PREFIX = "/api/"
 
@@ -137,15 +137,15 @@ async def _request_validation(request: Request, exc: RequestValidationError) -> 
     return validation_response(request.url.path, list(exc.errors()))
 
 
-async def _assay_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AssayError)
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
     analytics = is_analytics(request)
     if isinstance(exc, AuthError):
         if analytics:
             return drf_response(exc.status_code, "authentication_error", exc.code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
-    if isinstance(exc, NotFoundError):
+    if isinstance(exc, ResourceNotFound):
         if analytics:
             return drf_response(404, "invalid_request", "not_found", exc.message)
         return JSONResponse({"detail": exc.message}, status_code=404)
@@ -181,5 +181,5 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)  # type: ignore[arg-type]
-    app.add_exception_handler(AssayError, _assay_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

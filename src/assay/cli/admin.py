@@ -13,7 +13,7 @@ from rich.table import Table
 
 from assay.cli.context import open_session
 from assay.domain.scopes import ALL_SCOPES, normalize_scopes
-from assay.errors import AssayError
+from assay.errors import DomainError
 from assay.settings import get_settings
 from assay.storage import environments as store
 from assay.storage.db import make_engine
@@ -35,7 +35,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's database work; a domain error (unknown environment, …) exits 1 with its message."""
     try:
         return asyncio.run(work)
-    except AssayError as exc:
+    except DomainError as exc:
         raise _fail(exc.message) from None
 
 

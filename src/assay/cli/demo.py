@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from assay.cli.run import err_console, execute, print_outcome, write_outputs
-from assay.errors import AssayError
+from assay.errors import DomainError
 from assay.local.suitefile import SuiteFileError, load_suite
 
 DEMO_SUITE = "order_support/suite.yaml"
@@ -30,7 +30,7 @@ def demo(
     try:
         suite = load_suite(demo_suite_path())
         outcome = execute(suite, repetitions=None, environment=environment)
-    except (SuiteFileError, AssayError) as exc:
+    except (SuiteFileError, DomainError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     write_outputs(outcome, json_path=json_path, junit=None, html=report)

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from assay.errors import AssayError
+from assay.errors import DomainError
 from assay.local.html_report import write_html
 from assay.local.junit import write_junit
 from assay.local.outcome import RunOutcome
@@ -262,7 +262,7 @@ def run(
     try:
         outcome = execute(suite, repetitions=repeat, environment=environment, server=server, api_key=api_key,
                           show_progress=not quiet)  # fmt: skip
-    except AssayError as exc:
+    except DomainError as exc:
         raise _fail(exc.message, 2) from None
     except Exception as exc:  # noqa: BLE001 - a server refusal or an unreachable server
         raise _fail(f"{type(exc).__name__}: {exc}", 1) from None

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from assay.errors import AssayError
+from assay.errors import DomainError
 
 MASK = "********"
 _HKDF_SALT = b"assay/secrets/v1"
@@ -26,7 +26,7 @@ PUBLIC_HEADERS = frozenset(
 """Headers whose values are shown unless marked secret; every other header value is secret by default."""
 
 
-class SecretDecryptionError(AssayError):
+class SecretDecryptionError(DomainError):
     """A stored secret could not be decrypted: wrong server secret key, or a corrupted token."""
 
 

@@ -44,7 +44,7 @@ from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
 from assay.storage.db import Session, SessionFactory, write_lock
-from assay.storage.online import ClaimedRun, EventHead, RunOutcome
+from assay.storage.online import ClaimedRun, EvaluationRunOutcome, EventHead
 from assay.storage.tables import EvaluatorRow
 from assay.storage.types import utcnow
 
@@ -158,7 +158,7 @@ class OnlineScheduler:
         self._wake = asyncio.Event()
         self._flush_wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._pending: list[RunOutcome] = []
+        self._pending: list[EvaluationRunOutcome] = []
         self._versions: dict[uuid.UUID, tuple[int, datetime | None]] = {}
         self._triggers: dict[uuid.UUID, list[_Trigger]] = {}
         self._cursor: int | None = None
@@ -293,9 +293,11 @@ class OnlineScheduler:
         if len(self._pending) >= FLUSH_BATCH:
             self._flush_wake.set()
 
-    async def _attempt(self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None) -> RunOutcome:
-        def failed(cause: str, error: str) -> RunOutcome:
-            return RunOutcome(run.workflow_id, run.environment_id, "failed", error=error, cause=cause)
+    async def _attempt(
+        self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None
+    ) -> EvaluationRunOutcome:
+        def failed(cause: str, error: str) -> EvaluationRunOutcome:
+            return EvaluationRunOutcome(run.workflow_id, run.environment_id, "failed", error=error, cause=cause)
 
         if run.attempts > self._max_attempts:  # claimed again and again: its workers keep dying
             return failed("lease_expired", f"Gave up after {self._max_attempts} attempts")
@@ -317,14 +319,14 @@ class OnlineScheduler:
             outcome.retryable = True
             return outcome
 
-    def _retry_or_give_up(self, run: ClaimedRun, outcome: RunOutcome) -> RunOutcome:
+    def _retry_or_give_up(self, run: ClaimedRun, outcome: EvaluationRunOutcome) -> EvaluationRunOutcome:
         """Back to the queue with backoff while attempts remain; else the failure, saying how often it was tried."""
         if run.attempts < self._max_attempts:
             delay = retry_delay(run.attempts, initial=self._retry_initial, maximum=self._retry_max)
             return replace(outcome, status="retrying", next_attempt_at=utcnow() + timedelta(seconds=delay))
         return replace(outcome, error=f"{outcome.error} (gave up after {run.attempts} attempts)")
 
-    def _report(self, run: ClaimedRun, spec: EvaluatorSpec | None, outcome: RunOutcome) -> None:
+    def _report(self, run: ClaimedRun, spec: EvaluatorSpec | None, outcome: EvaluationRunOutcome) -> None:
         if outcome.status == "retrying" and outcome.next_attempt_at is not None:
             wait = (outcome.next_attempt_at - utcnow()).total_seconds()
             detail = f"attempt {run.attempts} of {self._max_attempts}, retrying in {max(0.0, wait):.1f} s"

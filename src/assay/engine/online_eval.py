@@ -21,7 +21,7 @@ from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
 from assay.engine.snapshot import server_judge
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.evaluators.hog_eval import run_hog_eval_async
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.judge_endpoint import ProviderKeyCredentials, resolve_judge_endpoint
@@ -31,7 +31,7 @@ from assay.providers import EndpointConfig, ProviderRegistry
 from assay.settings import Settings
 from assay.storage.db import SessionFactory
 from assay.storage.ids import uuid7
-from assay.storage.online import RunOutcome
+from assay.storage.online import EvaluationRunOutcome
 from assay.storage.provider_keys import load_provider_key
 from assay.storage.types import utcnow
 
@@ -119,7 +119,7 @@ async def _resolve_judge(ctx: OnlineContext, spec: EvaluatorSpec) -> _Judge:
                     key_id=uuid.UUID(str(key_id)),
                     secret_key=ctx.settings.secret_key,
                 )
-            except NotFoundError:
+            except ResourceNotFound:
                 raise _Skip("key_not_found", "The evaluation's provider key does not exist.") from None
             except SecretDecryptionError as e:
                 raise _Skip("key_invalid", str(e)) from None
@@ -153,7 +153,7 @@ async def _mark_key(ctx: OnlineContext, spec: EvaluatorSpec, key_id: uuid.UUID, 
             row, _ = await load_provider_key(
                 session=session, environment_id=spec.environment_id, key_id=key_id, secret_key=ctx.settings.secret_key
             )
-        except (NotFoundError, SecretDecryptionError):
+        except (ResourceNotFound, SecretDecryptionError):
             return
         row.state = KEY_STATE_ERRORS[error.error_type]
         row.error_message = error.message
@@ -171,14 +171,18 @@ def _event(spec: EvaluatorSpec, target: TargetEvent, properties: dict[str, Any])
     )
 
 
-def _failed(workflow_id: str, spec: EvaluatorSpec, cause: str, error: str, *, retryable: bool = False) -> RunOutcome:
-    return RunOutcome(workflow_id, spec.environment_id, "failed", error=error, cause=cause, retryable=retryable)
+def _failed(
+    workflow_id: str, spec: EvaluatorSpec, cause: str, error: str, *, retryable: bool = False
+) -> EvaluationRunOutcome:
+    return EvaluationRunOutcome(
+        workflow_id, spec.environment_id, "failed", error=error, cause=cause, retryable=retryable
+    )
 
 
 def _completed(
     workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime, outcome: dict[str, Any],
     judge: JudgeUsage | None,
-) -> RunOutcome:  # fmt: skip
+) -> EvaluationRunOutcome:  # fmt: skip
     allows_na = spec.allows_na
     applicable = outcome.get("applicable") if allows_na else None
     props = build_evaluation_event_properties(
@@ -199,10 +203,12 @@ def _completed(
     result = {"verdict": outcome.get("verdict"), "reasoning": outcome.get("reasoning") or ""}
     if allows_na:
         result["applicable"] = applicable
-    return RunOutcome(workflow_id, spec.environment_id, "completed", result=result, event=_event(spec, target, props))
+    return EvaluationRunOutcome(
+        workflow_id, spec.environment_id, "completed", result=result, event=_event(spec, target, props)
+    )
 
 
-async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime) -> RunOutcome:
+async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime) -> EvaluationRunOutcome:
     bytecode = (spec.evaluation_config or {}).get("bytecode")
     if not bytecode:
         return _failed(workflow_id, spec, "missing_bytecode", "Missing bytecode in evaluation_config")
@@ -216,7 +222,7 @@ async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, s
 
 async def _run_judge(
     ctx: OnlineContext, workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime
-) -> RunOutcome:
+) -> EvaluationRunOutcome:
     prompt = (spec.evaluation_config or {}).get("prompt")
     if not prompt:
         return _failed(workflow_id, spec, "missing_prompt", "Missing prompt in evaluation_config")
@@ -259,15 +265,15 @@ async def _run_judge(
     return _completed(workflow_id, spec, target, start, outcome, usage)
 
 
-def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -> RunOutcome:
+def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -> EvaluationRunOutcome:
     result = {"verdict": None, "skipped": True, "skip_reason": reason, "message": message,
               "evaluation_id": str(spec.id), "evaluation_type": spec.evaluation_type}  # fmt: skip
-    return RunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message, cause=reason)
+    return EvaluationRunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message, cause=reason)
 
 
 async def evaluate_event(
     ctx: OnlineContext, *, workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime
-) -> RunOutcome:
+) -> EvaluationRunOutcome:
     """Run `spec` on `target`; never raises for evaluation problems (they become failed/skipped outcomes)."""
     if spec.evaluation_type == "hog":
         return await _run_hog(workflow_id, spec, target, start)

@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from assay.domain.messages import content_text, extract_text_from_messages
-from assay.errors import NotFoundError, ValidationFailed
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.storage import datasets as dataset_store
 from assay.storage.db import Session
 
@@ -59,7 +59,7 @@ async def local_dataset_cases(session: Session, environment_id: uuid.UUID, datas
     """Cases from a dataset of the local database, named by id or name."""
     row = await dataset_store.find_dataset(session=session, environment_id=environment_id, id_or_name=dataset)
     if row is None:
-        raise NotFoundError(f"no dataset {dataset!r} in the local environment")
+        raise ResourceNotFound(f"no dataset {dataset!r} in the local environment")
     items = await dataset_store.all_dataset_items(session=session, dataset_id=row.id)
     cases = [
         case_from_item({"id": str(i.id), "input": i.input, "output": i.output, "metadata": i.metadata_}) for i in items
@@ -81,7 +81,7 @@ async def remote_dataset_cases(client: httpx.AsyncClient, dataset: str) -> list[
         r.raise_for_status()
         found = next((d for d in r.json()["results"] if d["name"] == dataset), None)
     if found is None:
-        raise NotFoundError(f"no dataset {dataset!r} on the server")
+        raise ResourceNotFound(f"no dataset {dataset!r} on the server")
     cases: list[dict[str, Any]] = []
     url: str | None = f"{base}/dataset_items?dataset={found['id']}&limit=500"
     items: list[dict[str, Any]] = []

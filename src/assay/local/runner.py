@@ -14,7 +14,7 @@ import orjson
 from assay.engine.dispatch import claim_run
 from assay.engine.executor import execute_run
 from assay.engine.judge_cache import DatabaseJudgeCache
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.local.dataset_cases import local_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.suitefile import SuiteFile
@@ -39,7 +39,7 @@ Progress = Callable[[int, int, int], None]
 async def _environment_id(session: Session, name: str) -> uuid.UUID:
     try:
         return (await env_store.find_environment(session=session, id_or_name=name)).id
-    except NotFoundError:
+    except ResourceNotFound:
         return (await env_store.create_environment(session=session, name=name)).id
 
 
@@ -80,7 +80,7 @@ async def store_suite(
             recipe = await recipe_store.get_recipe(
                 session=session, environment_id=environment_id, recipe_id=row.recipe_id
             )
-        except NotFoundError:
+        except ResourceNotFound:
             instance = recipe = None
     if row is None or instance is None or recipe is None:
         instance = await instance_store.create_instance(
@@ -145,7 +145,7 @@ async def run_local(
 ) -> RunOutcome:
     """Store the suite in `environment`, execute one run in this process and return its results.
 
-    Raises `assay.errors.AssayError` (e.g. `ValidationFailed` when a judge has no model) before any case runs.
+    Raises `assay.errors.DomainError` (e.g. `ValidationFailed` when a judge has no model) before any case runs.
     """
     engine = make_engine(settings.database_url)
     try:

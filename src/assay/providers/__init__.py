@@ -10,7 +10,7 @@ from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig, R
 from assay.providers.errors import (
     AuthenticationError,
     BadRequestError,
-    NotFoundError,
+    ModelNotFoundError,
     ParseError,
     PermissionDeniedError,
     ProviderConnectionError,
@@ -32,7 +32,7 @@ __all__ = [
     "ChatResult",
     "EndpointConfig",
     "KeyBudget",
-    "NotFoundError",
+    "ModelNotFoundError",
     "ParseError",
     "PermissionDeniedError",
     "ProviderAdapter",

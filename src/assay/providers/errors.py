@@ -8,7 +8,7 @@
     ├── ProviderConnectionError kind=connection  retryable
     ├── AuthenticationError   kind=auth
     ├── PermissionDeniedError kind=permission
-    ├── NotFoundError         kind=not_found     (usually an unknown model)
+    ├── ModelNotFoundError    kind=not_found     (usually an unknown model)
     ├── BadRequestError       kind=bad_request
     └── ParseError            kind=parse_error   retryable (the model may answer well next time)
 
@@ -112,7 +112,9 @@ class PermissionDeniedError(ProviderError):
     kind = "permission"
 
 
-class NotFoundError(ProviderError):
+class ModelNotFoundError(ProviderError):
+    """HTTP 404 from the model endpoint: usually an unknown model, else a wrong base URL."""
+
     kind = "not_found"
 
 
@@ -138,7 +140,7 @@ def error_for_status(status: int, code: str | None = None, body_type: str | None
     if status == 403:
         return PermissionDeniedError
     if status == 404:
-        return NotFoundError
+        return ModelNotFoundError
     if status == 408:
         return ProviderTimeoutError
     if status in (409, 425) or status >= 500:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage import evaluators as evaluator_store
 from assay.storage import events as event_store
 from assay.storage import online as online_store
@@ -38,15 +38,15 @@ async def start_evaluation_run(
     """Queue a run of the evaluation on the event, whatever the evaluation's `enabled` flag and conditions.
 
     The event must match its uuid, its name, the UTC date of `timestamp` (naive means UTC) and, when given,
-    `distinct_id`. Raises `NotFoundError` ("Evaluation <id> not found" or "Event <id> not found") otherwise.
+    `distinct_id`. Raises `ResourceNotFound` ("Evaluation <id> not found" or "Event <id> not found") otherwise.
     Commits, then calls `notify` (e.g. the online scheduler's).
     """
     try:
         evaluator = await evaluator_store.get_evaluator(
             session=session, environment_id=environment_id, evaluator_id=evaluation_id
         )
-    except NotFoundError:
-        raise NotFoundError(f"Evaluation {evaluation_id} not found") from None
+    except ResourceNotFound:
+        raise ResourceNotFound(f"Evaluation {evaluation_id} not found") from None
     target = await event_store.get_event(session=session, environment_id=environment_id, event_uuid=target_event_id)
     when = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
     if (
@@ -55,7 +55,7 @@ async def start_evaluation_run(
         or target.timestamp.astimezone(UTC).date() != when.astimezone(UTC).date()
         or (distinct_id is not None and target.distinct_id != distinct_id)
     ):
-        raise NotFoundError(f"Event {target_event_id} not found")
+        raise ResourceNotFound(f"Event {target_event_id} not found")
     workflow_id = f"{evaluation_id}-{target_event_id}-manual-{int(time.time() * 1000)}"
     await online_store.create_manual_run(
         session=session,

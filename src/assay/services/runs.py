@@ -30,7 +30,7 @@ async def start_run(
 ) -> RunRow:
     """Snapshot the suite and store a queued run of it; `notify` (e.g. the dispatcher's) is called after the commit.
 
-    Raises `NotFoundError` for an unknown suite and `ValidationFailed` when the snapshot cannot be built.
+    Raises `ResourceNotFound` for an unknown suite and `ValidationFailed` when the snapshot cannot be built.
     """
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     snapshot = await build_snapshot(session=session, suite=suite, settings=settings)

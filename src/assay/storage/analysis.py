@@ -10,7 +10,7 @@ from sqlalchemy.orm import undefer
 
 from assay.domain.agreement import ReviewPoint, RunInfo, snapshot_run_info
 from assay.domain.compare import ResultPoint
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 
 
@@ -20,7 +20,7 @@ async def get_suite_run(
     """A run of this evaluation in this environment, or 404."""
     row = await session.get(RunRow, run_id)
     if row is None or row.environment_id != environment_id or row.suite_id != suite_id:
-        raise NotFoundError(f"Task {run_id} not found in this evaluation")
+        raise ResourceNotFound(f"Task {run_id} not found in this evaluation")
     return row
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.api_keys import NewKey, generate_key, generate_project_token, hash_key
-from assay.errors import ConflictError, NotFoundError
+from assay.errors import ConflictError, ResourceNotFound
 from assay.storage.tables import ApiKeyRow, EnvironmentRow
 from assay.storage.types import utcnow
 
@@ -39,7 +39,7 @@ async def find_environment(*, session: AsyncSession, id_or_name: str) -> Environ
     if row is None:
         row = await session.scalar(select(EnvironmentRow).where(EnvironmentRow.name == id_or_name))
     if row is None:
-        raise NotFoundError(f"no environment with id or name {id_or_name!r}")
+        raise ResourceNotFound(f"no environment with id or name {id_or_name!r}")
     return row
 
 
@@ -47,7 +47,7 @@ async def rotate_project_token(*, session: AsyncSession, environment_id: uuid.UU
     """Give an environment a fresh project token; the old one stops working when the caller commits."""
     row = await session.get(EnvironmentRow, environment_id)
     if row is None:
-        raise NotFoundError(f"no environment with id {str(environment_id)!r}")
+        raise ResourceNotFound(f"no environment with id {str(environment_id)!r}")
     row.project_token = generate_project_token()
     await session.flush()
     return row
@@ -80,7 +80,7 @@ async def revoke_api_key(*, session: AsyncSession, id_or_prefix: str) -> ApiKeyR
             raise ConflictError(f"prefix {id_or_prefix!r} matches several keys; use the key id") from None
         row = matches[0] if matches else None
     if row is None:
-        raise NotFoundError(f"no API key with id or prefix {id_or_prefix!r}")
+        raise ResourceNotFound(f"no API key with id or prefix {id_or_prefix!r}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     await session.flush()

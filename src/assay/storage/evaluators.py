@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.paging import fetch_page
 from assay.storage.tables import EvaluatorRow, ModelConfigurationRow, ProviderKeyRow
 
@@ -51,7 +51,7 @@ async def get_evaluator(
 ) -> EvaluatorRow:
     row = await session.get(EvaluatorRow, evaluator_id)
     if row is None or row.environment_id != environment_id or (row.deleted and not include_deleted):
-        raise NotFoundError("Not found.")
+        raise ResourceNotFound("Not found.")
     return row
 
 

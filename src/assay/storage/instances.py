@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.secrets import decrypt_secret, encrypt_secret
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.run_tables import InstanceRow
 from assay.storage.tables import SuiteRow
 from assay.targets.stored import Spec, restore_spec
@@ -29,7 +29,7 @@ async def list_instances(*, session: AsyncSession, environment_id: uuid.UUID) ->
 async def get_instance(*, session: AsyncSession, environment_id: uuid.UUID, instance_id: uuid.UUID) -> InstanceRow:
     row = await session.get(InstanceRow, instance_id)
     if row is None or row.environment_id != environment_id:
-        raise NotFoundError("Instance not found")
+        raise ResourceNotFound("Instance not found")
     return row
 
 

@@ -289,7 +289,7 @@ async def events_by_seqs(*, session: AsyncSession, seqs: Sequence[int]) -> dict[
 
 
 @dataclass(slots=True)
-class RunOutcome:
+class EvaluationRunOutcome:
     """How an attempt ended, and the `$ai_evaluation` event to store with it (completed runs only).
 
     `cause` names the kind of failure or skip (`hog_error`, `server_error`, `parse_error` …) for logs and
@@ -308,7 +308,7 @@ class RunOutcome:
     next_attempt_at: datetime | None = None
 
 
-def _outcome_values(o: RunOutcome, now: datetime) -> dict[str, Any]:
+def _outcome_values(o: EvaluationRunOutcome, now: datetime) -> dict[str, Any]:
     """The columns an outcome sets; each shape has its own key set (one executemany per shape)."""
     if o.status == "retrying":
         return {"workflow_id": o.workflow_id, "status": o.status, "last_error": o.error,
@@ -323,7 +323,7 @@ def _outcome_values(o: RunOutcome, now: datetime) -> dict[str, Any]:
     return values
 
 
-async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequence[RunOutcome]) -> list[str]:
+async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequence[EvaluationRunOutcome]) -> list[str]:
     """Record outcomes of runs this worker still holds, with their events, in one transaction. Commits.
 
     A `retrying` outcome puts the run back in the queue for `next_attempt_at`. A run taken over by another worker (its lease lapsed) is left alone, so it yields one event at most.

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.secrets import SecretDecryptionError, decrypt_secret, encrypt_secret
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.paging import fetch_page
 from assay.storage.tables import ProviderKeyRow
 
@@ -47,7 +47,7 @@ async def list_provider_keys(
 async def get_provider_key(*, session: AsyncSession, environment_id: uuid.UUID, key_id: uuid.UUID) -> ProviderKeyRow:
     row = await session.get(ProviderKeyRow, key_id)
     if row is None or row.environment_id != environment_id:
-        raise NotFoundError("Not found.")
+        raise ResourceNotFound("Not found.")
     return row
 
 

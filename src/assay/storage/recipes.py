@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.errors import ConflictError, NotFoundError
+from assay.errors import ConflictError, ResourceNotFound
 from assay.storage.run_tables import RecipeRow
 from assay.storage.tables import EvaluatorRow, SuiteRow
 
@@ -22,7 +22,7 @@ async def list_recipes(*, session: AsyncSession, environment_id: uuid.UUID) -> l
 async def get_recipe(*, session: AsyncSession, environment_id: uuid.UUID, recipe_id: uuid.UUID) -> RecipeRow:
     row = await session.get(RecipeRow, recipe_id)
     if row is None or row.environment_id != environment_id:
-        raise NotFoundError("Recipe not found")
+        raise ResourceNotFound("Recipe not found")
     return row
 
 
@@ -105,7 +105,7 @@ async def load_recipe(*, session: AsyncSession, environment_id: uuid.UUID, recip
     """The recipe with evaluator references replaced by their stored definitions, for a run snapshot.
 
     Returns `{"id", "name", "pass_threshold", "items": [{"evaluator": {"type", ...}, "weight", "required"}]}`.
-    Raises `NotFoundError` for an unknown recipe and `ConflictError` when a referenced evaluator was deleted.
+    Raises `ResourceNotFound` for an unknown recipe and `ConflictError` when a referenced evaluator was deleted.
     """
     row = await get_recipe(session=session, environment_id=environment_id, recipe_id=recipe_id)
     ids = {uuid.UUID(i["evaluator"]) for i in row.items if isinstance(i["evaluator"], str)}

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 
 
@@ -30,7 +30,7 @@ async def create_run(
 async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id: uuid.UUID) -> RunRow:
     row = await session.get(RunRow, run_id)
     if row is None or row.environment_id != environment_id:
-        raise NotFoundError("Task not found")
+        raise ResourceNotFound("Task not found")
     return row
 
 
@@ -67,7 +67,7 @@ async def list_results(*, session: AsyncSession, run_id: uuid.UUID) -> list[Resu
 async def get_result(*, session: AsyncSession, suite_id: uuid.UUID, result_id: uuid.UUID) -> ResultRow:
     row = await session.get(ResultRow, result_id)
     if row is None or row.suite_id != suite_id:
-        raise NotFoundError("Result not found")
+        raise ResourceNotFound("Result not found")
     return row
 
 
@@ -85,7 +85,7 @@ async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> 
     """A run with its (deferred) snapshot loaded."""
     row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
     if row is None:
-        raise NotFoundError("Task not found")
+        raise ResourceNotFound("Task not found")
     return row
 
 

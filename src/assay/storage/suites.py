@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.storage.tables import SuiteRow, TestCaseRow
 
 
@@ -20,7 +20,7 @@ async def list_suites(*, session: AsyncSession, environment_id: uuid.UUID) -> li
 async def get_suite(*, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID) -> SuiteRow:
     row = await session.get(SuiteRow, suite_id)
     if row is None or row.environment_id != environment_id:
-        raise NotFoundError("Evaluation not found")
+        raise ResourceNotFound("Evaluation not found")
     return row
 
 
@@ -71,7 +71,7 @@ async def create_test_case(
 async def get_test_case(*, session: AsyncSession, suite_id: uuid.UUID, case_id: uuid.UUID) -> TestCaseRow:
     row = await session.get(TestCaseRow, case_id)
     if row is None or row.suite_id != suite_id:
-        raise NotFoundError("Test case not found")
+        raise ResourceNotFound("Test case not found")
     return row
 
 

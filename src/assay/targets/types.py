@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assay.domain.outcomes import ToolCall
-from assay.errors import AssayError
+from assay.errors import DomainError
 
 InstanceErrorKind = Literal[
     "rate_limit", "server_error", "timeout", "connection", "auth", "permission", "not_found", "bad_request",
@@ -25,7 +25,7 @@ class InstanceReply:
     attempts: int = 1
 
 
-class InstanceError(AssayError):
+class InstanceError(DomainError):
     """Calling the instance failed. `kind` says why; the message never contains a secret."""
 
     def __init__(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assay.api.deps import Principal, SessionDep, SettingsDep, tenant_access
 from assay.api.safe_json import check_storable
-from assay.errors import NotFoundError
+from assay.errors import ResourceNotFound
 from assay.services import runs as run_service
 from assay.storage import runs as store
 from assay.storage import suites as suite_store
@@ -176,7 +176,7 @@ async def get_results(
     if task_id is not None:
         run = await store.get_run(session=session, environment_id=principal.environment_id, run_id=task_id)
         if run.suite_id != suite.id:
-            raise NotFoundError("Task not found")
+            raise ResourceNotFound("Task not found")
     else:
         run = await store.latest_run(session=session, suite_id=suite.id)
         if run is None:

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from assay.api.errors import DrfError
 from assay.api.safe_json import check_storable
-from assay.errors import NotFoundError, ValidationFailed
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.storage.tables import ApiKeyRow
 
 
@@ -93,7 +93,7 @@ def parse_object_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise NotFoundError("Not found.") from None
+        raise ResourceNotFound("Not found.") from None
 
 
 def parse_id_list(raw: list[str] | None, attr: str = "id__in") -> list[uuid.UUID] | None:

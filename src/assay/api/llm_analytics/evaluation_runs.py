@@ -26,7 +26,7 @@ from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics.common import ERROR_RESPONSES, scopes_doc
 from assay.api.llm_analytics.test_hog import _field_errors as drf_field_errors
 from assay.domain.ai_events import GENERATION
-from assay.errors import NotFoundError, ValidationFailed
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.ingest.decode import parse_datetime
 from assay.services.evaluation_runs import start_evaluation_run as start_run
 from assay.storage import evaluation_runs as run_store
@@ -169,7 +169,7 @@ async def start_evaluation_run(request: Request, session: SessionDep, principal:
             distinct_id=body.distinct_id,
             notify=online_notifier(request.app),
         )
-    except NotFoundError as e:
+    except ResourceNotFound as e:
         return _error(404, e.message)
     started = EvaluationRunStarted(
         workflow_id=run.workflow_id,
@@ -190,7 +190,7 @@ async def get_evaluation_run(workflow_id: str, session: SessionDep, principal: A
     """A run's state and, once it ended, its result or error."""
     row = await store.get_run(session=session, environment_id=principal.environment_id, workflow_id=workflow_id)
     if row is None:
-        raise NotFoundError("Not found.")
+        raise ResourceNotFound("Not found.")
     return to_public(row)
 
 

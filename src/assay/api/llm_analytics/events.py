@@ -24,7 +24,7 @@ from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics.any_scope import environment_any_scope
 from assay.api.llm_analytics.common import ERROR_RESPONSES, parse_object_id, scopes_doc
 from assay.api.pagination import Page, PageParams, make_page, page_params
-from assay.errors import NotFoundError, ValidationFailed
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.ingest.decode import CaptureDecodeError, decode_capture_request, parse_datetime
 from assay.ingest.matching import first_matching
 from assay.services.ingestion import ingest_batch
@@ -243,5 +243,5 @@ async def retrieve_event(uuid: str, session: SessionDep, principal: ReadAccess) 
         session=session, environment_id=principal.environment_id, event_uuid=parse_object_id(uuid)
     )
     if row is None:
-        raise NotFoundError("Not found.")
+        raise ResourceNotFound("Not found.")
     return to_public(row)
