@@ -36,8 +36,15 @@ CONCURRENCY = 50
 
 def fault_mix(hang_s: float) -> dict[str, Any]:
     """The fault mix of the benchmark (rates per request)."""
-    return {"rate_429": 0.20, "retry_after_s": 1, "rate_500": 0.05, "rate_timeout": 0.05, "timeout_s": hang_s,
-            "rate_malformed": 0.05, "malformed_mode": "auto"}  # fmt: skip
+    return {
+        "rate_429": 0.20,
+        "retry_after_s": 1,
+        "rate_500": 0.05,
+        "rate_timeout": 0.05,
+        "timeout_s": hang_s,
+        "rate_malformed": 0.05,
+        "malformed_mode": "auto",
+    }
 
 
 @dataclass
@@ -58,13 +65,24 @@ async def prepare_suite(server: AssayServer, fake_url: str, n: int, timeout_s: f
     """An openai_chat instance on the fake server and a suite of `n` judged cases."""
     headers = {"X-Api-Key": server.key}
     async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as http:
-        instance = {"name": "agent", "kind": "openai_chat",
-                    "config": {"base_url": fake_url, "model": "agent-model", "api_key": "sk-bench",
-                               "max_concurrency": CONCURRENCY, "timeout_s": timeout_s}}  # fmt: skip
+        instance = {
+            "name": "agent",
+            "kind": "openai_chat",
+            "config": {
+                "base_url": fake_url,
+                "model": "agent-model",
+                "api_key": "sk-bench",
+                "max_concurrency": CONCURRENCY,
+                "timeout_s": timeout_s,
+            },
+        }
         r = await http.post("/v1/instances", json=instance)
         r.raise_for_status()
-        suite = {"name": f"faults {n}", "instance_id": r.json()["id"],
-                 "config": {"concurrency": cases_in_flight, "judge_cache": False}}  # fmt: skip
+        suite = {
+            "name": f"faults {n}",
+            "instance_id": r.json()["id"],
+            "config": {"concurrency": cases_in_flight, "judge_cache": False},
+        }
         r = await http.post("/v1/evaluations", json=suite)
         r.raise_for_status()
         suite_id: str = r.json()["id"]
@@ -144,10 +162,14 @@ async def main() -> None:
     args = parser.parse_args()
     sizes, repeat = ([40], 1) if args.quick else (args.sizes, args.repeat)
 
-    print(f"latency {args.latency_ms:g} ms, agent timeout {args.timeout_s:g} s, hangs {args.hang_s:g} s, "
-          f"{CONCURRENCY} requests per endpoint, {args.cases_in_flight} cases in flight, median of {repeat}")  # fmt: skip
-    print(f"{'N':>5} {'fault-free s':>13} {'fault-mix s':>12} {'ratio':>6} {'req/s free':>11} {'req/s mix':>10}"
-          f" {'scored':>7} {'errored':>8}   statuses seen under the mix")  # fmt: skip
+    print(
+        f"latency {args.latency_ms:g} ms, agent timeout {args.timeout_s:g} s, hangs {args.hang_s:g} s, "
+        f"{CONCURRENCY} requests per endpoint, {args.cases_in_flight} cases in flight, median of {repeat}"
+    )
+    print(
+        f"{'N':>5} {'fault-free s':>13} {'fault-mix s':>12} {'ratio':>6} {'req/s free':>11} {'req/s mix':>10}"
+        f" {'scored':>7} {'errored':>8}   statuses seen under the mix"
+    )
     failures = []
     for n in sizes:
         with FakeLLMServer(scenario={"latency_ms": args.latency_ms}) as fake:
@@ -158,8 +180,11 @@ async def main() -> None:
         free, mix = median_run(clean), median_run(stormy)
         ratio = mix.wall_s / free.wall_s
         statuses = ", ".join(f"{k}: {v}" for k, v in mix.by_status.items())
-        print(f"{n:>5} {free.wall_s:>13.2f} {mix.wall_s:>12.2f} {ratio:>6.2f} {free.requests_per_s:>11.1f}"
-              f" {mix.requests_per_s:>10.1f} {mix.scored:>7} {mix.errored:>8}   {statuses}", flush=True)  # fmt: skip
+        print(
+            f"{n:>5} {free.wall_s:>13.2f} {mix.wall_s:>12.2f} {ratio:>6.2f} {free.requests_per_s:>11.1f}"
+            f" {mix.requests_per_s:>10.1f} {mix.scored:>7} {mix.errored:>8}   {statuses}",
+            flush=True,
+        )
         for run in (*clean, *stormy):
             if run.unexplained:
                 failures.append(f"N={n}: {len(run.unexplained)} cases neither scored nor errored with a reason")

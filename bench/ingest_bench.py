@@ -58,21 +58,31 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="assay-ingest-bench-")
         self.db = f"{self.dir}/bench.db"
         self.port = free_port()
-        self.env = {**os.environ, "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
-                    "ASSAY_JUDGE_MODEL": "openai/judge-model", "ASSAY_JUDGE_BASE_URL": fake_url,
-                    "ASSAY_JUDGE_API_KEY": "sk-bench", "ASSAY_LOG_LEVEL": "warning",
-                    "ASSAY_ONLINE_EVALUATION": "true" if online else "false"}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "ASSAY_JUDGE_MODEL": "openai/judge-model",
+            "ASSAY_JUDGE_BASE_URL": fake_url,
+            "ASSAY_JUDGE_API_KEY": "sk-bench",
+            "ASSAY_LOG_LEVEL": "warning",
+            "ASSAY_ONLINE_EVALUATION": "true" if online else "false",
+        }
         cli = [sys.executable, "-m", "assay.cli"]
         subprocess.run([*cli, "env", "create", "bench"], env=self.env, check=True, capture_output=True)
-        out = subprocess.run([*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True,
-                             capture_output=True, text=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True, capture_output=True, text=True
+        ).stdout
         self.key = json.loads(out)["key"]
         with sqlite3.connect(self.db) as conn:
             env_id, self.token = conn.execute("SELECT id, project_token FROM environments").fetchone()
         self.env_id = str(uuid.UUID(str(env_id)))
         serve_env = {**self.env, "ASSAY_WORKERS": "0"} if worker_process else self.env
-        self.proc = subprocess.Popen([*cli, "serve", "--port", str(self.port)], env=serve_env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [*cli, "serve", "--port", str(self.port)],
+            env=serve_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         # With --worker-process, the scheduler and evaluations run in `assay worker`, not in the web server.
         self.worker = (
             subprocess.Popen([*cli, "worker"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,8 +117,11 @@ def profile(path: str, pid: int) -> subprocess.Popen[bytes]:
     """Start py-spy (when installed next to this Python) sampling `pid` into `path`."""
     spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
     fmt = "flamegraph" if path.endswith(".svg") else "raw"
-    return subprocess.Popen([spy, "record", "-o", path, "-f", fmt, "-p", str(pid), "-r", "100"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [spy, "record", "-o", path, "-f", fmt, "-p", str(pid), "-r", "100"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def generation(i: int) -> dict[str, Any]:
@@ -120,26 +133,47 @@ def generation(i: int) -> dict[str, Any]:
             "$ai_trace_id": f"trace-{i}",
             "$ai_model": "gpt-4o-mini",
             "$ai_provider": "openai",
-            "$ai_input": [{"role": "system", "content": "You are a helpful assistant. " + FILLER},
-                          {"role": "user", "content": f"Question {i}: tell me about hedgehogs."}],
+            "$ai_input": [
+                {"role": "system", "content": "You are a helpful assistant. " + FILLER},
+                {"role": "user", "content": f"Question {i}: tell me about hedgehogs."},
+            ],
             "$ai_output_choices": [{"role": "assistant", "content": f"Answer {i}: " + FILLER}],
-            "$ai_input_tokens": 420, "$ai_output_tokens": 230, "$ai_latency": 1.23,
-            "$ai_total_cost_usd": 0.0012, "$ai_http_status": 200, "$ai_base_url": "https://api.openai.com/v1",
+            "$ai_input_tokens": 420,
+            "$ai_output_tokens": 230,
+            "$ai_latency": 1.23,
+            "$ai_total_cost_usd": 0.0012,
+            "$ai_http_status": 200,
+            "$ai_base_url": "https://api.openai.com/v1",
         },
-    }  # fmt: skip
+    }
 
 
 async def create_evaluations(server: Server) -> tuple[str, str]:
     headers = {"X-Api-Key": server.key}
     api = f"{server.base}/api/environments/{server.env_id}/evaluations"
     async with httpx.AsyncClient(headers=headers, timeout=30) as http:
-        hog = {"name": "hog 10%", "evaluation_type": "hog", "evaluation_config": {"source": HOG_SOURCE},
-               "output_type": "boolean", "enabled": True,
-               "conditions": [{"id": "c1", "rollout_percentage": HOG_ROLLOUT, "properties": []}]}  # fmt: skip
-        judge = {"name": "judge 1%", "evaluation_type": "llm_judge",
-                 "evaluation_config": {"prompt": "Is the answer about hedgehogs?"}, "output_type": "boolean",
-                 "enabled": True, "conditions": [{"id": "c2", "rollout_percentage": JUDGE_ROLLOUT, "properties": [
-                     {"key": "$ai_model", "value": "gpt-4o-mini", "operator": "exact", "type": "event"}]}]}  # fmt: skip
+        hog = {
+            "name": "hog 10%",
+            "evaluation_type": "hog",
+            "evaluation_config": {"source": HOG_SOURCE},
+            "output_type": "boolean",
+            "enabled": True,
+            "conditions": [{"id": "c1", "rollout_percentage": HOG_ROLLOUT, "properties": []}],
+        }
+        judge = {
+            "name": "judge 1%",
+            "evaluation_type": "llm_judge",
+            "evaluation_config": {"prompt": "Is the answer about hedgehogs?"},
+            "output_type": "boolean",
+            "enabled": True,
+            "conditions": [
+                {
+                    "id": "c2",
+                    "rollout_percentage": JUDGE_ROLLOUT,
+                    "properties": [{"key": "$ai_model", "value": "gpt-4o-mini", "operator": "exact", "type": "event"}],
+                }
+            ],
+        }
         ids = []
         for body in (hog, judge):
             r = await http.post(api, json=body)
@@ -177,15 +211,22 @@ async def ingest(
         sent = 0
         while not queue.empty():
             batch = queue.get_nowait()
-            await request(http, "POST", "/batch/", content=bodies[id(batch)],
-                          headers={"Content-Type": "application/json"})  # fmt: skip
+            await request(
+                http, "POST", "/batch/", content=bodies[id(batch)], headers={"Content-Type": "application/json"}
+            )
             sent += 1
             if crud_every and sent % crud_every == 0:
-                r = await request(http, "POST", f"{api}/datasets", json={"name": f"bench-{uuid.uuid4().hex[:8]}"},
-                                  headers=auth)  # fmt: skip
+                r = await request(
+                    http, "POST", f"{api}/datasets", json={"name": f"bench-{uuid.uuid4().hex[:8]}"}, headers=auth
+                )
                 if r is not None and r.status_code == 201:
-                    await request(http, "POST", f"{api}/dataset_items", json={"dataset": r.json()["id"],
-                                  "input": {"q": sent}}, headers=auth)  # fmt: skip
+                    await request(
+                        http,
+                        "POST",
+                        f"{api}/dataset_items",
+                        json={"dataset": r.json()["id"], "input": {"q": sent}},
+                        headers=auth,
+                    )
 
     async with httpx.AsyncClient(
         base_url=server.base, timeout=120, limits=httpx.Limits(max_connections=clients)
@@ -223,12 +264,21 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--no-online", action="store_true", help="baseline: the scheduler off, ingestion only")
-    parser.add_argument("--crud-every", type=int, default=0, metavar="N",
-                        help="each client also creates a dataset and an item after every N-th batch")  # fmt: skip
-    parser.add_argument("--worker-process", action="store_true",
-                        help="run online evaluation in a separate `assay worker` process")  # fmt: skip
-    parser.add_argument("--profile", help="py-spy profile of the server (and FILE.worker of the worker) to FILE: "
-                        "an SVG flame graph when FILE ends in .svg, else raw collapsed stacks")  # fmt: skip
+    parser.add_argument(
+        "--crud-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="each client also creates a dataset and an item after every N-th batch",
+    )
+    parser.add_argument(
+        "--worker-process", action="store_true", help="run online evaluation in a separate `assay worker` process"
+    )
+    parser.add_argument(
+        "--profile",
+        help="py-spy profile of the server (and FILE.worker of the worker) to FILE: "
+        "an SVG flame graph when FILE ends in .svg, else raw collapsed stacks",
+    )
     args = parser.parse_args()
     events = [generation(i) for i in range(args.events)]
     batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
@@ -248,12 +298,16 @@ async def main() -> None:
             elapsed, latencies, failures = await ingest(server, batches, args.clients, args.crud_every)
             cpu_used = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
             cpu_note = " / ".join(f"{c / args.events * 1e6:.0f}" for c in cpu_used)
-            requests_note = (f"{len(latencies) + len(failures)} requests, {len(failures)} failed "
-                             f"{failures[:3]}, latency p50 / p95 / max {percentile(latencies, 0.5):.2f} s / "
-                             f"{percentile(latencies, 0.95):.2f} s / {max(latencies, default=float('nan')):.2f} s")  # fmt: skip
+            requests_note = (
+                f"{len(latencies) + len(failures)} requests, {len(failures)} failed "
+                f"{failures[:3]}, latency p50 / p95 / max {percentile(latencies, 0.5):.2f} s / "
+                f"{percentile(latencies, 0.95):.2f} s / {max(latencies, default=float('nan')):.2f} s"
+            )
             if args.no_online:
-                print(f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s, "
-                      f"server CPU {cpu_note} µs/event; {requests_note}")  # fmt: skip
+                print(
+                    f"baseline (no online evaluation): {args.events / elapsed:,.0f} events/s, "
+                    f"server CPU {cpu_note} µs/event; {requests_note}"
+                )
                 return
             expected = {(hog_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], HOG_ROLLOUT)}
             expected |= {(judge_id, e["uuid"]) for e in events if in_rollout(e["distinct_id"], JUDGE_ROLLOUT)}
@@ -286,8 +340,10 @@ async def main() -> None:
     print(f"| missing / duplicated / unexpected | {len(missing)} / {duplicates} / {len(unexpected)} |")
     for label, key in (("hog", hog_id), ("judge", judge_id)):
         lat = latencies[key]
-        print(f"| {label}: event → `$ai_evaluation` p50 / p95 / max | "
-              f"{percentile(lat, 0.5):.2f} s / {percentile(lat, 0.95):.2f} s / {max(lat, default=float('nan')):.2f} s |")  # fmt: skip
+        print(
+            f"| {label}: event → `$ai_evaluation` p50 / p95 / max | "
+            f"{percentile(lat, 0.5):.2f} s / {percentile(lat, 0.95):.2f} s / {max(lat, default=float('nan')):.2f} s |"
+        )
 
 
 if __name__ == "__main__":

@@ -59,11 +59,15 @@ async def bare_sdk(base_url: str, n: int) -> float:
             verdict = await client.chat.completions.create(
                 model="judge-model",
                 temperature=0,
-                messages=[{"role": "system", "content": "You are an evaluator."},
-                          {"role": "user", "content": f"Input: question {i}\n\nOutput: {text}"}],
-                response_format={"type": "json_schema",
-                                 "json_schema": {"name": "verdict", "schema": JUDGE_SCHEMA, "strict": True}},
-            )  # fmt: skip
+                messages=[
+                    {"role": "system", "content": "You are an evaluator."},
+                    {"role": "user", "content": f"Input: question {i}\n\nOutput: {text}"},
+                ],
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "verdict", "schema": JUDGE_SCHEMA, "strict": True},
+                },
+            )
             json.loads(verdict.choices[0].message.content or "{}")
 
     started = time.perf_counter()
@@ -92,11 +96,16 @@ class AssayServer:
         }
         cli = [sys.executable, "-m", "assay.cli"]
         subprocess.run([*cli, "env", "create", "bench"], env=self.env, check=True, capture_output=True)
-        out = subprocess.run([*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True,
-                             capture_output=True, text=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True, capture_output=True, text=True
+        ).stdout
         self.key = json.loads(out)["key"]
-        self.proc = subprocess.Popen([*cli, "serve", "--port", str(self.port)], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [*cli, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while True:
@@ -116,12 +125,22 @@ class AssayServer:
 async def prepare_suite(server: AssayServer, fake_url: str, n: int) -> str:
     headers = {"X-Api-Key": server.key}
     async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as http:
-        instance = {"name": "agent", "kind": "openai_chat",
-                    "config": {"base_url": fake_url, "model": "agent-model", "api_key": "sk-bench",
-                               "max_concurrency": CONCURRENCY}}  # fmt: skip
+        instance = {
+            "name": "agent",
+            "kind": "openai_chat",
+            "config": {
+                "base_url": fake_url,
+                "model": "agent-model",
+                "api_key": "sk-bench",
+                "max_concurrency": CONCURRENCY,
+            },
+        }
         instance_id = (await http.post("/v1/instances", json=instance)).json()["id"]
-        suite = {"name": f"bench {n}", "instance_id": instance_id,
-                 "config": {"concurrency": CONCURRENCY, "judge_cache": False}}  # fmt: skip
+        suite = {
+            "name": f"bench {n}",
+            "instance_id": instance_id,
+            "config": {"concurrency": CONCURRENCY, "judge_cache": False},
+        }
         suite_id = (await http.post("/v1/evaluations", json=suite)).json()["id"]
         sem = asyncio.Semaphore(32)
 
@@ -183,8 +202,10 @@ async def main() -> None:
                 if latency == 0:
                     server_ms = statistics.median(cpu) / n * 1000
                     bare_ms = statistics.median(BARE_CPU) / n * 1000
-                    line += (f"   CPU/case: Assay server {server_ms:.2f} ms, bare loop {bare_ms:.2f} ms,"
-                             f" Assay's own {server_ms - bare_ms:.2f} ms")  # fmt: skip
+                    line += (
+                        f"   CPU/case: Assay server {server_ms:.2f} ms, bare loop {bare_ms:.2f} ms,"
+                        f" Assay's own {server_ms - bare_ms:.2f} ms"
+                    )
                 print(line, flush=True)
 
     with FakeLLMServer(scenario={"latency_ms": 0}) as fake:
@@ -198,8 +219,10 @@ async def main() -> None:
             finally:
                 server.stop()
         small, large = memory_sizes
-        print(f"peak server RSS: N={small}: {peaks[small]:.0f} MB, N={large}: {peaks[large]:.0f} MB, "
-              f"ratio {peaks[large] / peaks[small]:.2f}")  # fmt: skip
+        print(
+            f"peak server RSS: N={small}: {peaks[small]:.0f} MB, N={large}: {peaks[large]:.0f} MB, "
+            f"ratio {peaks[large] / peaks[small]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,14 +9,27 @@ async def test_create_get_list_delete(client, env_a):
     r = await client.post("/v1/evaluations", json={"name": "checkout agent"}, headers=env_a.headers)
     assert r.status_code == 201
     body = r.json()
-    assert sorted(body) == sorted([
-        "config", "created_at", "description", "id", "instance_id", "name", "recipe_id", "results_summary",
-        "status", "tenant_id", "updated_at",
-    ])  # fmt: skip
+    assert sorted(body) == sorted(
+        [
+            "config",
+            "created_at",
+            "description",
+            "id",
+            "instance_id",
+            "name",
+            "recipe_id",
+            "results_summary",
+            "status",
+            "tenant_id",
+            "updated_at",
+        ]
+    )
     assert body["config"] == {} and body["results_summary"] == {} and body["tenant_id"] == env_a.id
     assert body["instance_id"] is None and body["recipe_id"] is None and body["description"] is None
     assert (await client.get(f"/v1/evaluations/{body['id']}", headers=env_a.headers)).json() == body
-    second = (await client.post("/v1/evaluations", json={"name": "b", "config": {"k": 1}}, headers=env_a.headers)).json()
+    second = (
+        await client.post("/v1/evaluations", json={"name": "b", "config": {"k": 1}}, headers=env_a.headers)
+    ).json()
     listing = (await client.get("/v1/evaluations", headers=env_a.headers)).json()
     assert [e["id"] for e in listing] == [second["id"], body["id"]]
     r = await client.delete(f"/v1/evaluations/{body['id']}", headers=env_a.headers)
@@ -26,9 +39,12 @@ async def test_create_get_list_delete(client, env_a):
 
 
 async def test_validation_is_422_with_fastapi_body(client, env_a):
-    for payload, loc in [({}, ["body", "name"]), ({"name": "x" * 201}, ["body", "name"]),
-                         ({"name": "ok", "config": []}, ["body", "config"]),
-                         ({"name": "ok", "instance_id": "nope"}, ["body", "instance_id"])]:  # fmt: skip
+    for payload, loc in [
+        ({}, ["body", "name"]),
+        ({"name": "x" * 201}, ["body", "name"]),
+        ({"name": "ok", "config": []}, ["body", "config"]),
+        ({"name": "ok", "instance_id": "nope"}, ["body", "instance_id"]),
+    ]:
         r = await client.post("/v1/evaluations", json=payload, headers=env_a.headers)
         assert r.status_code == 422, payload
         detail = r.json()["detail"]
@@ -74,14 +90,19 @@ async def test_test_cases_defaults_order_and_delete(client, env_a):
 async def test_test_case_validation(client, env_a):
     suite = (await client.post("/v1/evaluations", json={"name": "s"}, headers=env_a.headers)).json()
     base = f"/v1/evaluations/{suite['id']}/test-cases"
-    for payload, field in [({}, "input_message"), ({"input_message": ""}, "input_message"),
-                           ({"input_message": "x", "expected_tool_calls": "refund"}, "expected_tool_calls"),
-                           ({"input_message": "x", "expected_tool_calls": [1]}, "expected_tool_calls"),
-                           ({"input_message": "x", "sort_order": "first"}, "sort_order"),
-                           ({"input_message": "x", "tags": "a"}, "tags")]:  # fmt: skip
+    for payload, field in [
+        ({}, "input_message"),
+        ({"input_message": ""}, "input_message"),
+        ({"input_message": "x", "expected_tool_calls": "refund"}, "expected_tool_calls"),
+        ({"input_message": "x", "expected_tool_calls": [1]}, "expected_tool_calls"),
+        ({"input_message": "x", "sort_order": "first"}, "sort_order"),
+        ({"input_message": "x", "tags": "a"}, "tags"),
+    ]:
         r = await client.post(base, json=payload, headers=env_a.headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", field], payload
-    r = await client.post(f"/v1/evaluations/{uuid.uuid4()}/test-cases", json={"input_message": "x"}, headers=env_a.headers)
+    r = await client.post(
+        f"/v1/evaluations/{uuid.uuid4()}/test-cases", json={"input_message": "x"}, headers=env_a.headers
+    )
     assert r.status_code == 404
     assert (await client.get(base, headers=env_a.headers)).json() == []
 
@@ -94,7 +115,9 @@ async def test_deleting_suite_removes_its_test_cases(app, client, env_a):
 
     suite = (await client.post("/v1/evaluations", json={"name": "s"}, headers=env_a.headers)).json()
     for i in range(3):
-        await client.post(f"/v1/evaluations/{suite['id']}/test-cases", json={"input_message": str(i)}, headers=env_a.headers)
+        await client.post(
+            f"/v1/evaluations/{suite['id']}/test-cases", json={"input_message": str(i)}, headers=env_a.headers
+        )
     await client.delete(f"/v1/evaluations/{suite['id']}", headers=env_a.headers)
     async with make_sessionmaker(app.state.engine)() as session:
         assert await session.scalar(select(func.count()).select_from(TestCaseRow)) == 0

@@ -81,8 +81,15 @@ def test_keys_create_offers_event_read(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "assay.cli", "keys", "create", "--help"], cwd=tmp_path, env={
-        **os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "assay.cli", "keys", "create", "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert "event:read" in out and "event:write" in out
     assert normalize_scopes(["event:read"]) == ["event:read"]
     assert "event:read" in normalize_scopes(["*"])

@@ -23,9 +23,20 @@ async def test_create_with_every_field(client, env_a):
     assert r.status_code == 201, r.text
     body = r.json()
     assert list(body) == [
-        "id", "dataset", "input", "output", "metadata", "ref_trace_id", "ref_timestamp", "ref_source_id",
-        "deleted", "created_at", "updated_at", "created_by", "team",
-    ]  # fmt: skip
+        "id",
+        "dataset",
+        "input",
+        "output",
+        "metadata",
+        "ref_trace_id",
+        "ref_timestamp",
+        "ref_source_id",
+        "deleted",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "team",
+    ]
     for key in ("dataset", "input", "output", "metadata", "ref_trace_id", "ref_source_id"):
         assert body[key] == payload[key]
     assert body["ref_timestamp"] == "2025-01-02T03:04:05Z"
@@ -51,8 +62,11 @@ async def test_dataset_required_and_must_exist_in_environment(client, env_a, env
 
 async def test_bad_field_values(client, env_a):
     ds = await dataset(client, env_a)
-    for payload, attr in [({"ref_timestamp": "yesterday"}, "ref_timestamp"), ({"ref_trace_id": "x" * 256}, "ref_trace_id"),
-                          ({"deleted": "maybe"}, "deleted")]:  # fmt: skip
+    for payload, attr in [
+        ({"ref_timestamp": "yesterday"}, "ref_timestamp"),
+        ({"ref_trace_id": "x" * 256}, "ref_trace_id"),
+        ({"deleted": "maybe"}, "deleted"),
+    ]:
         r = await client.post(f"{env_a.api}/dataset_items", json={"dataset": ds, **payload}, headers=env_a.headers)
         assert r.status_code == 400 and r.json()["attr"] == attr, payload
 

@@ -21,8 +21,16 @@ async def test_create_returns_201_with_every_field(client, env_a):
     assert r.status_code == 201
     body = r.json()
     assert list(body) == [
-        "id", "name", "description", "metadata", "created_at", "updated_at", "deleted", "created_by", "team"
-    ]  # fmt: skip
+        "id",
+        "name",
+        "description",
+        "metadata",
+        "created_at",
+        "updated_at",
+        "deleted",
+        "created_by",
+        "team",
+    ]
     assert body["name"] == "golden"
     assert body["metadata"] == {"k": [1, 2]}
     assert body["deleted"] is False
@@ -39,8 +47,14 @@ async def test_defaults_for_optional_fields(client, env_a):
 
 
 async def test_name_is_required_not_blank_and_bounded(client, env_a):
-    cases = [({}, "required"), ({"name": ""}, "blank"), ({"name": "   "}, "blank"), ({"name": None}, "null"),
-             ({"name": "x" * 401}, "max_length"), ({"name": 5}, "invalid")]  # fmt: skip
+    cases = [
+        ({}, "required"),
+        ({"name": ""}, "blank"),
+        ({"name": "   "}, "blank"),
+        ({"name": None}, "null"),
+        ({"name": "x" * 401}, "max_length"),
+        ({"name": 5}, "invalid"),
+    ]
     for payload, code in cases:
         r = await client.post(f"{env_a.api}/datasets", json=payload, headers=env_a.headers)
         assert r.status_code == 400, payload
@@ -69,8 +83,13 @@ async def test_list_envelope_newest_first_and_pagination(client, env_a):
 
 
 async def test_bad_pagination_parameters_are_400(client, env_a):
-    for query, attr in [("limit=-1", "limit"), ("limit=abc", "limit"), ("offset=-5", "offset"),
-                        ("offset=x", "offset"), ("limit=0", "limit")]:  # fmt: skip
+    for query, attr in [
+        ("limit=-1", "limit"),
+        ("limit=abc", "limit"),
+        ("offset=-5", "offset"),
+        ("offset=x", "offset"),
+        ("limit=0", "limit"),
+    ]:
         r = await client.get(f"{env_a.api}/datasets?{query}", headers=env_a.headers)
         assert r.status_code == 400, query
         assert r.json()["attr"] == attr and r.json()["type"] == "validation_error"

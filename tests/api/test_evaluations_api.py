@@ -24,9 +24,21 @@ async def create(client, env, **overrides):
 async def test_create_normalises_configs(client, env_a):
     body = await create(client, env_a)
     assert list(body) == [
-        "id", "name", "description", "enabled", "evaluation_type", "evaluation_config", "output_type",
-        "output_config", "conditions", "model_configuration", "created_at", "updated_at", "created_by", "deleted",
-    ]  # fmt: skip
+        "id",
+        "name",
+        "description",
+        "enabled",
+        "evaluation_type",
+        "evaluation_config",
+        "output_type",
+        "output_config",
+        "conditions",
+        "model_configuration",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "deleted",
+    ]
     assert body["evaluation_config"] == {"prompt": "Is the answer helpful?"}
     assert body["output_config"] == {"allows_na": False}
     assert body["description"] == "" and body["enabled"] is False and body["conditions"] == []
@@ -53,9 +65,11 @@ async def test_invalid_choice(client, env_a):
     r = await client.post(f"{env_a.api}/evaluations", json={**JUDGE, "evaluation_type": "vibes"}, headers=env_a.headers)
     assert r.status_code == 400
     assert r.json() == {
-        "type": "validation_error", "code": "invalid_choice", "detail": '"vibes" is not a valid choice.',
+        "type": "validation_error",
+        "code": "invalid_choice",
+        "detail": '"vibes" is not a valid choice.',
         "attr": "evaluation_type",
-    }  # fmt: skip
+    }
 
 
 async def test_config_errors_map_to_attr_config(client, env_a):
@@ -94,9 +108,13 @@ async def test_patch_config_is_validated_against_stored_types(client, env_a):
 
 async def test_conditions_stored_as_sent_and_shape_checked(client, env_a):
     conditions = [
-        {"id": "c1", "rollout_percentage": 50, "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}]},
+        {
+            "id": "c1",
+            "rollout_percentage": 50,
+            "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}],
+        },
         {"id": "c2", "rollout_percentage": 0.1, "properties": []},
-    ]  # fmt: skip
+    ]
     body = await create(client, env_a, conditions=conditions)
     assert [{k: c[k] for k in ("id", "rollout_percentage", "properties")} for c in body["conditions"]] == conditions
     for bad in [{"a": 1}, [1], [{"rollout_percentage": 150}], [{"rollout_percentage": -1}], [{"properties": "x"}]]:
@@ -213,11 +231,14 @@ async def test_hog_source_longer_than_the_cap_is_400_before_compiling(client, en
 
 async def test_conditions_get_bytecode_and_errors(client, env_a):
     conditions = [
-        {"id": "ok", "rollout_percentage": 100,
-         "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}]},
+        {
+            "id": "ok",
+            "rollout_percentage": 100,
+            "properties": [{"key": "$ai_model", "value": "gpt-4", "operator": "exact", "type": "event"}],
+        },
         {"id": "bad", "rollout_percentage": 100, "properties": [{"key": "x", "value": 1, "operator": "sounds_like"}]},
         {"id": "empty", "rollout_percentage": 10, "properties": []},
-    ]  # fmt: skip
+    ]
     body = await create(client, env_a, conditions=conditions)
     ok, bad, empty = body["conditions"]
     assert ok["bytecode"][:2] == ["_H", 1] and ok["bytecode_error"] is None
@@ -242,8 +263,11 @@ async def test_saved_hog_evaluation_runs_on_an_event(client, env_a):
         },
     }
     assert run_hog_evaluation(body, event) == {
-        "verdict": True, "applicable": True, "reasoning": "answer: It is Paris.", "error": None
-    }  # fmt: skip
+        "verdict": True,
+        "applicable": True,
+        "reasoning": "answer: It is Paris.",
+        "error": None,
+    }
     event["properties"]["$ai_output_choices"][0]["content"] = "Lyon"
     assert run_hog_evaluation(body, event)["verdict"] is False
     blank = await create(client, env_a, **{**HOG, "name": "na"}, evaluation_config={"source": "return null"})

@@ -21,6 +21,9 @@ from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 
+# Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
+pytestmark = pytest.mark.timeout(360)
+
 MAX_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "60"))
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("ASSAY_TEST_POSTGRES_URL") else [])
 
@@ -40,9 +43,10 @@ async def _prepare(url: str) -> tuple[str, str, str]:
         async with make_sessionmaker(engine)() as session:
             env = await env_store.create_environment(session=session, name=f"fuzz-{uuid.uuid4().hex[:8]}")
             _, new = await env_store.create_api_key(
-                session=session, environment_id=env.id, scopes=["dataset:read", "dataset:write", "evaluation:read",
-                                                                "evaluation:write", "event:write"]
-            )  # fmt: skip
+                session=session,
+                environment_id=env.id,
+                scopes=["dataset:read", "dataset:write", "evaluation:read", "evaluation:write", "event:write"],
+            )
             await session.commit()
             return str(env.id), new.key, str(uuid.uuid4())
     finally:

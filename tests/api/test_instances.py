@@ -86,8 +86,13 @@ async def test_crud_round_trip(client, env_a):
 
 
 async def test_http_headers_secret_by_name_and_flag(client, env_a):
-    payload = {**HTTP, "config": {**HTTP["config"], "headers": {**HTTP["config"]["headers"],
-               "X-Custom": {"value": "plain-but-hidden", "secret": True}}}}  # fmt: skip
+    payload = {
+        **HTTP,
+        "config": {
+            **HTTP["config"],
+            "headers": {**HTTP["config"]["headers"], "X-Custom": {"value": "plain-but-hidden", "secret": True}},
+        },
+    }
     body = await create(client, env_a, payload)
     headers = body["config"]["headers"]
     assert headers["Authorization"] == {"value": "********", "secret": True}
@@ -206,9 +211,12 @@ async def test_validation_errors_never_echo_secrets(client, env_a):
 async def test_patch_validation(client, env_a):
     chat = await create(client, env_a)
     base = f"/v1/instances/{chat['id']}"
-    for payload, loc in [({"name": None}, ["body", "name"]), ({"config": None}, ["body", "config"]),
-                         ({"config": {"base_url": "x"}}, ["body", "config", "base_url"]),
-                         ({"kind": None}, ["body", "kind"])]:  # fmt: skip
+    for payload, loc in [
+        ({"name": None}, ["body", "name"]),
+        ({"config": None}, ["body", "config"]),
+        ({"config": {"base_url": "x"}}, ["body", "config", "base_url"]),
+        ({"kind": None}, ["body", "kind"]),
+    ]:
         r = await client.patch(base, json=payload, headers=env_a.headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (payload, r.text)
         assert_no_secret(r)

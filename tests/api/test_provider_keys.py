@@ -27,17 +27,28 @@ async def create(client, env, **overrides):
 async def load(app, env, key_id):
     async with make_sessionmaker(app.state.engine)() as session:
         return await load_provider_key(
-            session=session, environment_id=uuid.UUID(env.id), key_id=uuid.UUID(key_id),
+            session=session,
+            environment_id=uuid.UUID(env.id),
+            key_id=uuid.UUID(key_id),
             secret_key=app.state.settings.secret_key,
-        )  # fmt: skip
+        )
 
 
 async def test_crud(client, env_a):
     body = await create(client, env_a, base_url="http://127.0.0.1:8080/v1/", requests_per_minute=60)
     assert list(body) == [
-        "id", "provider", "name", "state", "error_message", "base_url", "requests_per_minute", "tokens_per_minute",
-        "api_key_mask", "created_at", "last_used_at",
-    ]  # fmt: skip
+        "id",
+        "provider",
+        "name",
+        "state",
+        "error_message",
+        "base_url",
+        "requests_per_minute",
+        "tokens_per_minute",
+        "api_key_mask",
+        "created_at",
+        "last_used_at",
+    ]
     assert body["api_key_mask"] == "sk-…abcd" and body["state"] == "unknown" and body["error_message"] is None
     assert body["base_url"] == "http://127.0.0.1:8080/v1" and body["requests_per_minute"] == 60
     assert body["tokens_per_minute"] is None and body["last_used_at"] is None
@@ -120,8 +131,12 @@ async def test_validation_is_drf_400(client, env_a, payload, attr, code):
 async def test_patch_validation(client, env_a):
     body = await create(client, env_a)
     url = f"{env_a.api}/llm_provider_keys/{body['id']}"
-    for payload, attr in [({"provider": "anthropic"}, "provider"), ({"name": None}, "name"), ({"api_key": ""}, "api_key"),
-                          ({"api_key": None}, "api_key")]:  # fmt: skip
+    for payload, attr in [
+        ({"provider": "anthropic"}, "provider"),
+        ({"name": None}, "name"),
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": None}, "api_key"),
+    ]:
         r = await client.patch(url, json=payload, headers=env_a.headers)
         assert r.status_code == 400 and r.json()["attr"] == attr, (payload, r.text)
     assert (await client.patch(url, json={"provider": "openai"}, headers=env_a.headers)).status_code == 200
@@ -131,9 +146,12 @@ async def test_patch_validation(client, env_a):
 async def test_delete_referenced_key_nulls_model_configurations(app, client, env_a):
     key = await create(client, env_a)
     evaluation = {
-        "name": "judge", "evaluation_type": "llm_judge", "evaluation_config": {"prompt": "ok?"}, "output_type": "boolean",
+        "name": "judge",
+        "evaluation_type": "llm_judge",
+        "evaluation_config": {"prompt": "ok?"},
+        "output_type": "boolean",
         "model_configuration": {"provider": "openai", "model": "gpt-test", "provider_key_id": key["id"]},
-    }  # fmt: skip
+    }
     r = await client.post(f"{env_a.api}/evaluations", json=evaluation, headers=env_a.headers)
     assert r.status_code == 201 and r.json()["model_configuration"]["provider_key_id"] == key["id"]
     assert (await client.delete(f"{env_a.api}/llm_provider_keys/{key['id']}", headers=env_a.headers)).status_code == 204

@@ -16,8 +16,14 @@ CONTAINS = {"type": "contains", "value": "refund"}
 
 
 async def make_evaluator(client, env, **overrides):
-    body = {"name": "helpful", "evaluation_type": "llm_judge", "evaluation_config": {"prompt": "Helpful?"},
-            "output_type": "boolean", "output_config": {"allows_na": True}, **overrides}  # fmt: skip
+    body = {
+        "name": "helpful",
+        "evaluation_type": "llm_judge",
+        "evaluation_config": {"prompt": "Helpful?"},
+        "output_type": "boolean",
+        "output_config": {"allows_na": True},
+        **overrides,
+    }
     r = await client.post(f"{env.api}/evaluations", json=body, headers=env.headers)
     assert r.status_code == 201, r.text
     return r.json()
@@ -45,8 +51,9 @@ async def test_crud(client, env_a):
     evaluator = await make_evaluator(client, env_a)
     items = [{"evaluator": evaluator["id"], "weight": 2, "required": True}, {"evaluator": CONTAINS}]
     body = await create(client, env_a, items, description="d", pass_threshold=80)
-    assert sorted(body) == sorted(["id", "tenant_id", "name", "description", "items", "pass_threshold", "created_at",
-                                   "updated_at"])  # fmt: skip
+    assert sorted(body) == sorted(
+        ["id", "tenant_id", "name", "description", "items", "pass_threshold", "created_at", "updated_at"]
+    )
     assert body["tenant_id"] == env_a.id and body["description"] == "d" and body["pass_threshold"] == 80
     assert body["items"][0] == {"evaluator": evaluator["id"], "weight": 2.0, "required": True}
     assert body["items"][1]["evaluator"]["type"] == "contains" and body["items"][1]["weight"] == 1.0
@@ -61,8 +68,11 @@ async def test_crud(client, env_a):
     ]
     r = await client.patch(url, json={"name": "renamed", "pass_threshold": 50}, headers=env_a.headers)
     assert r.status_code == 200 and r.json()["name"] == "renamed" and r.json()["items"] == body["items"]
-    r = await client.patch(url, json={"items": [{"evaluator": {"type": "equals", "value": "x"}}], "description": None},
-                           headers=env_a.headers)  # fmt: skip
+    r = await client.patch(
+        url,
+        json={"items": [{"evaluator": {"type": "equals", "value": "x"}}], "description": None},
+        headers=env_a.headers,
+    )
     assert r.status_code == 200 and [i["evaluator"]["type"] for i in r.json()["items"]] == ["equals"]
     assert r.json()["description"] is None and r.json()["pass_threshold"] == 50
     r = await client.delete(url, headers=env_a.headers)
@@ -73,8 +83,13 @@ async def test_crud(client, env_a):
 
 async def test_inline_judge_and_hog(client, env_a):
     key = await make_key(client, env_a)
-    judge = {"type": "llm_judge", "prompt": "Polite?", "output_type": "numeric", "allows_na": True,
-             "model": {"provider": "openai", "model": "gpt-test", "provider_key_id": key["id"]}}  # fmt: skip
+    judge = {
+        "type": "llm_judge",
+        "prompt": "Polite?",
+        "output_type": "numeric",
+        "allows_na": True,
+        "model": {"provider": "openai", "model": "gpt-test", "provider_key_id": key["id"]},
+    }
     hog = {"type": "hog", "source": "return length(output) > 3"}
     body = await create(client, env_a, [{"evaluator": judge}, {"evaluator": hog}, {"evaluator": {"type": "llm_judge"}}])
     stored_judge, stored_hog, default_judge = (i["evaluator"] for i in body["items"])
@@ -122,8 +137,9 @@ async def test_references_must_exist_in_the_environment(client, env_a, env_b):
     r = await client.patch(f"{env_a.api}/evaluations/{deleted['id']}", json={"deleted": True}, headers=env_a.headers)
     assert r.status_code == 200
     for evaluator_id in (other["id"], deleted["id"], str(uuid.uuid4())):
-        r = await client.post("/v1/recipes", json={"name": "r", "items": [{"evaluator": evaluator_id}]},
-                              headers=env_a.headers)  # fmt: skip
+        r = await client.post(
+            "/v1/recipes", json={"name": "r", "items": [{"evaluator": evaluator_id}]}, headers=env_a.headers
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "items", 0, "evaluator"]
         assert r.json()["detail"][0]["type"] == "does_not_exist"
     other_key = await make_key(client, env_b)
@@ -135,16 +151,22 @@ async def test_references_must_exist_in_the_environment(client, env_a, env_b):
 
 
 async def test_body_validation(client, env_a):
-    for payload, loc in [({"items": [{"evaluator": CONTAINS}]}, ["body", "name"]),
-                         ({"name": "r"}, ["body", "items"]), ({"name": "r", "items": []}, ["body", "items"]),
-                         ({"name": "r", "items": [{"evaluator": CONTAINS, "weight": 0}]}, ["body", "items", 0, "weight"]),
-                         ({"name": "r", "items": [{"evaluator": CONTAINS}], "pass_threshold": 101}, ["body", "pass_threshold"]),
-                         ({"name": "r", "items": [{"evaluator": CONTAINS, "extra": 1}]}, ["body", "items", 0, "extra"])]:  # fmt: skip
+    for payload, loc in [
+        ({"items": [{"evaluator": CONTAINS}]}, ["body", "name"]),
+        ({"name": "r"}, ["body", "items"]),
+        ({"name": "r", "items": []}, ["body", "items"]),
+        ({"name": "r", "items": [{"evaluator": CONTAINS, "weight": 0}]}, ["body", "items", 0, "weight"]),
+        ({"name": "r", "items": [{"evaluator": CONTAINS}], "pass_threshold": 101}, ["body", "pass_threshold"]),
+        ({"name": "r", "items": [{"evaluator": CONTAINS, "extra": 1}]}, ["body", "items", 0, "extra"]),
+    ]:
         r = await client.post("/v1/recipes", json=payload, headers=env_a.headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (payload, r.text)
     recipe = await create(client, env_a, [{"evaluator": CONTAINS}])
-    for payload, loc in [({"items": None}, ["body", "items"]), ({"name": None}, ["body", "name"]),
-                         ({"items": [{"evaluator": {"type": "nope"}}]}, ["body", "items", 0, "evaluator", "type"])]:  # fmt: skip
+    for payload, loc in [
+        ({"items": None}, ["body", "items"]),
+        ({"name": None}, ["body", "name"]),
+        ({"items": [{"evaluator": {"type": "nope"}}]}, ["body", "items", 0, "evaluator", "type"]),
+    ]:
         r = await client.patch(f"/v1/recipes/{recipe['id']}", json=payload, headers=env_a.headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (payload, r.text)
 
@@ -173,10 +195,16 @@ async def test_load_recipe_resolves_references(app, client, env_a, env_b):
     judge, code, check = loaded["items"]
     assert judge["weight"] == 3 and judge["required"] is True
     assert judge["evaluator"] == {
-        "type": "llm_judge", "name": "helpful", "evaluator_id": evaluator["id"], "output_type": "boolean",
-        "allows_na": True, "evaluation_config": {"prompt": "Helpful?"}, "output_config": {"allows_na": True},
-        "prompt": "Helpful?", "model": {"provider": "openai", "model": "gpt-judge", "provider_key_id": key["id"]},
-    }  # fmt: skip
+        "type": "llm_judge",
+        "name": "helpful",
+        "evaluator_id": evaluator["id"],
+        "output_type": "boolean",
+        "allows_na": True,
+        "evaluation_config": {"prompt": "Helpful?"},
+        "output_config": {"allows_na": True},
+        "prompt": "Helpful?",
+        "model": {"provider": "openai", "model": "gpt-judge", "provider_key_id": key["id"]},
+    }
     assert code["evaluator"]["type"] == "hog" and code["evaluator"]["source"] == "return true"
     assert isinstance(code["evaluator"]["bytecode"], list) and code["evaluator"]["evaluator_id"] == hog["id"]
     assert check["evaluator"] == recipe["items"][2]["evaluator"]

@@ -19,16 +19,21 @@ async def make(client, env, path, body):
 async def test_create_with_links(client, env_a):
     instance = await make(client, env_a, "/v1/instances", INSTANCE)
     recipe = await make(client, env_a, "/v1/recipes", RECIPE)
-    suite = await make(client, env_a, "/v1/evaluations",
-                       {"name": "s", "instance_id": instance["id"], "recipe_id": recipe["id"]})  # fmt: skip
+    suite = await make(
+        client, env_a, "/v1/evaluations", {"name": "s", "instance_id": instance["id"], "recipe_id": recipe["id"]}
+    )
     assert suite["instance_id"] == instance["id"] and suite["recipe_id"] == recipe["id"]
 
 
 async def test_unknown_or_foreign_links_are_422(client, env_a, env_b):
     foreign_instance = await make(client, env_b, "/v1/instances", INSTANCE)
     foreign_recipe = await make(client, env_b, "/v1/recipes", RECIPE)
-    for instance_id, recipe_id in [(str(uuid.uuid4()), None), (foreign_instance["id"], None),
-                                   (None, str(uuid.uuid4())), (None, foreign_recipe["id"])]:  # fmt: skip
+    for instance_id, recipe_id in [
+        (str(uuid.uuid4()), None),
+        (foreign_instance["id"], None),
+        (None, str(uuid.uuid4())),
+        (None, foreign_recipe["id"]),
+    ]:
         body = {"name": "s", "instance_id": instance_id, "recipe_id": recipe_id}
         r = await client.post("/v1/evaluations", json=body, headers=env_a.headers)
         field = "instance_id" if instance_id else "recipe_id"
@@ -48,8 +53,9 @@ async def test_patch_attaches_and_detaches(client, env_a):
     r = await client.patch(url, json={"instance_id": instance["id"]}, headers=env_a.headers)
     assert r.status_code == 200 and r.json()["instance_id"] == instance["id"] and r.json()["recipe_id"] is None
     assert r.json()["name"] == "s" and r.json()["description"] == "d" and r.json()["config"] == {"k": 1}
-    r = await client.patch(url, json={"recipe_id": recipe["id"], "name": "t", "config": {}, "description": None},
-                           headers=env_a.headers)  # fmt: skip
+    r = await client.patch(
+        url, json={"recipe_id": recipe["id"], "name": "t", "config": {}, "description": None}, headers=env_a.headers
+    )
     body = r.json()
     assert body["recipe_id"] == recipe["id"] and body["instance_id"] == instance["id"] and body["name"] == "t"
     assert body["config"] == {} and body["description"] is None
@@ -62,11 +68,15 @@ async def test_patch_validation(client, env_a, env_b):
     suite = await make(client, env_a, "/v1/evaluations", {"name": "s"})
     url = f"/v1/evaluations/{suite['id']}"
     foreign = await make(client, env_b, "/v1/instances", INSTANCE)
-    for payload, loc in [({"instance_id": foreign["id"]}, ["body", "instance_id"]),
-                         ({"recipe_id": str(uuid.uuid4())}, ["body", "recipe_id"]),
-                         ({"instance_id": "nope"}, ["body", "instance_id"]), ({"name": None}, ["body", "name"]),
-                         ({"name": ""}, ["body", "name"]), ({"config": None}, ["body", "config"]),
-                         ({"config": []}, ["body", "config"])]:  # fmt: skip
+    for payload, loc in [
+        ({"instance_id": foreign["id"]}, ["body", "instance_id"]),
+        ({"recipe_id": str(uuid.uuid4())}, ["body", "recipe_id"]),
+        ({"instance_id": "nope"}, ["body", "instance_id"]),
+        ({"name": None}, ["body", "name"]),
+        ({"name": ""}, ["body", "name"]),
+        ({"config": None}, ["body", "config"]),
+        ({"config": []}, ["body", "config"]),
+    ]:
         r = await client.patch(url, json=payload, headers=env_a.headers)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (payload, r.text)
     assert (await client.get(url, headers=env_a.headers)).json() == suite
@@ -85,8 +95,9 @@ async def test_patch_isolation_and_scopes(app, client, env_a, env_b):
 async def test_deleting_links_detaches_them(client, env_a):
     instance = await make(client, env_a, "/v1/instances", INSTANCE)
     recipe = await make(client, env_a, "/v1/recipes", RECIPE)
-    suite = await make(client, env_a, "/v1/evaluations",
-                       {"name": "s", "instance_id": instance["id"], "recipe_id": recipe["id"]})  # fmt: skip
+    suite = await make(
+        client, env_a, "/v1/evaluations", {"name": "s", "instance_id": instance["id"], "recipe_id": recipe["id"]}
+    )
     assert (await client.delete(f"/v1/instances/{instance['id']}", headers=env_a.headers)).status_code == 204
     assert (await client.delete(f"/v1/recipes/{recipe['id']}", headers=env_a.headers)).status_code == 204
     got = (await client.get(f"/v1/evaluations/{suite['id']}", headers=env_a.headers)).json()

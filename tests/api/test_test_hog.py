@@ -139,17 +139,26 @@ async def test_compile_error(client, env_a) -> None:
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
-        ({"source": "return true", "sample_count": 0}, {"sample_count": ["Ensure this value is greater than or equal to 1."]}),
-        ({"source": "return true", "sample_count": 11}, {"sample_count": ["Ensure this value is less than or equal to 10."]}),
+        (
+            {"source": "return true", "sample_count": 0},
+            {"sample_count": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            {"source": "return true", "sample_count": 11},
+            {"sample_count": ["Ensure this value is less than or equal to 10."]},
+        ),
         ({"source": "return true", "sample_count": "x"}, {"sample_count": ["A valid integer is required."]}),
         ({}, {"source": ["This field is required."]}),
         ({"source": ""}, {"source": ["This field may not be blank."]}),
         ({"source": "   "}, {"source": ["This field may not be blank."]}),
         ({"source": None}, {"source": ["This field may not be null."]}),
         ({"source": "return true", "allows_na": "maybe"}, {"allows_na": ["Must be a valid boolean."]}),
-        ({"source": "return true", "conditions": "all"}, {"conditions": ['Expected a list of items but got type "str".']}),
+        (
+            {"source": "return true", "conditions": "all"},
+            {"conditions": ['Expected a list of items but got type "str".']},
+        ),
     ],
-)  # fmt: skip
+)
 async def test_validation_errors(client, env_a, body, errors) -> None:
     r = await test_hog(client, env_a, body)
     assert r.status_code == 400

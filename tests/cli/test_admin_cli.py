@@ -14,6 +14,9 @@ import pytest
 from assay.api.app import create_app
 from assay.settings import Settings
 
+# Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
+pytestmark = pytest.mark.timeout(360)
+
 
 def run_cli(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}

@@ -18,8 +18,14 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m assay.cli ARGS` in `cwd`, on `cwd/assay.db`, with no judge configured and a wide terminal."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
-    base.update({"ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'assay.db'}", "COLUMNS": "200",
-                 "NO_COLOR": "1", **(env or {})})  # fmt: skip
+    base.update(
+        {
+            "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'assay.db'}",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+            **(env or {}),
+        }
+    )
     return subprocess.run(
         [sys.executable, "-m", "assay.cli", *args], capture_output=True, text=True, env=base, cwd=cwd, timeout=timeout
     )

@@ -12,6 +12,9 @@ import xmlschema
 
 from tests.cli_run.conftest import DATA, run_cli
 
+# Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
+pytestmark = pytest.mark.timeout(360)
+
 
 def test_local_run_writes_json_and_exits_0(workdir: Path) -> None:
     r = run_cli(workdir, "run", "suite.yaml", "--json", "out/results.json")
@@ -49,8 +52,13 @@ def test_fail_under_and_max_errors_gate(workdir: Path) -> None:
 
 
 def test_bad_flags_exit_2(workdir: Path) -> None:
-    for args in (["--fail-under", "score=101"], ["--fail-under", "lots"], ["--fail-under", "1.5"],
-                 ["--repeat", "0"], ["--no-such-flag"]):  # fmt: skip
+    for args in (
+        ["--fail-under", "score=101"],
+        ["--fail-under", "lots"],
+        ["--fail-under", "1.5"],
+        ["--repeat", "0"],
+        ["--no-such-flag"],
+    ):
         r = run_cli(workdir, "run", "suite.yaml", *args)
         assert r.returncode == 2, (args, r.stderr)
     missing = run_cli(workdir, "run", "nope.yaml")
@@ -100,8 +108,9 @@ cases:
     assert "bad.yaml:11: evaluators[2].source: Failed to compile Hog code" in err
     assert "bad.yaml:14: evaluators[3].weight: weight must be a number above 0" in err
 
-    (workdir / "judge.yaml").write_text((workdir / "suite.yaml").read_text().replace(
-        "evaluators:\n", "evaluators:\n  - type: llm_judge\n"))  # fmt: skip
+    (workdir / "judge.yaml").write_text(
+        (workdir / "suite.yaml").read_text().replace("evaluators:\n", "evaluators:\n  - type: llm_judge\n")
+    )
     judge = run_cli(workdir, "run", "judge.yaml")
     assert judge.returncode == 2 and "ASSAY_JUDGE_MODEL" in judge.stderr
     skipped = (
@@ -128,7 +137,12 @@ def test_repeat_and_junit(workdir: Path) -> None:
     (suite,) = list(root)
     assert suite.tag == "testsuite"
     assert {k: suite.attrib[k] for k in ("name", "tests", "failures", "errors", "skipped")} == {
-        "name": "toy suite", "tests": "9", "failures": "3", "errors": "0", "skipped": "0"}  # fmt: skip
+        "name": "toy suite",
+        "tests": "9",
+        "failures": "3",
+        "errors": "0",
+        "skipped": "0",
+    }
     float(suite.attrib["time"])
     assert suite[0].tag == "properties"
     cases = suite.findall("testcase")
@@ -283,18 +297,32 @@ def test_cases_from_a_local_dataset(workdir: Path) -> None:
                 session=session, environment_id=env.id, created_by_id=None, fields={"name": "golden"}
             )
             items = [
-                {"input": [{"role": "system", "content": "be kind"}, {"role": "user", "content": "weather in Paris?"}],
-                 "metadata": {"name": "from messages",
-                              "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}},
+                {
+                    "input": [
+                        {"role": "system", "content": "be kind"},
+                        {"role": "user", "content": "weather in Paris?"},
+                    ],
+                    "metadata": {
+                        "name": "from messages",
+                        "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+                    },
+                },
                 {"input": "plain hello", "output": "greets back", "metadata": {"tags": ["smoke"]}},
                 {"input": None},  # nothing to ask: skipped
-            ]  # fmt: skip
+            ]
             for item in items:
                 await dataset_store.create_dataset_item(
-                    session=session, environment_id=env.id, created_by_id=None,
-                    fields={"dataset_id": ds.id, "input": item.get("input"), "output": item.get("output"),
-                            "metadata_": item.get("metadata"), "deleted": False},
-                )  # fmt: skip
+                    session=session,
+                    environment_id=env.id,
+                    created_by_id=None,
+                    fields={
+                        "dataset_id": ds.id,
+                        "input": item.get("input"),
+                        "output": item.get("output"),
+                        "metadata_": item.get("metadata"),
+                        "deleted": False,
+                    },
+                )
             await session.commit()
         await engine.dispose()
 
@@ -335,6 +363,8 @@ def test_consistency_across_repetitions_in_summary_json_and_html(workdir: Path) 
 def test_junit_schema_rejects_malformed_reports(tmp_path: Path) -> None:
     schema = xmlschema.XMLSchema(str(DATA / "junit.xsd"))
     bad = tmp_path / "bad.xml"
-    bad.write_text('<testsuites><testsuite name="s" tests="1" failures="0" errors="0">'
-                   '<testcase name="c"><failure/><error/></testcase></testsuite></testsuites>')  # fmt: skip
+    bad.write_text(
+        '<testsuites><testsuite name="s" tests="1" failures="0" errors="0">'
+        '<testcase name="c"><failure/><error/></testcase></testsuite></testsuites>'
+    )
     assert not schema.is_valid(str(bad))  # no classname/time, and two outcomes

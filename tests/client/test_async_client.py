@@ -30,8 +30,9 @@ async def test_analytics_resources(aclient: assay.AsyncClient) -> None:
     assert (await aclient.evaluations.update(ev.id, enabled=False)).enabled is False
     event_id = uuid.uuid4()
     when = datetime.now(UTC)
-    stored = await aclient.events.capture("$ai_generation", "u", uuid=event_id, timestamp=when,
-                                          properties={"$ai_input": "q", "$ai_output_choices": "a"})  # fmt: skip
+    stored = await aclient.events.capture(
+        "$ai_generation", "u", uuid=event_id, timestamp=when, properties={"$ai_input": "q", "$ai_output_choices": "a"}
+    )
     assert stored.stored == 1
     assert (await aclient.events.get(event_id)).distinct_id == "u"
     assert (await aclient.events.capture_batch([{"event": "x", "distinct_id": "d"}])).stored == 1
@@ -60,9 +61,18 @@ async def test_async_pagination(aclient: assay.AsyncClient) -> None:
 
 
 async def test_agent_resources_and_run(aclient: assay.AsyncClient, fake) -> None:  # noqa: ANN001
-    fake.set_scenario({"rules": [
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "Good."}},
-    ]})  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {
+                    "model": JUDGE_MODEL,
+                    "target": "any",
+                    "contains": "[good]",
+                    "json": {"verdict": True, "reasoning": "Good."},
+                },
+            ]
+        }
+    )
     inst = await aclient.instances.create("bot", "openai_chat", instance_config(fake))
     assert (await aclient.instances.get(inst.id)).name == "bot"
     assert (

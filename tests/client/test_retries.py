@@ -12,8 +12,14 @@ from assay.client._errors import parse_retry_after
 
 Handler = Callable[[httpx.Request], httpx.Response]
 PAGE = {"count": 0, "next": None, "previous": None, "results": []}
-TASK = {"task_id": "t", "evaluation_id": "e", "status": "queued", "progress": {"total": 1, "completed": 0, "errors": 0},
-        "created_at": "2025-01-01T00:00:00Z", "summary": {}}  # fmt: skip
+TASK = {
+    "task_id": "t",
+    "evaluation_id": "e",
+    "status": "queued",
+    "progress": {"total": 1, "completed": 0, "errors": 0},
+    "created_at": "2025-01-01T00:00:00Z",
+    "summary": {},
+}
 
 
 def scripted(*answers: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
@@ -135,16 +141,25 @@ async def test_async_retries() -> None:
 
 def test_error_bodies_and_statuses() -> None:
     cases = [
-        (httpx.Response(401, json={"type": "authentication_error", "code": "x", "detail": "Invalid API key."}),
-         assay.AuthenticationError, "Invalid API key."),
-        (httpx.Response(403, json={"detail": "API key missing required scope 'dataset:write'"}),
-         assay.PermissionDeniedError, "dataset:write"),
+        (
+            httpx.Response(401, json={"type": "authentication_error", "code": "x", "detail": "Invalid API key."}),
+            assay.AuthenticationError,
+            "Invalid API key.",
+        ),
+        (
+            httpx.Response(403, json={"detail": "API key missing required scope 'dataset:write'"}),
+            assay.PermissionDeniedError,
+            "dataset:write",
+        ),
         (httpx.Response(404, json={"detail": "Not found"}), assay.NotFoundError, "Not found"),
         (httpx.Response(409, json={"detail": "taken"}), assay.ConflictError, "taken"),
         (httpx.Response(405), assay.APIError, "Method Not Allowed"),
-        (httpx.Response(400, json={"error": {"timestamp": ["Datetime has wrong format."]}}),
-         assay.ValidationError, "timestamp: Datetime has wrong format."),
-    ]  # fmt: skip
+        (
+            httpx.Response(400, json={"error": {"timestamp": ["Datetime has wrong format."]}}),
+            assay.ValidationError,
+            "timestamp: Datetime has wrong format.",
+        ),
+    ]
     for response, cls, text in cases:
         handler, _ = scripted(response)
         client, _ = make(handler)

@@ -105,8 +105,9 @@ def test_evaluation_runs(client: assay.Client, fake) -> None:  # noqa: ANN001
     ev = client.evaluations.create("always", "hog", {"source": "return true"})
     event_id = uuid.uuid4()
     when = datetime.now(UTC)
-    client.events.capture("$ai_generation", "u", uuid=event_id, timestamp=when,
-                          properties={"$ai_input": "q", "$ai_output_choices": "a"})  # fmt: skip
+    client.events.capture(
+        "$ai_generation", "u", uuid=event_id, timestamp=when, properties={"$ai_input": "q", "$ai_output_choices": "a"}
+    )
     started = client.evaluation_runs.create(ev.id, event_id, when)
     assert started.evaluation.id == ev.id and started.target_event_id == str(event_id)
     run = client.evaluation_runs.get(started.workflow_id)
@@ -164,10 +165,24 @@ def test_instances_recipes_suites_test_cases(client: assay.Client, fake) -> None
 
 
 def test_run_wait_results_override_and_cancel(client: assay.Client, fake) -> None:  # noqa: ANN001
-    fake.set_scenario({"rules": [
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "Good."}},
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "Bad."}},
-    ]})  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {
+                    "model": JUDGE_MODEL,
+                    "target": "any",
+                    "contains": "[good]",
+                    "json": {"verdict": True, "reasoning": "Good."},
+                },
+                {
+                    "model": JUDGE_MODEL,
+                    "target": "any",
+                    "contains": "[bad]",
+                    "json": {"verdict": False, "reasoning": "Bad."},
+                },
+            ]
+        }
+    )
     inst = client.instances.create("bot", "openai_chat", instance_config(fake))
     suite = client.suites.create("judged", instance_id=inst.id)
     client.test_cases.add(suite.id, "say [good] things", expected_behavior="is polite")

@@ -53,9 +53,14 @@ async def create_instance(client, env, fake, **config: Any) -> str:  # noqa: ANN
     body = {
         "name": "agent",
         "kind": "openai_chat",
-        "config": {"base_url": fake.base_url, "model": AGENT_MODEL, "api_key": "sk-agent-secret-0002",
-                   "max_concurrency": 16, **config},
-    }  # fmt: skip
+        "config": {
+            "base_url": fake.base_url,
+            "model": AGENT_MODEL,
+            "api_key": "sk-agent-secret-0002",
+            "max_concurrency": 16,
+            **config,
+        },
+    }
     r = await client.post("/v1/instances", json=body, headers=env.headers)
     assert r.status_code == 201, r.text
     return r.json()["id"]

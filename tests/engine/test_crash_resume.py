@@ -21,6 +21,9 @@ from assay.storage.run_tables import ResultRow
 from assay.testing.fake_llm import free_port
 from tests.conftest import make_env
 
+# Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
+pytestmark = pytest.mark.timeout(360)
+
 
 def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
@@ -34,8 +37,10 @@ def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
         env.pop(name, None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assay.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -80,8 +85,11 @@ async def test_sigkill_mid_run_then_restart_completes_without_repeating_calls(da
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, headers=env.headers, timeout=30) as http:
-            instance = {"name": "a", "kind": "openai_chat",
-                        "config": {"base_url": fake.base_url, "model": "agent-model", "api_key": "sk-x"}}  # fmt: skip
+            instance = {
+                "name": "a",
+                "kind": "openai_chat",
+                "config": {"base_url": fake.base_url, "model": "agent-model", "api_key": "sk-x"},
+            }
             instance_id = (await http.post("/v1/instances", json=instance)).json()["id"]
             suite = {"name": "crash", "instance_id": instance_id, "config": {"concurrency": 4}}
             suite_id = (await http.post("/v1/evaluations", json=suite)).json()["id"]

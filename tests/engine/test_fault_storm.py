@@ -8,8 +8,14 @@ import time
 from assay.providers import EndpointConfig, get_registry
 from tests.engine.conftest import AGENT_MODEL, JUDGE_MODEL, create_instance, create_suite, wait_for_task
 
-FAULTS = {"rate_429": 0.2, "retry_after_s": 1, "rate_500": 0.05, "rate_timeout": 0.05, "timeout_s": 2,
-          "rate_malformed": 0.05}  # fmt: skip
+FAULTS = {
+    "rate_429": 0.2,
+    "retry_after_s": 1,
+    "rate_500": 0.05,
+    "rate_timeout": 0.05,
+    "timeout_s": 2,
+    "rate_malformed": 0.05,
+}
 
 
 async def test_forty_cases_under_the_fault_mix(engine_client, tenant, fake, engine_settings):

@@ -15,7 +15,7 @@ def rules(model: str) -> list[dict]:
     return [
         {"model": model, "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "It is bad."}},
         {"model": model, "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "It is good."}},
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("flavor", ["llama_cpp", "ollama", "vllm"])
@@ -29,15 +29,22 @@ async def test_recipe_judge_on_a_local_server_with_a_keyless_provider_key(engine
     )
     assert r.status_code == 201, r.text
     key_id = r.json()["id"]
-    judge = {"type": "llm_judge", "prompt": "Is {{output}} fine?", "max_tokens": 300,
-             "model": {"provider": "openai", "model": model, "provider_key_id": key_id}}  # fmt: skip
+    judge = {
+        "type": "llm_judge",
+        "prompt": "Is {{output}} fine?",
+        "max_tokens": 300,
+        "model": {"provider": "openai", "model": model, "provider_key_id": key_id},
+    }
     r = await engine_client.post(
         "/v1/recipes", json={"name": "local", "items": [{"evaluator": judge, "weight": 1}]}, headers=tenant.headers
     )
     assert r.status_code == 201, r.text
     instance_id = await create_instance(engine_client, tenant, fake)
-    cases = [{"input_message": "say [good] things"}, {"input_message": "say [bad] things"},
-             {"input_message": "more [good] things"}]  # fmt: skip
+    cases = [
+        {"input_message": "say [good] things"},
+        {"input_message": "say [bad] things"},
+        {"input_message": "more [good] things"},
+    ]
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, recipe_id=r.json()["id"], cases=cases)
     task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
     task = await wait_for_task(engine_client, tenant, task_id)

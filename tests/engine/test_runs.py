@@ -8,35 +8,59 @@ from tests.engine.conftest import JUDGE_MODEL, create_instance, create_suite, wa
 
 WEATHER_TOOL = {
     "type": "function",
-    "function": {"name": "get_weather", "description": "Weather for a city",
-                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
-}  # fmt: skip
+    "function": {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 
 
 def judge_rules() -> list[dict]:
     return [
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "It is bad."}},
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "It is good."}},
-    ]  # fmt: skip
+        {
+            "model": JUDGE_MODEL,
+            "target": "any",
+            "contains": "[bad]",
+            "json": {"verdict": False, "reasoning": "It is bad."},
+        },
+        {
+            "model": JUDGE_MODEL,
+            "target": "any",
+            "contains": "[good]",
+            "json": {"verdict": True, "reasoning": "It is good."},
+        },
+    ]
 
 
 async def test_default_recipe_scores_judge_tool_calls_and_unscored(engine_client, tenant, fake):
-    fake.set_scenario({
-        "rules": [
-            {"model": "agent-model", "contains": "weather", "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
-             "usage": {"prompt_tokens": 30, "completion_tokens": 12}},
-            *judge_rules(),
-        ]
-    })  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {
+                    "model": "agent-model",
+                    "contains": "weather",
+                    "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+                    "usage": {"prompt_tokens": 30, "completion_tokens": 12},
+                },
+                *judge_rules(),
+            ]
+        }
+    )
     instance_id = await create_instance(engine_client, tenant, fake, tools=[WEATHER_TOOL])
     cases = [
         {"input_message": "say [good] things", "expected_behavior": "is polite"},
         {"input_message": "say [bad] things", "expected_behavior": "is polite"},
-        {"input_message": "what's the weather in Paris?",
-         "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
-        {"input_message": "weather please", "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}]},
+        {
+            "input_message": "what's the weather in Paris?",
+            "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+        },
+        {
+            "input_message": "weather please",
+            "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}],
+        },
         {"input_message": "nothing to compare"},
-    ]  # fmt: skip
+    ]
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, cases=cases)
     r = await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["status"] == "queued"
@@ -111,9 +135,14 @@ async def test_override_is_audited_and_updates_summary(engine_client, tenant, fa
     fake.set_scenario({"rules": judge_rules()})
     instance_id = await create_instance(engine_client, tenant, fake)
     suite_id = await create_suite(
-        engine_client, tenant, instance_id=instance_id,
-        cases=[{"input_message": "[bad] one", "expected_behavior": "x"}, {"input_message": "[good] two", "expected_behavior": "x"}],
-    )  # fmt: skip
+        engine_client,
+        tenant,
+        instance_id=instance_id,
+        cases=[
+            {"input_message": "[bad] one", "expected_behavior": "x"},
+            {"input_message": "[good] two", "expected_behavior": "x"},
+        ],
+    )
     task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
     await wait_for_task(engine_client, tenant, task_id)
     results = (await engine_client.get(f"/v1/evaluations/{suite_id}/results", headers=tenant.headers)).json()
@@ -155,12 +184,26 @@ async def test_cancel_stops_a_running_task(engine_client, tenant, fake):
 
 
 async def test_faults_every_case_ends_with_a_result(engine_client, tenant, fake):
-    fake.set_scenario({
-        "seed": 7,
-        "faults": {"rate_429": 0.2, "retry_after_s": 0.05, "rate_500": 0.05, "rate_timeout": 0.05, "timeout_s": 1.5},
-        "rules": [{"model": JUDGE_MODEL, "target": "any", "contains": "",
-                   "faults": {"rate_429": 0.2, "retry_after_s": 0.05, "rate_500": 0.05, "rate_malformed": 0.05}}],
-    })  # fmt: skip
+    fake.set_scenario(
+        {
+            "seed": 7,
+            "faults": {
+                "rate_429": 0.2,
+                "retry_after_s": 0.05,
+                "rate_500": 0.05,
+                "rate_timeout": 0.05,
+                "timeout_s": 1.5,
+            },
+            "rules": [
+                {
+                    "model": JUDGE_MODEL,
+                    "target": "any",
+                    "contains": "",
+                    "faults": {"rate_429": 0.2, "retry_after_s": 0.05, "rate_500": 0.05, "rate_malformed": 0.05},
+                }
+            ],
+        }
+    )
     instance_id = await create_instance(engine_client, tenant, fake, timeout_s=1.0)
     cases = [{"input_message": f"question {i}", "expected_behavior": "answers"} for i in range(60)]
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, cases=cases)
@@ -182,8 +225,13 @@ async def test_secrets_never_returned(engine_client, tenant, fake):
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, cases=[{"input_message": "hi"}])
     task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
     await wait_for_task(engine_client, tenant, task_id)
-    for path in [f"/v1/instances/{instance_id}", f"/v1/tasks/{task_id}", f"/v1/evaluations/{suite_id}/results",
-                 f"/v1/evaluations/{suite_id}/runs", f"/v1/evaluations/{suite_id}"]:  # fmt: skip
+    for path in [
+        f"/v1/instances/{instance_id}",
+        f"/v1/tasks/{task_id}",
+        f"/v1/evaluations/{suite_id}/results",
+        f"/v1/evaluations/{suite_id}/runs",
+        f"/v1/evaluations/{suite_id}",
+    ]:
         text = (await engine_client.get(path, headers=tenant.headers)).text
         assert "sk-agent-secret-0002" not in text and "sk-judge-secret-0001" not in text, path
 
@@ -230,13 +278,24 @@ async def test_judge_cache_on_by_default_and_off_by_config(engine_client, tenant
 
 
 async def test_every_builtin_check_and_hog_in_one_recipe(engine_client, tenant, fake):
-    fake.set_scenario({
-        "rules": [
-            {"model": "agent-model", "contains": "json please", "reply": '```json\n{"city": "Paris", "temp": 21}\n```',
-             "usage": {"prompt_tokens": 10, "completion_tokens": 5}},
-            {"model": "agent-model", "contains": "wordy", "reply": "x " * 50, "usage": {"prompt_tokens": 900, "completion_tokens": 900}},
-        ]
-    })  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {
+                    "model": "agent-model",
+                    "contains": "json please",
+                    "reply": '```json\n{"city": "Paris", "temp": 21}\n```',
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+                },
+                {
+                    "model": "agent-model",
+                    "contains": "wordy",
+                    "reply": "x " * 50,
+                    "usage": {"prompt_tokens": 900, "completion_tokens": 900},
+                },
+            ]
+        }
+    )
     instance_id = await create_instance(engine_client, tenant, fake)
     schema = {"type": "object", "required": ["city", "temp"], "properties": {"temp": {"type": "number"}}}
     hog = "let data := jsonParse(replaceAll(replaceAll(output, '```json', ''), '```', ''))\nprint(f'city is {data.city}')\nreturn data.city = 'Paris'"
@@ -253,9 +312,12 @@ async def test_every_builtin_check_and_hog_in_one_recipe(engine_client, tenant, 
     r = await engine_client.post("/v1/recipes", json=recipe, headers=tenant.headers)
     assert r.status_code == 201, r.text
     suite_id = await create_suite(
-        engine_client, tenant, instance_id=instance_id, recipe_id=r.json()["id"],
+        engine_client,
+        tenant,
+        instance_id=instance_id,
+        recipe_id=r.json()["id"],
         cases=[{"input_message": "json please"}, {"input_message": "wordy"}],
-    )  # fmt: skip
+    )
     task_id = (await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)).json()["task_id"]
     await wait_for_task(engine_client, tenant, task_id)
     results = {

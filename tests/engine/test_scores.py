@@ -9,14 +9,18 @@ from tests.engine.conftest import AGENT_MODEL, JUDGE_MODEL, create_instance, cre
 
 WEATHER_TOOL = {
     "type": "function",
-    "function": {"name": "get_weather", "description": "Weather for a city",
-                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
-}  # fmt: skip
+    "function": {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 
 
 async def _recipe(client, env, items: list[dict[str, Any]], threshold: float = 70) -> str:  # noqa: ANN001
-    r = await client.post("/v1/recipes", json={"name": "r", "items": items, "pass_threshold": threshold},
-                          headers=env.headers)  # fmt: skip
+    r = await client.post(
+        "/v1/recipes", json={"name": "r", "items": items, "pass_threshold": threshold}, headers=env.headers
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -33,16 +37,29 @@ async def _run(client, env, suite_id: str) -> tuple[dict[str, Any], dict[str, di
 
 
 async def test_a_failed_judge_makes_an_error_without_score_and_out_of_the_mean(engine_client, tenant, fake):
-    fake.set_scenario({"rules": [
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[judgefail]", "status": 401},
-        {"model": JUDGE_MODEL, "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "Bad."}},
-        {"model": JUDGE_MODEL, "target": "any", "json": {"verdict": True, "reasoning": "Good."}},
-    ]})  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {"model": JUDGE_MODEL, "target": "any", "contains": "[judgefail]", "status": 401},
+                {
+                    "model": JUDGE_MODEL,
+                    "target": "any",
+                    "contains": "[bad]",
+                    "json": {"verdict": False, "reasoning": "Bad."},
+                },
+                {"model": JUDGE_MODEL, "target": "any", "json": {"verdict": True, "reasoning": "Good."}},
+            ]
+        }
+    )
     instance_id = await create_instance(engine_client, tenant, fake)
-    recipe_id = await _recipe(engine_client, tenant, [
-        {"evaluator": {"type": "contains", "value": "case"}},
-        {"evaluator": {"type": "llm_judge", "prompt": "Is {{output}} fine?"}},
-    ])  # fmt: skip
+    recipe_id = await _recipe(
+        engine_client,
+        tenant,
+        [
+            {"evaluator": {"type": "contains", "value": "case"}},
+            {"evaluator": {"type": "llm_judge", "prompt": "Is {{output}} fine?"}},
+        ],
+    )
     cases = [{"input_message": m} for m in ("case [judgefail]", "case [good]", "case [bad]")]
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, recipe_id=recipe_id, cases=cases)
     task, by_input = await _run(engine_client, tenant, suite_id)
@@ -57,9 +74,10 @@ async def test_a_failed_judge_makes_an_error_without_score_and_out_of_the_mean(e
     assert [v["status"] for v in failed_judge["evaluator_results"]] == ["passed", "error"]
     assert (by_input["case [good]"]["score"], by_input["case [bad]"]["score"]) == (100, 50)
 
-    for summary in (task["summary"],
-                    (await engine_client.get(f"/v1/evaluations/{suite_id}", headers=tenant.headers)).json()[
-                        "results_summary"]):  # fmt: skip
+    for summary in (
+        task["summary"],
+        (await engine_client.get(f"/v1/evaluations/{suite_id}", headers=tenant.headers)).json()["results_summary"],
+    ):
         assert (summary["passed"], summary["failed"], summary["error"], summary["scored"]) == (1, 1, 1, 2)
         assert summary["mean_score"] == 75  # (100 + 50) / 2: the errored case is counted apart
         assert summary["pass_rate"] == 0.3333  # an error is not a pass
@@ -79,16 +97,30 @@ async def test_a_run_where_every_case_errored_has_no_mean(engine_client, tenant,
 
 
 async def test_a_recipe_checks_the_expected_tool_calls_it_does_not_read(engine_client, tenant, fake):
-    fake.set_scenario({"rules": [
-        {"model": AGENT_MODEL, "contains": "weather", "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
-    ]})  # fmt: skip
+    fake.set_scenario(
+        {
+            "rules": [
+                {
+                    "model": AGENT_MODEL,
+                    "contains": "weather",
+                    "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+                },
+            ]
+        }
+    )
     instance_id = await create_instance(engine_client, tenant, fake, tools=[WEATHER_TOOL])
     recipe_id = await _recipe(engine_client, tenant, [{"evaluator": {"type": "not_contains", "value": "sorry"}}])
     cases = [
-        {"input_message": "weather for Paris", "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
-        {"input_message": "weather for Rome", "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}]},
+        {
+            "input_message": "weather for Paris",
+            "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+        },
+        {
+            "input_message": "weather for Rome",
+            "expected_tool_calls": [{"name": "get_weather", "arguments": {"city": "Rome"}}],
+        },
         {"input_message": "hello there"},
-    ]  # fmt: skip
+    ]
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, recipe_id=recipe_id, cases=cases)
     _, results = await _run(engine_client, tenant, suite_id)
     paris, rome, hello = results["weather for Paris"], results["weather for Rome"], results["hello there"]
@@ -132,8 +164,9 @@ async def test_the_task_and_summary_show_the_effective_concurrency(engine_client
     assert suite["results_summary"]["concurrency"] == limits
     assert fake.stats()["max_in_flight"] == 3  # the figure shown is the one that held
 
-    uncapped = await create_suite(engine_client, tenant, instance_id=instance_id, cases=cases[:2],
-                                  config={"concurrency": 2})  # fmt: skip
+    uncapped = await create_suite(
+        engine_client, tenant, instance_id=instance_id, cases=cases[:2], config={"concurrency": 2}
+    )
     r = await engine_client.post(f"/v1/evaluations/{uncapped}/run", headers=tenant.headers)
     task = await wait_for_task(engine_client, tenant, r.json()["task_id"])
     limits = task["summary"]["concurrency"]
@@ -145,8 +178,13 @@ async def test_the_judge_endpoint_limit_is_shown_too(engine_client, tenant, fake
         {"rules": [{"model": JUDGE_MODEL, "target": "any", "json": {"verdict": True, "reasoning": "ok"}}]}
     )
     instance_id = await create_instance(engine_client, tenant, fake)  # max_concurrency 16
-    suite_id = await create_suite(engine_client, tenant, instance_id=instance_id, config={"concurrency": 20},
-                                  cases=[{"input_message": "hi", "expected_behavior": "greets"}])  # fmt: skip
+    suite_id = await create_suite(
+        engine_client,
+        tenant,
+        instance_id=instance_id,
+        config={"concurrency": 20},
+        cases=[{"input_message": "hi", "expected_behavior": "greets"}],
+    )
     r = await engine_client.post(f"/v1/evaluations/{suite_id}/run", headers=tenant.headers)
     task = await wait_for_task(engine_client, tenant, r.json()["task_id"])
     limits = task["summary"]["concurrency"]

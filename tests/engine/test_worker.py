@@ -14,6 +14,9 @@ from assay.api.app import create_app
 from assay.settings import Settings
 from tests.engine.conftest import create_instance, create_suite, wait_for_task
 
+# Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
+pytestmark = pytest.mark.timeout(360)
+
 
 @pytest.mark.slow
 async def test_separate_worker_process_runs_what_the_api_queued(database_url, fake, tmp_path):
@@ -25,8 +28,9 @@ async def test_separate_worker_process_runs_what_the_api_queued(database_url, fa
     app = create_app(settings)  # serves the API only: no background workers in this process
     env = await make_env(app, "worker-env")
     env_vars = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_SECRET_KEY": "shared-secret"}
-    proc = subprocess.Popen([sys.executable, "-m", "assay.cli", "worker"], env=env_vars,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay.cli", "worker"], env=env_vars, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             instance_id = await create_instance(client, env, fake)

@@ -120,9 +120,11 @@ async def test_fallback_when_json_schema_is_rejected(fake: FakeLLMServer, regist
     assert second["response_format"]["schema"] == first["response_format"]["json_schema"]["schema"]
     schema_text = json.dumps(BooleanEvalResult.model_json_schema(), indent=2)
     assert second["messages"][0]["content"] == (
-        SYSTEM + "\n\nYou must respond with valid JSON that matches this schema:\n" + schema_text
+        SYSTEM
+        + "\n\nYou must respond with valid JSON that matches this schema:\n"
+        + schema_text
         + "\n\nReturn ONLY the JSON object, no other text or markdown formatting."
-    )  # fmt: skip
+    )
     assert second["messages"][1] == first["messages"][1]
     # the endpoint is remembered: the next call goes straight to the fallback
     await judge(fake, registry, endpoint=ep, output_text="another")

@@ -177,9 +177,15 @@ async def test_unreadable_answers_never_repeat_a_request(
     many = RetryPolicy(max_attempts=10, base_delay=0.01, timeout=10)
     with pytest.raises(JudgeError) as info:
         await run_llm_judge(
-            prompt="p", input_text="i", output_text="o", endpoint=ep, registry=registry, retry=many, memory=memory,
+            prompt="p",
+            input_text="i",
+            output_text="o",
+            endpoint=ep,
+            registry=registry,
+            retry=many,
+            memory=memory,
             use_cache=False,
-        )  # fmt: skip
+        )
     assert info.value.error_type == "parse_error" and "not a JSON object" in info.value.message
     sent = [orjson.dumps([r["messages"], r["response_format"]]) for r in fake.requests()]
     assert len(sent) == len(set(sent)) == 4  # each format once, then the answer sent back once with the problem
@@ -193,9 +199,13 @@ async def test_invalid_json_is_sent_back_with_the_problem(
     fake: FakeLLMServer, registry: ProviderRegistry, memory: FormatMemory
 ) -> None:
     fake.set_scenario(
-        {"rules": [{"json": {"applicable": True, "verdict": None, "reasoning": "?"}, "times": 1},
-                   {"json": {"applicable": True, "verdict": True, "reasoning": "Fine."}}]}
-    )  # fmt: skip
+        {
+            "rules": [
+                {"json": {"applicable": True, "verdict": None, "reasoning": "?"}, "times": 1},
+                {"json": {"applicable": True, "verdict": True, "reasoning": "Fine."}},
+            ]
+        }
+    )
     result = await judge(fake, registry, endpoint(fake), memory, allows_na=True)
     assert (result.applicable, result.verdict) == (True, True)
     first, second = fake.requests()
@@ -228,7 +238,14 @@ async def test_single_attempt_refusal_is_reported_as_such(
     fake.set_scenario({"flavor": "llama_cpp", **RUDE})
     ep = endpoint(fake)
     with pytest.raises(JudgeError) as info:
-        await run_llm_judge(prompt="p", input_text="i", output_text="Go away.", endpoint=ep, registry=registry,
-                            retry=RetryPolicy(max_attempts=1, timeout=10), memory=memory)  # fmt: skip
+        await run_llm_judge(
+            prompt="p",
+            input_text="i",
+            output_text="Go away.",
+            endpoint=ep,
+            registry=registry,
+            retry=RetryPolicy(max_attempts=1, timeout=10),
+            memory=memory,
+        )
     assert info.value.error_type == "bad_request" and "json_object" in info.value.message
     assert memory.chain(ep.limiter_key())[0] == "json_object"  # the next call starts where this one stopped

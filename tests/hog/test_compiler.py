@@ -42,11 +42,17 @@ def test_globals_compile_to_reversed_chain() -> None:
 
 def test_locals_are_stack_slots_popped_at_scope_end() -> None:
     assert body("let a := 1\nlet b := a\nb := 3") == [
-        Op.INTEGER, 1,
-        Op.GET_LOCAL, 0,
-        Op.INTEGER, 3, Op.SET_LOCAL, 1,
-        Op.POP, Op.POP,
-    ]  # fmt: skip
+        Op.INTEGER,
+        1,
+        Op.GET_LOCAL,
+        0,
+        Op.INTEGER,
+        3,
+        Op.SET_LOCAL,
+        1,
+        Op.POP,
+        Op.POP,
+    ]
 
 
 def test_expression_statements_are_popped() -> None:
@@ -55,17 +61,40 @@ def test_expression_statements_are_popped() -> None:
 
 def test_if_else_jumps() -> None:
     assert body("if (true) { print(1) } else { print(2) }") == [
-        Op.TRUE, Op.JUMP_IF_FALSE, 8,
-        Op.INTEGER, 1, Op.CALL_GLOBAL, "print", 1, Op.POP,
-        Op.JUMP, 6,
-        Op.INTEGER, 2, Op.CALL_GLOBAL, "print", 1, Op.POP,
-    ]  # fmt: skip
+        Op.TRUE,
+        Op.JUMP_IF_FALSE,
+        8,
+        Op.INTEGER,
+        1,
+        Op.CALL_GLOBAL,
+        "print",
+        1,
+        Op.POP,
+        Op.JUMP,
+        6,
+        Op.INTEGER,
+        2,
+        Op.CALL_GLOBAL,
+        "print",
+        1,
+        Op.POP,
+    ]
 
 
 def test_while_jumps_back_to_condition() -> None:
     assert body("while (false) print(1)") == [
-        Op.FALSE, Op.JUMP_IF_FALSE, 8, Op.INTEGER, 1, Op.CALL_GLOBAL, "print", 1, Op.POP, Op.JUMP, -11
-    ]  # fmt: skip
+        Op.FALSE,
+        Op.JUMP_IF_FALSE,
+        8,
+        Op.INTEGER,
+        1,
+        Op.CALL_GLOBAL,
+        "print",
+        1,
+        Op.POP,
+        Op.JUMP,
+        -11,
+    ]
 
 
 def test_null_coalescing_uses_jump_if_stack_not_null() -> None:
@@ -74,27 +103,59 @@ def test_null_coalescing_uses_jump_if_stack_not_null() -> None:
 
 def test_function_declaration_is_a_closure_in_a_local() -> None:
     assert body("fun f(a) { return a }\nreturn f(5)") == [
-        Op.CALLABLE, "f", 1, 0, 3, Op.GET_LOCAL, 0, Op.RETURN,
-        Op.CLOSURE, 0,
-        Op.INTEGER, 5, Op.GET_LOCAL, 0, Op.CALL_LOCAL, 1,
+        Op.CALLABLE,
+        "f",
+        1,
+        0,
+        3,
+        Op.GET_LOCAL,
+        0,
+        Op.RETURN,
+        Op.CLOSURE,
+        0,
+        Op.INTEGER,
+        5,
+        Op.GET_LOCAL,
+        0,
+        Op.CALL_LOCAL,
+        1,
         Op.RETURN,
         Op.POP,
-    ]  # fmt: skip
+    ]
 
 
 def test_lambda_captures_upvalue_and_closes_it() -> None:
     assert body("let x := 1\nlet f := () -> x") == [
-        Op.INTEGER, 1,
-        Op.CALLABLE, "lambda", 0, 1, 3, Op.GET_UPVALUE, 0, Op.RETURN,
-        Op.CLOSURE, 1, True, 0,
-        Op.POP, Op.CLOSE_UPVALUE,
-    ]  # fmt: skip
+        Op.INTEGER,
+        1,
+        Op.CALLABLE,
+        "lambda",
+        0,
+        1,
+        3,
+        Op.GET_UPVALUE,
+        0,
+        Op.RETURN,
+        Op.CLOSURE,
+        1,
+        True,
+        0,
+        Op.POP,
+        Op.CLOSE_UPVALUE,
+    ]
 
 
 def test_unknown_function_is_call_global() -> None:
     assert body("return someHostFunction(1, 'a')") == [
-        Op.INTEGER, 1, Op.STRING, "a", Op.CALL_GLOBAL, "someHostFunction", 2, Op.RETURN
-    ]  # fmt: skip
+        Op.INTEGER,
+        1,
+        Op.STRING,
+        "a",
+        Op.CALL_GLOBAL,
+        "someHostFunction",
+        2,
+        Op.RETURN,
+    ]
 
 
 def test_template_string_is_concat() -> None:

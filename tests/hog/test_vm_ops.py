@@ -84,10 +84,23 @@ def test_jumps_are_relative_to_the_next_instruction() -> None:
 
 def test_locals_and_collections() -> None:
     program = [
-        Op.STRING, "a", Op.INTEGER, 1, Op.DICT, 1,  # local 0 = {'a': 1}
-        Op.GET_LOCAL, 0, Op.STRING, "b", Op.ARRAY, 0, Op.SET_PROPERTY,  # local0.b := []
-        Op.GET_LOCAL, 0, Op.RETURN,
-    ]  # fmt: skip
+        Op.STRING,
+        "a",
+        Op.INTEGER,
+        1,
+        Op.DICT,
+        1,  # local 0 = {'a': 1}
+        Op.GET_LOCAL,
+        0,
+        Op.STRING,
+        "b",
+        Op.ARRAY,
+        0,
+        Op.SET_PROPERTY,  # local0.b := []
+        Op.GET_LOCAL,
+        0,
+        Op.RETURN,
+    ]
     assert run(*program) == {"a": 1, "b": []}
     assert run(Op.INTEGER, 1, Op.INTEGER, 2, Op.TUPLE, 2, Op.RETURN) == (1, 2)
 
@@ -104,10 +117,25 @@ def test_indexing_is_one_based_and_negative_from_the_end() -> None:
 def test_globals_are_copied_on_read() -> None:
     host = {"properties": {"a": [1, 2]}}
     program = [
-        Op.STRING, "a", Op.STRING, "properties", Op.GET_GLOBAL, 2,
-        Op.INTEGER, 1, Op.INTEGER, 99, Op.SET_PROPERTY,
-        Op.STRING, "a", Op.STRING, "properties", Op.GET_GLOBAL, 2, Op.RETURN,
-    ]  # fmt: skip
+        Op.STRING,
+        "a",
+        Op.STRING,
+        "properties",
+        Op.GET_GLOBAL,
+        2,
+        Op.INTEGER,
+        1,
+        Op.INTEGER,
+        99,
+        Op.SET_PROPERTY,
+        Op.STRING,
+        "a",
+        Op.STRING,
+        "properties",
+        Op.GET_GLOBAL,
+        2,
+        Op.RETURN,
+    ]
     assert run(*program, globals=host) == [1, 2]
     assert host == {"properties": {"a": [1, 2]}}
     with pytest.raises(HogRuntimeError, match="Global variable not found: nope"):
@@ -125,10 +153,29 @@ def test_host_objects_never_reach_the_program() -> None:
 def test_callable_closure_and_call_local() -> None:
     # fn(a, b) -> a - b, called with (10, 3)
     program = [
-        Op.CALLABLE, "sub", 2, 0, 6, Op.GET_LOCAL, 1, Op.GET_LOCAL, 0, Op.MINUS, Op.RETURN,
-        Op.CLOSURE, 0,
-        Op.INTEGER, 10, Op.INTEGER, 3, Op.GET_LOCAL, 0, Op.CALL_LOCAL, 2, Op.RETURN,
-    ]  # fmt: skip
+        Op.CALLABLE,
+        "sub",
+        2,
+        0,
+        6,
+        Op.GET_LOCAL,
+        1,
+        Op.GET_LOCAL,
+        0,
+        Op.MINUS,
+        Op.RETURN,
+        Op.CLOSURE,
+        0,
+        Op.INTEGER,
+        10,
+        Op.INTEGER,
+        3,
+        Op.GET_LOCAL,
+        0,
+        Op.CALL_LOCAL,
+        2,
+        Op.RETURN,
+    ]
     assert run(*program) == 7
 
 
@@ -142,24 +189,62 @@ def test_missing_arguments_are_null_and_extra_arguments_fail() -> None:
 def test_upvalues_are_shared_and_survive_their_frame() -> None:
     # let x := 1; let f := () -> { x := x + 1 }; f(); f(); return x
     program = [
-        Op.INTEGER, 1,
-        Op.CALLABLE, "f", 0, 1, 9, Op.GET_UPVALUE, 0, Op.INTEGER, 1, Op.PLUS, Op.SET_UPVALUE, 0, Op.NULL, Op.RETURN,
-        Op.CLOSURE, 1, 1, 0,
-        Op.GET_LOCAL, 1, Op.CALL_LOCAL, 0, Op.POP,
-        Op.GET_LOCAL, 1, Op.CALL_LOCAL, 0, Op.POP,
-        Op.GET_LOCAL, 0, Op.RETURN,
-    ]  # fmt: skip
+        Op.INTEGER,
+        1,
+        Op.CALLABLE,
+        "f",
+        0,
+        1,
+        9,
+        Op.GET_UPVALUE,
+        0,
+        Op.INTEGER,
+        1,
+        Op.PLUS,
+        Op.SET_UPVALUE,
+        0,
+        Op.NULL,
+        Op.RETURN,
+        Op.CLOSURE,
+        1,
+        1,
+        0,
+        Op.GET_LOCAL,
+        1,
+        Op.CALL_LOCAL,
+        0,
+        Op.POP,
+        Op.GET_LOCAL,
+        1,
+        Op.CALL_LOCAL,
+        0,
+        Op.POP,
+        Op.GET_LOCAL,
+        0,
+        Op.RETURN,
+    ]
     assert run(*program) == 3
 
 
 def test_try_catch_receives_the_error_dict() -> None:
     # try { throw Error('boom') } catch (e) { return e.message }
     program = [
-        Op.TRY, 10,
-        Op.STRING, "boom", Op.CALL_GLOBAL, "Error", 1, Op.THROW,
-        Op.POP_TRY, Op.JUMP, 5,
-        Op.STRING, "message", Op.GET_PROPERTY, Op.RETURN,
-    ]  # fmt: skip
+        Op.TRY,
+        10,
+        Op.STRING,
+        "boom",
+        Op.CALL_GLOBAL,
+        "Error",
+        1,
+        Op.THROW,
+        Op.POP_TRY,
+        Op.JUMP,
+        5,
+        Op.STRING,
+        "message",
+        Op.GET_PROPERTY,
+        Op.RETURN,
+    ]
     assert run(*program) == "boom"
 
 

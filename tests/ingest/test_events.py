@@ -180,6 +180,7 @@ _json = st.recursive(
 )
 
 
+@pytest.mark.timeout(360)
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

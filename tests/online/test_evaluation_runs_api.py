@@ -18,8 +18,12 @@ async def _event(http, env, running_app) -> dict:  # noqa: ANN001
 
 
 def _body(evaluation: dict, target: dict, **extra: object) -> dict:
-    return {"evaluation_id": evaluation["id"], "target_event_id": target["uuid"],
-            "timestamp": "2026-03-04T01:00:00Z", **extra}  # fmt: skip
+    return {
+        "evaluation_id": evaluation["id"],
+        "target_event_id": target["uuid"],
+        "timestamp": "2026-03-04T01:00:00Z",
+        **extra,
+    }
 
 
 async def test_manual_run_ignores_enabled_and_conditions(http, env, running_app) -> None:
@@ -74,8 +78,9 @@ async def test_invalid_bodies(http, env) -> None:
     url = f"{env.api}/evaluation_runs"
     r = await http.post(url, json={}, headers=env.headers)
     assert r.status_code == 400
-    assert r.json() == {"error": {f: ["This field is required."]
-                                  for f in ("evaluation_id", "target_event_id", "timestamp")}}  # fmt: skip
+    assert r.json() == {
+        "error": {f: ["This field is required."] for f in ("evaluation_id", "target_event_id", "timestamp")}
+    }
     r = await http.post(
         url, json={"evaluation_id": "x", "target_event_id": str(uuid.uuid4()), "timestamp": "soon"}, headers=env.headers
     )

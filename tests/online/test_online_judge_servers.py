@@ -18,9 +18,13 @@ async def test_online_judge_on_llama_cpp_with_a_keyless_key(http, env, running_a
     assert r.status_code == 201 and r.json()["api_key_mask"] is None, r.text
     key_id = r.json()["id"]
     await create_evaluation(
-        http, env, name="local judge", evaluation_type="llm_judge", evaluation_config={"prompt": "Is it correct?"},
+        http,
+        env,
+        name="local judge",
+        evaluation_type="llm_judge",
+        evaluation_config={"prompt": "Is it correct?"},
         model_configuration={"provider": "openai", "model": model, "provider_key_id": key_id},
-    )  # fmt: skip
+    )
     # different answers: identical events would share one cached judgement
     answers = [{"$ai_output_choices": [{"role": "assistant", "content": text}]} for text in ("4", "four")]
     await send(http, env, [generation_event(**answers[0]), generation_event("user-2", **answers[1])])

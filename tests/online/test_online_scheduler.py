@@ -24,14 +24,28 @@ from tests.online.conftest import (
 )
 
 HOG_KEYS = {
-    "$ai_evaluation_id", "$ai_evaluation_name", "$ai_evaluation_type", "$ai_evaluation_runtime",
-    "$ai_evaluation_start_time", "$ai_evaluation_allows_na", "$ai_evaluation_reasoning", "$ai_target_event_id",
-    "$ai_target_event_type", "$ai_trace_id", "$ai_evaluation_result",
-}  # fmt: skip
+    "$ai_evaluation_id",
+    "$ai_evaluation_name",
+    "$ai_evaluation_type",
+    "$ai_evaluation_runtime",
+    "$ai_evaluation_start_time",
+    "$ai_evaluation_allows_na",
+    "$ai_evaluation_reasoning",
+    "$ai_target_event_id",
+    "$ai_target_event_type",
+    "$ai_trace_id",
+    "$ai_evaluation_result",
+}
 JUDGE_KEYS = HOG_KEYS | {
-    "$ai_model", "$ai_provider", "$ai_input_tokens", "$ai_output_tokens", "$ai_evaluation_model",
-    "$ai_evaluation_provider", "$ai_evaluation_key_type", "$ai_evaluation_key_id",
-}  # fmt: skip
+    "$ai_model",
+    "$ai_provider",
+    "$ai_input_tokens",
+    "$ai_output_tokens",
+    "$ai_evaluation_model",
+    "$ai_evaluation_provider",
+    "$ai_evaluation_key_type",
+    "$ai_evaluation_key_id",
+}
 
 
 async def test_hog_evaluation_emits_the_exact_event(http, env, running_app) -> None:
@@ -110,13 +124,17 @@ async def test_judge_parse_error_is_skipped_without_event(http, env, running_app
 
 
 async def test_conditions_or_and_and_never_fire_cases(http, env, running_app) -> None:
-    gpt4 = await create_evaluation(http, env, name="or", conditions=[condition(model_is("gpt-4")),
-                                                                     condition(model_is("claude"))])  # fmt: skip
+    gpt4 = await create_evaluation(
+        http, env, name="or", conditions=[condition(model_is("gpt-4")), condition(model_is("claude"))]
+    )
     both = await create_evaluation(
-        http, env, name="and",
-        conditions=[condition(model_is("gpt-4"), {"key": "$ai_trace_id", "value": "t-1", "operator": "exact",
-                                                  "type": "event"})],
-    )  # fmt: skip
+        http,
+        env,
+        name="and",
+        conditions=[
+            condition(model_is("gpt-4"), {"key": "$ai_trace_id", "value": "t-1", "operator": "exact", "type": "event"})
+        ],
+    )
     await create_evaluation(http, env, name="none", conditions=[])
     await create_evaluation(http, env, name="disabled", enabled=False)
     deleted = await create_evaluation(http, env, name="deleted")
@@ -132,9 +150,11 @@ async def test_conditions_or_and_and_never_fire_cases(http, env, running_app) ->
     rows = await settle(running_app, expected_runs=4)
     pairs = {(str(r.evaluator_id), str(r.event_uuid)) for r in rows}
     assert pairs == {
-        (gpt4["id"], events[0]["uuid"]), (gpt4["id"], events[1]["uuid"]), (gpt4["id"], events[2]["uuid"]),
+        (gpt4["id"], events[0]["uuid"]),
+        (gpt4["id"], events[1]["uuid"]),
+        (gpt4["id"], events[2]["uuid"]),
         (both["id"], events[0]["uuid"]),
-    }  # fmt: skip
+    }
     assert len(await evaluation_events(http, env)) == 4
 
 

@@ -22,11 +22,16 @@ async def test_sdk_events_are_evaluated_online(app, client, env_a, database_url,
     await create_evaluation(http, env, name="other-model", conditions=[condition(model_is("claude"))])
     with uvicorn_in_thread(create_app(online_settings(database_url, fake))) as url:
         ph = Posthog(env.project_token, host=url, sync_mode=True, max_retries=0)
-        props = {"$ai_trace_id": "sdk-trace", "$ai_model": "gpt-4o-mini",
-                 "$ai_input": [{"role": "user", "content": "hi"}],
-                 "$ai_output_choices": [{"role": "assistant", "content": "hello"}]}  # fmt: skip
-        ids = [await asyncio.to_thread(ph.capture, "$ai_generation", distinct_id=f"sdk-{i}", properties=props)
-               for i in range(3)]  # fmt: skip
+        props = {
+            "$ai_trace_id": "sdk-trace",
+            "$ai_model": "gpt-4o-mini",
+            "$ai_input": [{"role": "user", "content": "hi"}],
+            "$ai_output_choices": [{"role": "assistant", "content": "hello"}],
+        }
+        ids = [
+            await asyncio.to_thread(ph.capture, "$ai_generation", distinct_id=f"sdk-{i}", properties=props)
+            for i in range(3)
+        ]
         await asyncio.to_thread(ph.flush)
         rows = await settle(app, expected_runs=3)
     assert {str(r.evaluator_id) for r in rows} == {hog["id"]}

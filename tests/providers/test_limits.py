@@ -82,8 +82,14 @@ async def test_limiter_floor_and_cancellation() -> None:
 async def test_server_errors_timeouts_and_malformed_answers_keep_the_pool(
     fake: FakeLLMServer, registry: ProviderRegistry
 ) -> None:
-    faults = {"rate_500": 0.15, "rate_timeout": 0.05, "timeout_s": 1, "rate_malformed": 0.1, "rate_429": 0.15,
-              "retry_after_s": 0}  # fmt: skip
+    faults = {
+        "rate_500": 0.15,
+        "rate_timeout": 0.05,
+        "timeout_s": 1,
+        "rate_malformed": 0.1,
+        "rate_429": 0.15,
+        "retry_after_s": 0,
+    }
     fake.set_scenario({"latency_ms": 10, "seed": 5, "faults": faults})
     ep = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", max_concurrency=16)
     policy = RetryPolicy(max_attempts=12, base_delay=0.005, max_delay=0.02, timeout=0.3)

@@ -76,7 +76,7 @@ async def test_fast_path_rows_read_back_like_orm_rows(tmp_path) -> None:  # noqa
                     properties={"x": 1},
                     trace_id="t",
                     created_at=MOMENTS[0],
-                )  # fmt: skip
+                )
             )
             await session.commit()
             raw = (await session.execute(select(EventRow.timestamp, EventRow.uuid).order_by(EventRow.seq))).all()
@@ -86,10 +86,14 @@ async def test_fast_path_rows_read_back_like_orm_rows(tmp_path) -> None:  # noqa
             assert stored[fast[0].uuid].properties == fast[0].properties  # exact beyond 64 bits
             # range filters compare the stored text: both writers must sort the same way
             count, page = await list_events(
-                session=session, environment_id=env.id,
-                filters=EventFilter(after=MOMENTS[0] - timedelta(microseconds=1), before=MOMENTS[0] + timedelta(microseconds=1)),
-                limit=10, offset=0,
-            )  # fmt: skip
+                session=session,
+                environment_id=env.id,
+                filters=EventFilter(
+                    after=MOMENTS[0] - timedelta(microseconds=1), before=MOMENTS[0] + timedelta(microseconds=1)
+                ),
+                limit=10,
+                offset=0,
+            )
             expected = {fast[0].uuid, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", str(orm_uuid)}
             assert count == 3 and {str(r.uuid) for r in page} == expected
     finally:

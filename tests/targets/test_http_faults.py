@@ -11,11 +11,15 @@ from assay.testing.fake_llm import FakeLLMServer
 
 
 def chat_over_http(fake: FakeLLMServer, **kw):
-    return parse_spec({
-        "kind": "http", "url": f"{fake.base_url}/chat/completions",
-        "body_template": {"model": "m", "messages": [{"role": "user", "content": "{{input_message}}"}]},
-        "response": {"text": "$.choices[0].message.content"}, **kw,
-    })  # fmt: skip
+    return parse_spec(
+        {
+            "kind": "http",
+            "url": f"{fake.base_url}/chat/completions",
+            "body_template": {"model": "m", "messages": [{"role": "user", "content": "{{input_message}}"}]},
+            "response": {"text": "$.choices[0].message.content"},
+            **kw,
+        }
+    )
 
 
 async def test_errors_hangs_and_scattered_429s_keep_the_pool(
@@ -25,8 +29,9 @@ async def test_errors_hangs_and_scattered_429s_keep_the_pool(
     fake.set_scenario({"latency_ms": 10, "seed": 9, "faults": faults})
     spec = chat_over_http(fake, max_concurrency=8, timeout_s=0.3)
     policy = RetryPolicy(max_attempts=12, base_delay=0.005, max_delay=0.02, timeout=0.3)
-    replies = await asyncio.gather(*(call_instance(spec, f"q{i}", {}, retry=policy, http_clients=http_clients)
-                                     for i in range(120)))  # fmt: skip
+    replies = await asyncio.gather(
+        *(call_instance(spec, f"q{i}", {}, retry=policy, http_clients=http_clients) for i in range(120))
+    )
     assert [r.text for r in replies] == [f"q{i}" for i in range(120)]
     by_status = fake.stats()["by_status"]
     assert by_status.get("429", 0) > 10 and by_status.get("500", 0) > 10

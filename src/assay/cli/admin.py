@@ -77,8 +77,15 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     async def run() -> list[dict[str, str]]:
         async with open_session(get_settings()) as session:
             rows = await store.list_environments(session=session)
-            return [{"id": str(r.id), "name": r.name, "project_token": r.project_token,
-                     "created_at": r.created_at.isoformat()} for r in rows]  # fmt: skip
+            return [
+                {
+                    "id": str(r.id),
+                    "name": r.name,
+                    "project_token": r.project_token,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in rows
+            ]
 
     data = asyncio.run(run())
     if as_json:
@@ -171,9 +178,14 @@ def keys_list(
     table = Table("id", "prefix", "name", "environment", "scopes", "last used", "revoked")
     for k in data:
         table.add_row(
-            str(k["id"]), str(k["prefix"]), str(k["name"]), str(k["environment_id"]),
-            ",".join(k["scopes"]), str(k["last_used_at"] or "-"), "yes" if k["revoked"] else "no",
-        )  # fmt: skip
+            str(k["id"]),
+            str(k["prefix"]),
+            str(k["name"]),
+            str(k["environment_id"]),
+            ",".join(k["scopes"]),
+            str(k["last_used_at"] or "-"),
+            "yes" if k["revoked"] else "no",
+        )
     console.print(table)
 
 

@@ -112,8 +112,13 @@ def _case_table(title: str, cases: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for c in cases[:SHOWN_CASES]:
         reason = (c.get("head_reason") or "").splitlines()
-        table.add_row(c["test_case_id"], _fmt(c["base_score"]), _fmt(c["head_score"]), _signed(c["difference"]),
-                      reason[-1][:80] if reason else "")  # fmt: skip
+        table.add_row(
+            c["test_case_id"],
+            _fmt(c["base_score"]),
+            _fmt(c["head_score"]),
+            _signed(c["difference"]),
+            reason[-1][:80] if reason else "",
+        )
     return table
 
 
@@ -220,9 +225,17 @@ def print_agreement(console: Console, body: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column in ("evaluator", "type") else "right")
     for e in body["evaluators"]:
         h, r = e.get("human") or {}, e.get("repetitions") or {}
-        table.add_row(e["evaluator"], e.get("type") or "", _fmt(h.get("n")), _fmt(h.get("agreement_rate"), 3),
-                      _fmt(h.get("kappa"), 3), _fmt(h.get("mean_absolute_error")), _fmt(r.get("cases")),
-                      _fmt(r.get("mean_score_sd")), _fmt(r.get("flip_rate"), 3))  # fmt: skip
+        table.add_row(
+            e["evaluator"],
+            e.get("type") or "",
+            _fmt(h.get("n")),
+            _fmt(h.get("agreement_rate"), 3),
+            _fmt(h.get("kappa"), 3),
+            _fmt(h.get("mean_absolute_error")),
+            _fmt(r.get("cases")),
+            _fmt(r.get("mean_score_sd")),
+            _fmt(r.get("flip_rate"), 3),
+        )
     console.print(table)
     if not body["evaluators"]:
         console.print("nothing to measure yet: override some scores, or run with config.repetitions > 1")

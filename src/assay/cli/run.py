@@ -83,10 +83,15 @@ class RateColumn(ProgressColumn):
 def make_progress(console: Console) -> Progress:
     """done / total, errors, rate and ETA."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-        TextColumn("[red]{task.fields[errors]} errors"), RateColumn(), TimeRemainingColumn(),
-        console=console, transient=False,
-    )  # fmt: skip
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("[red]{task.fields[errors]} errors"),
+        RateColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _status_style(status: str) -> str:
@@ -128,16 +133,25 @@ def nothing_scored(outcome: RunOutcome) -> str | None:
 def print_outcome(console: Console, outcome: RunOutcome) -> None:
     """The per-case table, then the summary line."""
     table = Table(title=f"{outcome.suite}  (run {outcome.run_id})", show_lines=False)
-    for column, justify in (("case", "left"), ("rep", "right"), ("status", "left"), ("score", "right"),
-                            ("latency ms", "right"), ("reason", "left")):  # fmt: skip
+    for column, justify in (
+        ("case", "left"),
+        ("rep", "right"),
+        ("status", "left"),
+        ("score", "right"),
+        ("latency ms", "right"),
+        ("reason", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for r in outcome.results[:MAX_TABLE_ROWS]:
         reason = [line for line in (r.get("reason") or r.get("error") or "").splitlines() if line.strip()]
         table.add_row(
-            r["name"], str(r["repetition"] + 1), f"[{_status_style(str(r['status']))}]{r['status']}[/]",
+            r["name"],
+            str(r["repetition"] + 1),
+            f"[{_status_style(str(r['status']))}]{r['status']}[/]",
             "–" if r["score"] is None else f"{r['score']:g}",
-            "–" if r["latency_ms"] is None else f"{r['latency_ms']:.0f}", _short_reason(str(r["status"]), reason),
-        )  # fmt: skip
+            "–" if r["latency_ms"] is None else f"{r['latency_ms']:.0f}",
+            _short_reason(str(r["status"]), reason),
+        )
     console.print(table)
     if len(outcome.results) > MAX_TABLE_ROWS:
         console.print(f"… and {len(outcome.results) - MAX_TABLE_ROWS} more results (see --json / --html)")
@@ -159,8 +173,12 @@ def print_outcome(console: Console, outcome: RunOutcome) -> None:
             table.add_column(column, justify="left" if column == "evaluator" else "right")
         for c in consistency:
             sd, flips = c["mean_score_sd"], c["flip_rate"]
-            table.add_row(c["evaluator"], str(c["cases"]), "–" if sd is None else f"{sd:.2f}",
-                          "–" if flips is None else f"{flips * 100:.1f}%")  # fmt: skip
+            table.add_row(
+                c["evaluator"],
+                str(c["cases"]),
+                "–" if sd is None else f"{sd:.2f}",
+                "–" if flips is None else f"{flips * 100:.1f}%",
+            )
         console.print(table)
 
 
@@ -260,8 +278,9 @@ def run(
         raise _fail("a python instance runs local code and cannot run on a server: drop --server", 2)
     started = time.monotonic()
     try:
-        outcome = execute(suite, repetitions=repeat, environment=environment, server=server, api_key=api_key,
-                          show_progress=not quiet)  # fmt: skip
+        outcome = execute(
+            suite, repetitions=repeat, environment=environment, server=server, api_key=api_key, show_progress=not quiet
+        )
     except DomainError as exc:
         raise _fail(exc.message, 2) from None
     except Exception as exc:  # noqa: BLE001 - a server refusal or an unreachable server

@@ -32,8 +32,10 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         workers.start()
-        Console(stderr=True).print(f"assay worker {workers.dispatcher.worker_id if workers.dispatcher else ''} "
-                                   f"running on {settings.database_url}")  # fmt: skip
+        Console(stderr=True).print(
+            f"assay worker {workers.dispatcher.worker_id if workers.dispatcher else ''} "
+            f"running on {settings.database_url}"
+        )
         try:
             await stop.wait()
         finally:

@@ -153,13 +153,13 @@ def compare_runs(
             "p_value": wilcoxon.p_value,
             "n_nonzero": wilcoxon.n_nonzero,
             "method": wilcoxon.method,
-        },  # fmt: skip
+        },
         "sign_test": {
             "p_value": sign.p_value,
             "n_positive": sign.n_positive,
             "n_negative": sign.n_negative,
             "n_zero": sign.n_zero,
-        },  # fmt: skip
+        },
         "pass_rate": {"base": _r(pass_base), "head": _r(pass_head), "change": _change(pass_head, pass_base)},
         "latency": {
             "p50_base_ms": base_fig["latency_p50_ms"],

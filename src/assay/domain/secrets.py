@@ -20,9 +20,18 @@ _HKDF_SALT = b"assay/secrets/v1"
 _HKDF_INFO = b"assay instance and provider secrets"
 _SECRET_HEADER = re.compile(r"auth|passw|secret|token|credential|cookie|session|signature|key$|^api-?key", re.I)
 PUBLIC_HEADERS = frozenset(
-    {"accept", "accept-charset", "accept-encoding", "accept-language", "cache-control", "content-encoding",
-     "content-language", "content-type", "user-agent"}
-)  # fmt: skip
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "content-encoding",
+        "content-language",
+        "content-type",
+        "user-agent",
+    }
+)
 """Headers whose values are shown unless marked secret; every other header value is secret by default."""
 
 

@@ -28,11 +28,22 @@ def normalize_item_config(config: dict[str, Any]) -> dict[str, Any]:
     allows_na = bool((config.get("output_config") or {}).get("allows_na", False))
     name = config.get("name")
     if kind == "llm_judge":
-        return {"type": "llm_judge", "prompt": evaluation_config.get("prompt"), "output_type": "boolean",
-                "allows_na": allows_na, "model": config.get("model_configuration"), "name": name}  # fmt: skip
+        return {
+            "type": "llm_judge",
+            "prompt": evaluation_config.get("prompt"),
+            "output_type": "boolean",
+            "allows_na": allows_na,
+            "model": config.get("model_configuration"),
+            "name": name,
+        }
     if kind == "hog":
-        return {"type": "hog", "source": evaluation_config.get("source"), "bytecode": evaluation_config.get("bytecode"),
-                "allows_na": allows_na, "name": name}  # fmt: skip
+        return {
+            "type": "hog",
+            "source": evaluation_config.get("source"),
+            "bytecode": evaluation_config.get("bytecode"),
+            "allows_na": allows_na,
+            "name": name,
+        }
     raise ValidationFailed(f"unknown evaluator definition: {sorted(config)}", attr="recipe")
 
 
@@ -49,16 +60,27 @@ class JudgeEndpoint:
     tpm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"provider": self.provider, "model": self.model, "base_url": self.base_url,
-                "encrypted_api_key": self.encrypted_api_key, "max_concurrency": self.max_concurrency,
-                "rpm": self.rpm, "tpm": self.tpm}  # fmt: skip
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "base_url": self.base_url,
+            "encrypted_api_key": self.encrypted_api_key,
+            "max_concurrency": self.max_concurrency,
+            "rpm": self.rpm,
+            "tpm": self.tpm,
+        }
 
     def endpoint(self, secret_key: str) -> EndpointConfig:
         key = decrypt_secret(self.encrypted_api_key, secret_key) if self.encrypted_api_key else None
         return EndpointConfig(
-            model=self.model, provider=self.provider, base_url=self.base_url, api_key=key or "not-needed",
-            max_concurrency=self.max_concurrency, rpm=self.rpm, tpm=self.tpm,
-        )  # fmt: skip
+            model=self.model,
+            provider=self.provider,
+            base_url=self.base_url,
+            api_key=key or "not-needed",
+            max_concurrency=self.max_concurrency,
+            rpm=self.rpm,
+            tpm=self.tpm,
+        )
 
 
 class CaseEvaluator(ABC):
@@ -166,9 +188,12 @@ class HogEvaluator(CaseEvaluator):
             score = float(result) / 100
             return Verdict(self.name, "passed" if score >= 0.7 else "failed", score, reason, passed=score >= 0.7)
         return Verdict(
-            self.name, "error", None, reason,
+            self.name,
+            "error",
+            None,
+            reason,
             error=f"Must return boolean, null or a number 0-100, got {type(result).__name__}: {result}",
-        )  # fmt: skip
+        )
 
 
 def build_evaluator(

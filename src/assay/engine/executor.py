@@ -91,10 +91,12 @@ def prepare_recipe(
     items = recipe["items"]
     evaluators = [build_evaluator(i["evaluator"], **build) for i in items]
     spec = RecipeSpec(
-        items=[RecipeItem(evaluator=i["evaluator"], weight=i.get("weight", 1.0), required=i.get("required", False))
-               for i in items],
+        items=[
+            RecipeItem(evaluator=i["evaluator"], weight=i.get("weight", 1.0), required=i.get("required", False))
+            for i in items
+        ],
         pass_threshold=recipe.get("pass_threshold", 70.0),
-    )  # fmt: skip
+    )
     implied = recipe.get("implied_tool_call_match")
     check = ImpliedCheckEvaluator(implied, IMPLIED_WHY) if implied else None
     return PreparedRecipe(recipe, evaluators, spec, check)
@@ -139,9 +141,18 @@ async def evaluate_case(
     try:
         reply = await call_instance(spec, case["input_message"], fields, providers=registry)
     except InstanceError as exc:
-        return {**base, "status": "error", "score": None, "score_reason": f"The agent call failed: {exc}",
-                "agent_response": None, "tool_calls_made": [], "latency_ms": None, "tokens_used": None,
-                "evaluator_results": [], "error": str(exc)}  # fmt: skip
+        return {
+            **base,
+            "status": "error",
+            "score": None,
+            "score_reason": f"The agent call failed: {exc}",
+            "agent_response": None,
+            "tool_calls_made": [],
+            "latency_ms": None,
+            "tokens_used": None,
+            "evaluator_results": [],
+            "error": str(exc),
+        }
     outcome = CaseOutcome(
         input=case["input_message"],
         output=reply.text,
@@ -151,12 +162,23 @@ async def evaluate_case(
         latency_ms=reply.latency_ms,
         tokens=reply.tokens,
     )
-    result = {**base, "agent_response": reply.text, "tool_calls_made": [c.to_dict() for c in reply.tool_calls],
-              "latency_ms": round(reply.latency_ms, 3), "tokens_used": reply.tokens}  # fmt: skip
+    result = {
+        **base,
+        "agent_response": reply.text,
+        "tool_calls_made": [c.to_dict() for c in reply.tool_calls],
+        "latency_ms": round(reply.latency_ms, 3),
+        "tokens_used": reply.tokens,
+    }
     evaluators, spec_for_case = recipe.for_case(case)
     if not evaluators or spec_for_case is None:
-        return {**result, "status": "unscored", "score": None, "evaluator_results": [], "error": None,
-                "score_reason": "Nothing to score against: no recipe, expected behaviour or expected tool calls."}  # fmt: skip
+        return {
+            **result,
+            "status": "unscored",
+            "score": None,
+            "evaluator_results": [],
+            "error": None,
+            "score_reason": "Nothing to score against: no recipe, expected behaviour or expected tool calls.",
+        }
     if len(evaluators) == 1:
         verdicts = [await evaluators[0].evaluate(outcome)]
     else:
@@ -307,9 +329,13 @@ async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, 
             return
         finished = utcnow()
         summary = await compute_summary(
-            session, run_id, total_cases=row.total_cases, started_at=row.started_at, finished_at=finished,
+            session,
+            run_id,
+            total_cases=row.total_cases,
+            started_at=row.started_at,
+            finished_at=finished,
             concurrency=(row.summary or {}).get("concurrency"),
-        )  # fmt: skip
+        )
         await run_execution.record_finish(
             session=session, row=row, status=status, finished_at=finished, summary=summary, error=error
         )

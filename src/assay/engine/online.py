@@ -61,8 +61,11 @@ def evaluator_spec(row: EvaluatorRow) -> EvaluatorSpec:
     model = None
     if row.model_configuration is not None:
         mc = row.model_configuration
-        model = {"provider": mc.provider, "model": mc.model,
-                 "provider_key_id": str(mc.provider_key_id) if mc.provider_key_id else None}  # fmt: skip
+        model = {
+            "provider": mc.provider,
+            "model": mc.model,
+            "provider_key_id": str(mc.provider_key_id) if mc.provider_key_id else None,
+        }
     return EvaluatorSpec(
         id=row.id,
         environment_id=row.environment_id,

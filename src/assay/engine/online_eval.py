@@ -180,9 +180,13 @@ def _failed(
 
 
 def _completed(
-    workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime, outcome: dict[str, Any],
+    workflow_id: str,
+    spec: EvaluatorSpec,
+    target: TargetEvent,
+    start: datetime,
+    outcome: dict[str, Any],
     judge: JudgeUsage | None,
-) -> EvaluationRunOutcome:  # fmt: skip
+) -> EvaluationRunOutcome:
     allows_na = spec.allows_na
     applicable = outcome.get("applicable") if allows_na else None
     props = build_evaluation_event_properties(
@@ -212,8 +216,12 @@ async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, s
     bytecode = (spec.evaluation_config or {}).get("bytecode")
     if not bytecode:
         return _failed(workflow_id, spec, "missing_bytecode", "Missing bytecode in evaluation_config")
-    event = {"uuid": str(target.uuid), "event": target.event, "properties": target.properties,
-             "distinct_id": target.distinct_id}  # fmt: skip
+    event = {
+        "uuid": str(target.uuid),
+        "event": target.event,
+        "properties": target.properties,
+        "distinct_id": target.distinct_id,
+    }
     outcome = await run_hog_eval_async(bytecode, event, spec.allows_na)
     if outcome.get("error"):
         return _failed(workflow_id, spec, "hog_error", f"Hog evaluation error: {outcome['error']}")
@@ -266,8 +274,14 @@ async def _run_judge(
 
 
 def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -> EvaluationRunOutcome:
-    result = {"verdict": None, "skipped": True, "skip_reason": reason, "message": message,
-              "evaluation_id": str(spec.id), "evaluation_type": spec.evaluation_type}  # fmt: skip
+    result = {
+        "verdict": None,
+        "skipped": True,
+        "skip_reason": reason,
+        "message": message,
+        "evaluation_id": str(spec.id),
+        "evaluation_type": spec.evaluation_type,
+    }
     return EvaluationRunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message, cause=reason)
 
 

@@ -106,9 +106,11 @@ async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Setting
     if suite.instance_id is None:
         raise ValidationFailed("the evaluation has no instance: set instance_id first", attr="instance_id")
     spec = await load_instance_spec(
-        session=session, environment_id=suite.environment_id, instance_id=suite.instance_id,
+        session=session,
+        environment_id=suite.environment_id,
+        instance_id=suite.instance_id,
         secret_key=settings.secret_key,
-    )  # fmt: skip
+    )
     cases = await suite_store.list_test_cases(session=session, suite_id=suite.id)
     if not cases:
         raise ValidationFailed("the evaluation has no test cases", attr="test_cases")
@@ -139,13 +141,22 @@ async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Setting
                 "is configured: set ASSAY_JUDGE_MODEL or give the evaluation a recipe",
                 attr="recipe_id",
             )
-        default_items = [judge_config(), {"type": "tool_call_match", "arguments": "subset", "ordered": False,
-                                          "allow_extra": True}]  # fmt: skip
+        default_items = [
+            judge_config(),
+            {"type": "tool_call_match", "arguments": "subset", "ordered": False, "allow_extra": True},
+        ]
         if judge is not None:
-            default_items[0] = {**default_items[0], "judge_endpoint": judge.to_dict(),
-                                "max_tokens": settings.judge_max_tokens}  # fmt: skip
-        recipe = {"default": True, "judge": default_items[0], "tool_call_match": default_items[1],
-                  "pass_threshold": DEFAULT_PASS_THRESHOLD}  # fmt: skip
+            default_items[0] = {
+                **default_items[0],
+                "judge_endpoint": judge.to_dict(),
+                "max_tokens": settings.judge_max_tokens,
+            }
+        recipe = {
+            "default": True,
+            "judge": default_items[0],
+            "tool_call_match": default_items[1],
+            "pass_threshold": DEFAULT_PASS_THRESHOLD,
+        }
     return {
         "concurrency_limits": concurrency_limits(concurrency, spec.kind, spec.max_concurrency, recipe),
         "instance": encrypt_secret(orjson.dumps(spec.reveal()).decode(), settings.secret_key),
@@ -186,8 +197,10 @@ def concurrency_limits(
     effective = min([requested, *caps.values()])
     note = None
     if caps:
-        what = {"instance": "the instance's max_concurrency",
-                "judge": "the judge endpoint's limit (ASSAY_RUN_CONCURRENCY)"}  # fmt: skip
+        what = {
+            "instance": "the instance's max_concurrency",
+            "judge": "the judge endpoint's limit (ASSAY_RUN_CONCURRENCY)",
+        }
         named = " and ".join(f"{what[name]} ({value})" for name, value in caps.items())
         verb = "caps" if len(caps) == 1 else "cap"
         note = f"At most {effective} cases run at once: {named} {verb} the requested concurrency {requested}."

@@ -205,9 +205,12 @@ def combine(
 
 
 IMPLIED_TOOL_CALL_MATCH: dict[str, Any] = {
-    "type": "tool_call_match", "name": "expected_tool_calls", "arguments": "subset", "ordered": False,
+    "type": "tool_call_match",
+    "name": "expected_tool_calls",
+    "arguments": "subset",
+    "ordered": False,
     "allow_extra": True,
-}  # fmt: skip
+}
 """The check a recipe gains for cases with `expected_tool_calls` when none of its evaluators reads them."""
 
 _EXPECTED_CALLS_PLACEHOLDER = re.compile(r"\{\{\s*expected_tool_calls\s*\}\}")

@@ -67,13 +67,20 @@ def score_chart(scores: list[float]) -> str:
     """Distribution of case scores over 0-100 in ten buckets."""
     edges = [float(x) for x in range(0, 101, 10)]
     labels = [f"{int(edges[i])}" for i in range(10)]
-    return histogram_svg("Score distribution", bins(scores, edges), labels, css_class="score-chart",
-                         color="#3b9b5f", unit=" score")  # fmt: skip
+    return histogram_svg(
+        "Score distribution", bins(scores, edges), labels, css_class="score-chart", color="#3b9b5f", unit=" score"
+    )
 
 
 def latency_chart(latencies_ms: list[float]) -> str:
     """Distribution of agent latency in round buckets."""
     edges = nice_edges(latencies_ms)
     labels = [f"{edges[i]:g}" for i in range(len(edges) - 1)]
-    return histogram_svg("Latency distribution", bins(latencies_ms, edges), labels, css_class="latency-chart",
-                         color="#4f6df5", unit=" ms")  # fmt: skip
+    return histogram_svg(
+        "Latency distribution",
+        bins(latencies_ms, edges),
+        labels,
+        css_class="latency-chart",
+        color="#4f6df5",
+        unit=" ms",
+    )

@@ -45,10 +45,12 @@ def repetition_consistency(results: list[dict[str, Any]]) -> list[dict[str, Any]
     for name in names:
         score_sd = spread([g for g in scores.get(name, []) if len(g) > 1])
         flips = flip_rate([g for g in verdicts.get(name, []) if len(g) > 1])
-        out.append({
-            "evaluator": name,
-            "cases": len(repeated),
-            "mean_score_sd": None if score_sd is None else round(score_sd, 2),
-            "flip_rate": None if flips is None else round(flips, 4),
-        })  # fmt: skip
+        out.append(
+            {
+                "evaluator": name,
+                "cases": len(repeated),
+                "mean_score_sd": None if score_sd is None else round(score_sd, 2),
+                "flip_rate": None if flips is None else round(flips, 4),
+            }
+        )
     return out

@@ -40,12 +40,16 @@ def _num(value: Any, suffix: str = "") -> str:
 def _cards(outcome: RunOutcome) -> str:
     s = outcome.summary
     cards = [
-        ("Pass rate", _pct(s.get("pass_rate"))), ("Mean score", _num(s.get("mean_score"))),
-        ("Passed", _num(s.get("passed", 0))), ("Failed", _num(s.get("failed", 0))),
-        ("Errors", _num(s.get("error", 0))), ("Unscored", _num(s.get("unscored", 0))),
-        ("Latency p50", _num(s.get("latency_p50_ms"), " ms")), ("Latency p95", _num(s.get("latency_p95_ms"), " ms")),
+        ("Pass rate", _pct(s.get("pass_rate"))),
+        ("Mean score", _num(s.get("mean_score"))),
+        ("Passed", _num(s.get("passed", 0))),
+        ("Failed", _num(s.get("failed", 0))),
+        ("Errors", _num(s.get("error", 0))),
+        ("Unscored", _num(s.get("unscored", 0))),
+        ("Latency p50", _num(s.get("latency_p50_ms"), " ms")),
+        ("Latency p95", _num(s.get("latency_p95_ms"), " ms")),
         ("Duration", _num(s.get("duration_s"), " s")),
-    ]  # fmt: skip
+    ]
     if isinstance(s.get("scored"), int):
         cards[1] = (f"Mean score ({s['scored']} scored)", cards[1][1])
     limits = s.get("concurrency")
@@ -101,20 +105,22 @@ def render_html(outcome: RunOutcome) -> str:
     scores = [float(r["score"]) for r in outcome.results if r.get("score") is not None and r.get("status") != "error"]
     latencies = [float(r["latency_ms"]) for r in outcome.results if r.get("latency_ms") is not None]
     head = ("Case", "Rep", "Input", "Expected", "Response", "Tool calls", "Score", "Status", "Latency ms", "Reasons")
-    return "".join([
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Assay report: {escape(outcome.suite)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(outcome.suite)}</h1>",
-        f'<div class="meta">run {escape(outcome.run_id)} · {escape(outcome.status)} · pass mark '
-        f"{outcome.pass_threshold:g} · {len(outcome.results)} results</div>",
-        f'<div class="cards" id="summary">{_cards(outcome)}</div>',
-        f'<div class="charts">{score_chart(scores)}{latency_chart(latencies)}</div>',
-        _consistency(outcome),
-        f'<table id="results"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>',
-        "".join(_row(r) for r in outcome.results),
-        "</tbody></table></body></html>",
-    ])  # fmt: skip
+    return "".join(
+        [
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>Assay report: {escape(outcome.suite)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{escape(outcome.suite)}</h1>",
+            f'<div class="meta">run {escape(outcome.run_id)} · {escape(outcome.status)} · pass mark '
+            f"{outcome.pass_threshold:g} · {len(outcome.results)} results</div>",
+            f'<div class="cards" id="summary">{_cards(outcome)}</div>',
+            f'<div class="charts">{score_chart(scores)}{latency_chart(latencies)}</div>',
+            _consistency(outcome),
+            f'<table id="results"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>',
+            "".join(_row(r) for r in outcome.results),
+            "</tbody></table></body></html>",
+        ]
+    )
 
 
 def write_html(outcome: RunOutcome, path: Path) -> None:

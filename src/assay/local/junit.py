@@ -32,11 +32,15 @@ def junit_xml(outcome: RunOutcome) -> ET.Element:
     total_time = f"{sum((r.get('latency_ms') or 0) for r in results) / 1000:.3f}"
     counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors), "time": total_time}
     root = ET.Element("testsuites", {"name": outcome.suite, **counts})
-    suite = ET.SubElement(root, "testsuite", {"name": outcome.suite, **counts, "skipped": str(skipped),
-                                              "id": "0", "hostname": "assay"})  # fmt: skip
+    suite = ET.SubElement(
+        root, "testsuite", {"name": outcome.suite, **counts, "skipped": str(skipped), "id": "0", "hostname": "assay"}
+    )
     props = ET.SubElement(suite, "properties")
-    for name, value in (("run_id", outcome.run_id), ("status", outcome.status),
-                        ("pass_threshold", f"{outcome.pass_threshold:g}")):  # fmt: skip
+    for name, value in (
+        ("run_id", outcome.run_id),
+        ("status", outcome.status),
+        ("pass_threshold", f"{outcome.pass_threshold:g}"),
+    ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     for r in results:
         name = r["name"] if r["repetition"] == 0 else f"{r['name']} [repetition {r['repetition'] + 1}]"
@@ -45,12 +49,16 @@ def junit_xml(outcome: RunOutcome) -> ET.Element:
         if r["status"] == "failed":
             score = r.get("score")
             message = f"score {score:g} < {outcome.pass_threshold:g}" if score is not None else "failed"
-            el = ET.SubElement(case, "failure", {"message": f"{message}: {reason.splitlines()[0] if reason else ''}",
-                                                 "type": "AssertionError"})  # fmt: skip
+            el = ET.SubElement(
+                case,
+                "failure",
+                {"message": f"{message}: {reason.splitlines()[0] if reason else ''}", "type": "AssertionError"},
+            )
             el.text = _details(r)
         elif r["status"] == "error":
-            el = ET.SubElement(case, "error", {"message": (r.get("error") or reason or "error")[:500],
-                                               "type": "EvaluationError"})  # fmt: skip
+            el = ET.SubElement(
+                case, "error", {"message": (r.get("error") or reason or "error")[:500], "type": "EvaluationError"}
+            )
             el.text = _details(r)
         elif r["status"] == "unscored":
             ET.SubElement(case, "skipped", {"message": reason or "nothing to score against"})

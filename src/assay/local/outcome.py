@@ -30,9 +30,18 @@ class RunOutcome:
         return repetition_consistency(self.results)
 
     def to_json(self) -> dict[str, Any]:
-        return {"suite": self.suite, "run_id": self.run_id, "status": self.status, "where": self.where,
-                "error": self.error, "pass_threshold": self.pass_threshold, "summary": self.summary,
-                "consistency": self.consistency, "results": self.results, **self.extra}  # fmt: skip
+        return {
+            "suite": self.suite,
+            "run_id": self.run_id,
+            "status": self.status,
+            "where": self.where,
+            "error": self.error,
+            "pass_threshold": self.pass_threshold,
+            "summary": self.summary,
+            "consistency": self.consistency,
+            "results": self.results,
+            **self.extra,
+        }
 
 
 def result_record(case: dict[str, Any], index: int, row: dict[str, Any]) -> dict[str, Any]:

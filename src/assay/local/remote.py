@@ -45,18 +45,34 @@ async def run_remote(
         kind = suite.instance_kind
         config = {k: v for k, v in suite.instance.items() if k != "kind"}
         instance = await _send(c, "POST", "/v1/instances", json={"name": suite.name, "kind": kind, "config": config})
-        recipe = await _send(c, "POST", "/v1/recipes", json={"name": suite.name, "items": suite.items,
-                                                             "pass_threshold": suite.pass_threshold})  # fmt: skip
-        created = await _send(c, "POST", "/v1/evaluations", json={
-            "name": suite.name, "description": suite.description, "instance_id": instance["id"],
-            "recipe_id": recipe["id"], "config": {"repetitions": reps, "concurrency": suite.concurrency},
-        })  # fmt: skip
+        recipe = await _send(
+            c,
+            "POST",
+            "/v1/recipes",
+            json={"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold},
+        )
+        created = await _send(
+            c,
+            "POST",
+            "/v1/evaluations",
+            json={
+                "name": suite.name,
+                "description": suite.description,
+                "instance_id": instance["id"],
+                "recipe_id": recipe["id"],
+                "config": {"repetitions": reps, "concurrency": suite.concurrency},
+            },
+        )
         suite_id = created["id"]
         index: dict[str, int] = {}
         for i, case in enumerate(suite.cases):
-            body = {"input_message": case["input"], "expected_behavior": case.get("expected_behavior"),
-                    "expected_tool_calls": case.get("expected_tool_calls"), "tags": case.get("tags") or [],
-                    "sort_order": i}  # fmt: skip
+            body = {
+                "input_message": case["input"],
+                "expected_behavior": case.get("expected_behavior"),
+                "expected_tool_calls": case.get("expected_tool_calls"),
+                "tags": case.get("tags") or [],
+                "sort_order": i,
+            }
             row = await _send(c, "POST", f"/v1/evaluations/{suite_id}/test-cases", json=body)
             index[str(row["id"])] = i
         task_id = (await _send(c, "POST", f"/v1/evaluations/{suite_id}/run"))["task_id"]
@@ -72,7 +88,13 @@ async def run_remote(
     records = [result_record(suite.cases[index[r["test_case_id"]]], index[r["test_case_id"]], r) for r in rows]
     records.sort(key=lambda x: (x["case"], x["repetition"]))
     return RunOutcome(
-        suite=suite.name, run_id=task_id, status=task["status"], summary=task.get("summary") or {},
-        results=records, pass_threshold=suite.pass_threshold, where=server, error=task.get("error"),
+        suite=suite.name,
+        run_id=task_id,
+        status=task["status"],
+        summary=task.get("summary") or {},
+        results=records,
+        pass_threshold=suite.pass_threshold,
+        where=server,
+        error=task.get("error"),
         extra={"suite_id": suite_id},
-    )  # fmt: skip
+    )

@@ -44,9 +44,13 @@ async def _environment_id(session: Session, name: str) -> uuid.UUID:
 
 
 def _case_fields(case: dict[str, Any], index: int) -> dict[str, Any]:
-    return {"input_message": case["input"], "expected_behavior": case.get("expected_behavior"),
-            "expected_tool_calls": case.get("expected_tool_calls"), "tags": case.get("tags") or [],
-            "sort_order": index}  # fmt: skip
+    return {
+        "input_message": case["input"],
+        "expected_behavior": case.get("expected_behavior"),
+        "expected_tool_calls": case.get("expected_tool_calls"),
+        "tags": case.get("tags") or [],
+        "sort_order": index,
+    }
 
 
 def _case_key(fields: dict[str, Any]) -> str:
@@ -84,29 +88,49 @@ async def store_suite(
             instance = recipe = None
     if row is None or instance is None or recipe is None:
         instance = await instance_store.create_instance(
-            session=session, environment_id=environment_id, name=suite.name, kind=suite.instance_kind, config=config,
-            secrets=secrets, secret_key=secret_key,
-        )  # fmt: skip
+            session=session,
+            environment_id=environment_id,
+            name=suite.name,
+            kind=suite.instance_kind,
+            config=config,
+            secrets=secrets,
+            secret_key=secret_key,
+        )
         recipe = await recipe_store.create_recipe(session=session, environment_id=environment_id, fields=recipe_fields)
-        suite_fields = {"name": suite.name, "description": suite.description, "instance_id": instance.id,
-                        "recipe_id": recipe.id, "config": suite_config}  # fmt: skip
+        suite_fields = {
+            "name": suite.name,
+            "description": suite.description,
+            "instance_id": instance.id,
+            "recipe_id": recipe.id,
+            "config": suite_config,
+        }
         if row is None:
             row = await suite_store.create_suite(session=session, environment_id=environment_id, fields=suite_fields)
         else:
             row = await suite_store.update_suite(session=session, row=row, fields=suite_fields)
     else:
         await instance_store.update_instance(
-            session=session, row=instance, kind=suite.instance_kind, config=config, secrets=secrets,
+            session=session,
+            row=instance,
+            kind=suite.instance_kind,
+            config=config,
+            secrets=secrets,
             secret_key=secret_key,
-        )  # fmt: skip
+        )
         await recipe_store.update_recipe(session=session, row=recipe, fields=recipe_fields)
         row = await suite_store.update_suite(
             session=session, row=row, fields={"description": suite.description, "config": suite_config}
         )
     stored: dict[str, list[Any]] = {}
     for existing in await suite_store.list_test_cases(session=session, suite_id=row.id):
-        key = _case_key({"input_message": existing.input_message, "expected_behavior": existing.expected_behavior,
-                         "expected_tool_calls": existing.expected_tool_calls, "tags": existing.tags})  # fmt: skip
+        key = _case_key(
+            {
+                "input_message": existing.input_message,
+                "expected_behavior": existing.expected_behavior,
+                "expected_tool_calls": existing.expected_tool_calls,
+                "tags": existing.tags,
+            }
+        )
         stored.setdefault(key, []).append(existing)
     index: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
@@ -117,8 +141,9 @@ async def store_suite(
             kept.sort_order = i
             index[str(kept.id)] = i
             continue
-        created = await suite_store.create_test_case(session=session, environment_id=environment_id, suite_id=row.id,
-                                                     fields=fields)  # fmt: skip
+        created = await suite_store.create_test_case(
+            session=session, environment_id=environment_id, suite_id=row.id, fields=fields
+        )
         index[str(created.id)] = i
     for leftovers in stored.values():
         for gone in leftovers:
@@ -167,9 +192,12 @@ async def run_local(
         poller = asyncio.create_task(_poll(sessionmaker, run_id, progress)) if progress else None
         try:
             status = await execute_run(
-                run_id, sessionmaker=sessionmaker, secret_key=settings.secret_key, registry=get_registry(),
+                run_id,
+                sessionmaker=sessionmaker,
+                secret_key=settings.secret_key,
+                registry=get_registry(),
                 judge_cache=DatabaseJudgeCache(sessionmaker),
-            )  # fmt: skip
+            )
         finally:
             if poller is not None:
                 poller.cancel()
@@ -182,18 +210,36 @@ async def run_local(
             records: list[dict[str, Any]] = []
             for r in results:
                 i = index[str(r.test_case_id)]
-                records.append(result_record(suite.cases[i], i, {
-                    "repetition": r.repetition, "status": r.status, "score": r.score,
-                    "score_reason": r.score_reason, "agent_response": r.agent_response,
-                    "tool_calls_made": r.tool_calls_made, "latency_ms": r.latency_ms, "tokens_used": r.tokens_used,
-                    "error": r.error, "evaluator_results": r.evaluator_results,
-                }))  # fmt: skip
+                records.append(
+                    result_record(
+                        suite.cases[i],
+                        i,
+                        {
+                            "repetition": r.repetition,
+                            "status": r.status,
+                            "score": r.score,
+                            "score_reason": r.score_reason,
+                            "agent_response": r.agent_response,
+                            "tool_calls_made": r.tool_calls_made,
+                            "latency_ms": r.latency_ms,
+                            "tokens_used": r.tokens_used,
+                            "error": r.error,
+                            "evaluator_results": r.evaluator_results,
+                        },
+                    )
+                )
             records.sort(key=lambda x: (x["case"], x["repetition"]))
             return RunOutcome(
-                suite=suite.name, run_id=str(run_id), status=status, summary=dict(row.summary or {}),
-                results=records, pass_threshold=suite.pass_threshold, where=settings.database_url,
-                error=row.error, extra={"suite_id": str(suite_id), "environment": environment},
-            )  # fmt: skip
+                suite=suite.name,
+                run_id=str(run_id),
+                status=status,
+                summary=dict(row.summary or {}),
+                results=records,
+                pass_threshold=suite.pass_threshold,
+                where=settings.database_url,
+                error=row.error,
+                extra={"suite_id": str(suite_id), "environment": environment},
+            )
     finally:
         await close_registry()
         await close_http_clients()

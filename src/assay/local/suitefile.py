@@ -298,10 +298,17 @@ def load_suite(path: Path | str) -> SuiteFile:
     if problems:
         raise SuiteFileError(problems)
     return SuiteFile(
-        path=path, name=model.name, description=model.description, instance=instance, items=items,
-        pass_threshold=model.pass_threshold, concurrency=model.concurrency, repetitions=model.repetitions,
-        cases=cases, dataset=model.dataset,
-    )  # fmt: skip
+        path=path,
+        name=model.name,
+        description=model.description,
+        instance=instance,
+        items=items,
+        pass_threshold=model.pass_threshold,
+        concurrency=model.concurrency,
+        repetitions=model.repetitions,
+        cases=cases,
+        dataset=model.dataset,
+    )
 
 
 def case_label(case: dict[str, Any], index: int) -> str:

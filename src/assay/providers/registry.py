@@ -19,9 +19,24 @@ AdapterFactory = Callable[[EndpointConfig], ProviderAdapter]
 DEFAULT_RETRY = RetryPolicy()
 
 OPENAI_COMPATIBLE = frozenset(
-    {"openai", "azure", "azure_openai", "vllm", "ollama", "lmstudio", "openrouter", "fireworks", "together", "groq",
-     "deepseek", "gemini", "google", "mistral", "openai_compatible"}
-)  # fmt: skip
+    {
+        "openai",
+        "azure",
+        "azure_openai",
+        "vllm",
+        "ollama",
+        "lmstudio",
+        "openrouter",
+        "fireworks",
+        "together",
+        "groq",
+        "deepseek",
+        "gemini",
+        "google",
+        "mistral",
+        "openai_compatible",
+    }
+)
 
 
 def _openai(endpoint: EndpointConfig) -> ProviderAdapter:

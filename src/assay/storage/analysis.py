@@ -27,9 +27,14 @@ async def get_suite_run(
 async def result_points(*, session: AsyncSession, run_id: uuid.UUID) -> list[ResultPoint]:
     """Every result of a run, as comparison points."""
     query = select(
-        ResultRow.test_case_id, ResultRow.repetition, ResultRow.status, ResultRow.score, ResultRow.score_reason,
-        ResultRow.latency_ms, ResultRow.tokens_used,
-    ).where(ResultRow.run_id == run_id)  # fmt: skip
+        ResultRow.test_case_id,
+        ResultRow.repetition,
+        ResultRow.status,
+        ResultRow.score,
+        ResultRow.score_reason,
+        ResultRow.latency_ms,
+        ResultRow.tokens_used,
+    ).where(ResultRow.run_id == run_id)
     return [
         ResultPoint(str(case_id), rep, status, score, reason, latency, tokens)
         for case_id, rep, status, score, reason, latency, tokens in (await session.execute(query)).all()
@@ -51,9 +56,14 @@ async def review_points(*, session: AsyncSession, run_ids: list[str]) -> list[Re
     if not run_ids:
         return []
     query = select(
-        ResultRow.run_id, ResultRow.test_case_id, ResultRow.repetition, ResultRow.score, ResultRow.original_score,
-        ResultRow.overrides, ResultRow.evaluator_results,
-    ).where(ResultRow.run_id.in_([uuid.UUID(r) for r in run_ids]))  # fmt: skip
+        ResultRow.run_id,
+        ResultRow.test_case_id,
+        ResultRow.repetition,
+        ResultRow.score,
+        ResultRow.original_score,
+        ResultRow.overrides,
+        ResultRow.evaluator_results,
+    ).where(ResultRow.run_id.in_([uuid.UUID(r) for r in run_ids]))
     return [
         ReviewPoint(str(run), str(case), rep, score, original, bool(overrides), list(verdicts or []))
         for run, case, rep, score, original, overrides, verdicts in (await session.execute(query)).all()

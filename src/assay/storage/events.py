@@ -92,10 +92,18 @@ async def _insert_sqlite(session: AsyncSession, environment_id: uuid.UUID, event
     env = environment_id.hex
     now = sqlite_datetime(utcnow())
     rows = [
-        (sqlite_uuid(e.uuid), env, e.event, e.distinct_id, sqlite_datetime(e.timestamp),
-         e.properties_json if e.properties_json is not None else dump_json(e.properties), e.trace_id, now)
+        (
+            sqlite_uuid(e.uuid),
+            env,
+            e.event,
+            e.distinct_id,
+            sqlite_datetime(e.timestamp),
+            e.properties_json if e.properties_json is not None else dump_json(e.properties),
+            e.trace_id,
+            now,
+        )
         for e in events
-    ]  # fmt: skip
+    ]
     connection = await session.connection()
     result = await connection.exec_driver_sql(_SQLITE_INSERT, rows)
     return int(result.rowcount)

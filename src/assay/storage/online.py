@@ -272,10 +272,10 @@ async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta,
         next_attempt_at=None,
     )
     result = await session.execute(
-        claim.returning(run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq,
-                        run.attempts)
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
+        claim.returning(
+            run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq, run.attempts
+        ).execution_options(synchronize_session=False)
+    )
     claimed = [ClaimedRun(w, e, ev, u, int(s), int(a), now) for w, e, ev, u, s, a in result]
     await session.commit()
     return claimed
@@ -311,10 +311,23 @@ class EvaluationRunOutcome:
 def _outcome_values(o: EvaluationRunOutcome, now: datetime) -> dict[str, Any]:
     """The columns an outcome sets; each shape has its own key set (one executemany per shape)."""
     if o.status == "retrying":
-        return {"workflow_id": o.workflow_id, "status": o.status, "last_error": o.error,
-                "next_attempt_at": o.next_attempt_at, "lease_until": None, "worker_id": None}  # fmt: skip
-    values = {"workflow_id": o.workflow_id, "status": o.status, "result": o.result, "error": o.error,
-              "finished_at": now, "lease_until": None, "next_attempt_at": None}  # fmt: skip
+        return {
+            "workflow_id": o.workflow_id,
+            "status": o.status,
+            "last_error": o.error,
+            "next_attempt_at": o.next_attempt_at,
+            "lease_until": None,
+            "worker_id": None,
+        }
+    values = {
+        "workflow_id": o.workflow_id,
+        "status": o.status,
+        "result": o.result,
+        "error": o.error,
+        "finished_at": now,
+        "lease_until": None,
+        "next_attempt_at": None,
+    }
     if o.status == "completed":
         verdict = (o.result or {}).get("verdict")
         values["verdict"] = verdict if isinstance(verdict, bool) else None

@@ -9,9 +9,19 @@ from assay.domain.outcomes import ToolCall
 from assay.errors import DomainError
 
 InstanceErrorKind = Literal[
-    "rate_limit", "server_error", "timeout", "connection", "auth", "permission", "not_found", "bad_request",
-    "quota", "parse_error", "invalid_response", "mapping",
-]  # fmt: skip
+    "rate_limit",
+    "server_error",
+    "timeout",
+    "connection",
+    "auth",
+    "permission",
+    "not_found",
+    "bad_request",
+    "quota",
+    "parse_error",
+    "invalid_response",
+    "mapping",
+]
 
 
 @dataclass(slots=True)

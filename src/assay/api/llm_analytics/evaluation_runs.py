@@ -152,8 +152,14 @@ async def start_evaluation_run(request: Request, session: SessionDep, principal:
     except orjson.JSONDecodeError as e:
         return drf_response(400, "validation_error", "parse_error", f"JSON parse error - {e}")
     if not isinstance(raw, dict):
-        return _error(400, {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."
-                                                 if isinstance(raw, list) else "Invalid data."]})  # fmt: skip
+        return _error(
+            400,
+            {
+                "non_field_errors": [
+                    "Invalid data. Expected a dictionary, but got list." if isinstance(raw, list) else "Invalid data."
+                ]
+            },
+        )
     try:
         body = EvaluationRunRequest.model_validate(raw)
     except ValidationError as e:

@@ -232,9 +232,13 @@ async def update_provider_key(
                 "A key without api_key needs the base_url of its server.", attr="base_url", code="required"
             )
     row = await store.update_provider_key(
-        session=session, row=row, fields=fields, api_key=body.api_key or None, secret_key=_secret_key(request),
+        session=session,
+        row=row,
+        fields=fields,
+        api_key=body.api_key or None,
+        secret_key=_secret_key(request),
         remove_api_key=remove,
-    )  # fmt: skip
+    )
     await session.commit()
     return to_public(row, _secret_key(request))
 

@@ -51,19 +51,38 @@ def _loop(prologue: list[Any], body: list[Any], epilogue: list[Any], items: int,
     """``for i in 1..n`` over local ``items`` with ``body`` run per element."""
     return assemble(
         *prologue,
-        Op.GET_LOCAL, 1, Op.CALL_GLOBAL, "values", 1,  # items = values(arr)
-        Op.GET_LOCAL, items, Op.CALL_GLOBAL, "length", 1,  # n = length(items)
-        Op.INTEGER, 1,  # i = 1
+        Op.GET_LOCAL,
+        1,
+        Op.CALL_GLOBAL,
+        "values",
+        1,  # items = values(arr)
+        Op.GET_LOCAL,
+        items,
+        Op.CALL_GLOBAL,
+        "length",
+        1,  # n = length(items)
+        Op.INTEGER,
+        1,  # i = 1
         ":loop",
-        Op.GET_LOCAL, n, Op.GET_LOCAL, i, Op.LT_EQ,  # i <= n
+        Op.GET_LOCAL,
+        n,
+        Op.GET_LOCAL,
+        i,
+        Op.LT_EQ,  # i <= n
         (Op.JUMP_IF_FALSE, ":end"),
         *body,
         ":next",
-        Op.GET_LOCAL, i, Op.INTEGER, 1, Op.PLUS, Op.SET_LOCAL, i,
+        Op.GET_LOCAL,
+        i,
+        Op.INTEGER,
+        1,
+        Op.PLUS,
+        Op.SET_LOCAL,
+        i,
         (Op.JUMP, ":loop"),
         ":end",
         *epilogue,
-    )  # fmt: skip
+    )
 
 
 def _item(items: int, i: int) -> list[Any]:
@@ -75,49 +94,83 @@ _ARRAY_MAP = _loop(
     [Op.ARRAY, 0],
     [Op.GET_LOCAL, 2, *_item(3, 5), Op.GET_LOCAL, 0, Op.CALL_LOCAL, 1, Op.CALL_GLOBAL, APPEND_IN_PLACE, 2, Op.POP],
     [Op.GET_LOCAL, 2, Op.RETURN],
-    items=3, n=4, i=5,
-)  # fmt: skip
+    items=3,
+    n=4,
+    i=5,
+)
 
 # arrayFilter(func, arr): locals 0 func, 1 arr, 2 item, 3 result, 4 items, 5 n, 6 i
 _ARRAY_FILTER = _loop(
     [Op.NULL, Op.ARRAY, 0],
     [
-        *_item(4, 6), Op.SET_LOCAL, 2,
-        Op.GET_LOCAL, 2, Op.GET_LOCAL, 0, Op.CALL_LOCAL, 1,
+        *_item(4, 6),
+        Op.SET_LOCAL,
+        2,
+        Op.GET_LOCAL,
+        2,
+        Op.GET_LOCAL,
+        0,
+        Op.CALL_LOCAL,
+        1,
         (Op.JUMP_IF_FALSE, ":next"),
-        Op.GET_LOCAL, 3, Op.GET_LOCAL, 2, Op.CALL_GLOBAL, APPEND_IN_PLACE, 2, Op.POP,
+        Op.GET_LOCAL,
+        3,
+        Op.GET_LOCAL,
+        2,
+        Op.CALL_GLOBAL,
+        APPEND_IN_PLACE,
+        2,
+        Op.POP,
     ],
     [Op.GET_LOCAL, 3, Op.RETURN],
-    items=4, n=5, i=6,
-)  # fmt: skip
+    items=4,
+    n=5,
+    i=6,
+)
 
 # arrayExists(func, arr): locals 0 func, 1 arr, 2 unused, 3 items, 4 n, 5 i
 _ARRAY_EXISTS = _loop(
     [Op.NULL],
     [*_item(3, 5), Op.GET_LOCAL, 0, Op.CALL_LOCAL, 1, (Op.JUMP_IF_FALSE, ":next"), Op.TRUE, Op.RETURN],
     [Op.FALSE, Op.RETURN],
-    items=3, n=4, i=5,
-)  # fmt: skip
+    items=3,
+    n=4,
+    i=5,
+)
 
 # arrayCount(func, arr): locals 0 func, 1 arr, 2 count, 3 items, 4 n, 5 i
 _ARRAY_COUNT = _loop(
     [Op.INTEGER, 0],
     [
-        *_item(3, 5), Op.GET_LOCAL, 0, Op.CALL_LOCAL, 1,
+        *_item(3, 5),
+        Op.GET_LOCAL,
+        0,
+        Op.CALL_LOCAL,
+        1,
         (Op.JUMP_IF_FALSE, ":next"),
-        Op.GET_LOCAL, 2, Op.INTEGER, 1, Op.PLUS, Op.SET_LOCAL, 2,
+        Op.GET_LOCAL,
+        2,
+        Op.INTEGER,
+        1,
+        Op.PLUS,
+        Op.SET_LOCAL,
+        2,
     ],
     [Op.GET_LOCAL, 2, Op.RETURN],
-    items=3, n=4, i=5,
-)  # fmt: skip
+    items=3,
+    n=4,
+    i=5,
+)
 
 # arrayReduce(func, arr, initial): locals 0 func, 1 arr, 2 accumulator, 3 unused, 4 items, 5 n, 6 i
 _ARRAY_REDUCE = _loop(
     [Op.NULL],
     [Op.GET_LOCAL, 2, *_item(4, 6), Op.GET_LOCAL, 0, Op.CALL_LOCAL, 2, Op.SET_LOCAL, 2],
     [Op.GET_LOCAL, 2, Op.RETURN],
-    items=4, n=5, i=6,
-)  # fmt: skip
+    items=4,
+    n=5,
+    i=6,
+)
 
 #: name -> (argument names, bytecode)
 BYTECODE_FUNCTIONS: dict[str, tuple[list[str], list[Any]]] = {

@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-reply")
     parser.add_argument("--no-json-schema", action="store_true", help="reject response_format json_schema with 400")
     parser.add_argument(
-        "--flavor", choices=["openai", "llama_cpp", "llama_server", "ollama", "vllm", "lmstudio"],
+        "--flavor",
+        choices=["openai", "llama_cpp", "llama_server", "ollama", "vllm", "lmstudio"],
         help="imitate that server's response_format handling",
-    )  # fmt: skip
+    )
     parser.add_argument("--ramble", action="store_true", help="unconstrained answers ramble until max_tokens")
     parser.add_argument("--ms-per-token", type=float, help="generation time per completion token")
     parser.add_argument("--log-level", default="warning")

@@ -78,8 +78,13 @@ def apply_flavor(
             conv.json_schema = guided
             conv.json_requested = True
         if conv.json_schema is not None and _uses_keyword(conv.json_schema, set(unsupported)):
-            return 400, {"object": "error", "message": VLLM_SCHEMA_ERROR, "type": "BadRequestError", "param": None,
-                         "code": 400}  # fmt: skip
+            return 400, {
+                "object": "error",
+                "message": VLLM_SCHEMA_ERROR,
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
         if conv.max_tokens is not None and conv.prompt_tokens + conv.max_tokens > context_tokens:
             message = (
                 f"This model's maximum context length is {context_tokens} tokens. However, you requested "
