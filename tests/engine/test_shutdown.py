@@ -14,8 +14,8 @@ import pytest
 
 from assay.api.app import create_app
 from assay.concurrency import cancel_and_wait, wait_event
-from assay.engine.dispatch import InProcessDispatcher
-from assay.engine.online import OnlineScheduler
+from assay.engine.online.scheduler import OnlineScheduler
+from assay.engine.runs.dispatch import InProcessDispatcher
 from assay.settings import Settings
 
 pytestmark = pytest.mark.timeout(60)

@@ -19,8 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from assay.api.app import create_app
-from assay.engine.dispatch import claim_run
-from assay.engine.executor import execute_run
+from assay.engine.runs.dispatch import claim_run
+from assay.engine.runs.executor import execute_run
 from assay.providers import ProviderRegistry
 from assay.providers.datatypes import ChatRequest, ChatResult, RetryPolicy
 from assay.settings import Settings

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from assay.engine.online_failures import FailureLog
+from assay.engine.online.failures import FailureLog
 
 
 class Clock:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from assay.api.app import create_app
-from assay.engine.online import retry_delay
+from assay.engine.online.scheduler import retry_delay
 from tests.conftest import make_env
 from tests.online.conftest import (
     create_evaluation,

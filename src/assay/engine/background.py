@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from assay.concurrency import STOP_GRACE_SECONDS
-from assay.engine.dispatch import InProcessDispatcher
-from assay.engine.online import OnlineScheduler
+from assay.engine.online.scheduler import OnlineScheduler
+from assay.engine.runs.dispatch import InProcessDispatcher
 from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings
 from assay.storage.db import SessionFactory

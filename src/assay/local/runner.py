@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 
-from assay.engine.dispatch import claim_run
-from assay.engine.executor import execute_run
-from assay.engine.judge_cache import DatabaseJudgeCache
+from assay.engine.runs.dispatch import claim_run
+from assay.engine.runs.executor import execute_run
+from assay.engine.runs.judge_cache import DatabaseJudgeCache
 from assay.errors import ResourceNotFound
 from assay.local.dataset_cases import local_dataset_cases
 from assay.local.outcome import RunOutcome, result_record

@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from assay.engine.executor import refresh_suite
-from assay.engine.snapshot import build_snapshot
-from assay.engine.summary import compute_summary
+from assay.engine.runs.executor import refresh_suite
+from assay.engine.runs.snapshot import build_snapshot
+from assay.engine.runs.summary import compute_summary
 from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD
 from assay.settings import Settings
 from assay.storage import runs as run_store

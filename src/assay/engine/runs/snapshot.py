@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from assay.domain.secrets import encrypt_secret
-from assay.engine.case_evaluators import JudgeEndpoint, normalize_item_config
+from assay.engine.runs.case_evaluators import JudgeEndpoint, normalize_item_config
 from assay.errors import ValidationFailed
 from assay.evaluators.judge_endpoint import ProviderKeyCredentials, default_judge_endpoint, resolve_judge_endpoint
 from assay.evaluators.recipe import (

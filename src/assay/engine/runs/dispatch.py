@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Protocol
 
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
-from assay.engine.executor import execute_run
-from assay.engine.judge_cache import DatabaseJudgeCache
-from assay.engine.writer import DEFAULT_LEASE
+from assay.engine.runs.executor import execute_run
+from assay.engine.runs.judge_cache import DatabaseJudgeCache
+from assay.engine.runs.writer import DEFAULT_LEASE
 from assay.providers import ProviderRegistry, get_registry
 from assay.storage import run_execution
 from assay.storage.db import SessionFactory

@@ -20,7 +20,7 @@ from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_even
 from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
-from assay.engine.snapshot import server_judge
+from assay.engine.runs.snapshot import server_judge
 from assay.errors import ResourceNotFound
 from assay.evaluators.hog_eval import run_hog_eval_async
 from assay.evaluators.judge_cache import JudgeCache

@@ -14,10 +14,10 @@ import orjson
 
 from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
 from assay.domain.secrets import decrypt_secret
-from assay.engine.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
-from assay.engine.snapshot import default_items_for_case
-from assay.engine.summary import compute_summary
-from assay.engine.writer import DEFAULT_LEASE, ResultWriter
+from assay.engine.runs.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
+from assay.engine.runs.snapshot import default_items_for_case
+from assay.engine.runs.summary import compute_summary
+from assay.engine.runs.writer import DEFAULT_LEASE, ResultWriter
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry

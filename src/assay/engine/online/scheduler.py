@@ -36,8 +36,8 @@ from typing import Any
 
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.domain.ai_events import GENERATION
-from assay.engine.online_eval import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
-from assay.engine.online_failures import FailureLog
+from assay.engine.online.evaluate import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
+from assay.engine.online.failures import FailureLog
 from assay.ingest.matching import matches
 from assay.ingest.triggers import sampled_filters, uses_patterns
 from assay.providers import ProviderRegistry
@@ -48,7 +48,7 @@ from assay.storage.online import ClaimedRun, EvaluationRunOutcome, EventHead
 from assay.storage.tables import EvaluatorRow
 from assay.storage.types import utcnow
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger(__package__)  # "assay.engine.online": the online-evaluation log
 
 CURSOR_NAME = "online-evaluation"
 FLUSH_INTERVAL = 0.05

@@ -1,0 +1,1 @@
+"""Agent-evaluation runs: snapshot, dispatch (leases), per-case pipeline, result writer, summaries."""
