@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     """Runs one process executes at the same time."""
     run_lease_seconds: float = 20.0
     """A running run whose worker has not reported for this long is taken over (after a crash)."""
+    ui_session_seconds: int = Field(default=12 * 3600, ge=60)
+    """How long a web UI sign-in lasts."""
     online_evaluation: bool = True
     """Run enabled evaluations on ingested `$ai_generation` events (the scheduler starts with `workers > 0`)."""
     online_poll_seconds: float = 0.25

@@ -32,6 +32,7 @@ from assay.providers import close_registry
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.targets import close_http_clients
+from assay.web.mount import install_web
 
 DESCRIPTION = """\
 Assay evaluates LLM applications and agents. It serves two API surfaces over one domain model:
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by the web UI (assay.web.pages.api_docs)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -106,4 +109,5 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         app.include_router(module.router)
     install_routing(app)
     install_openapi(app)
+    install_web(app)
     return app

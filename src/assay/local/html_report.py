@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from assay.local.charts import latency_chart, score_chart
+from assay.charts import latency_chart, score_chart
 from assay.local.outcome import RunOutcome
 
 _CSS = """

@@ -101,3 +101,17 @@ async def authenticate_key(*, session: AsyncSession, key: str) -> ApiKeyRow | No
 
 async def environment_by_token(*, session: AsyncSession, token: str) -> EnvironmentRow | None:
     return await session.scalar(select(EnvironmentRow).where(EnvironmentRow.project_token == token))
+
+
+async def active_key_with_environment(
+    *, session: AsyncSession, key_id: uuid.UUID
+) -> tuple[ApiKeyRow, EnvironmentRow] | None:
+    """An API key that is not revoked, with its environment; None when it is unknown or revoked."""
+    found = (
+        await session.execute(
+            select(ApiKeyRow, EnvironmentRow)
+            .join(EnvironmentRow, EnvironmentRow.id == ApiKeyRow.environment_id)
+            .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+        )
+    ).first()
+    return (found[0], found[1]) if found is not None else None

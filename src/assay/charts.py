@@ -1,4 +1,4 @@
-"""Inline SVG histograms for the HTML report (no library, no external assets)."""
+"""Inline SVG charts for the HTML report and the web UI (no library, no external assets, no inline styles)."""
 
 from __future__ import annotations
 
@@ -84,3 +84,33 @@ def latency_chart(latencies_ms: list[float]) -> str:
         color="#4f6df5",
         unit=" ms",
     )
+
+
+def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, height: int = 28) -> str:
+    """A small line of 0–1 values, oldest first; missing values break the line. Empty input draws a baseline."""
+    parts = [
+        f'<svg class="sparkline" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{escape(title)}</title>',
+        f'<line x1="0" y1="{height - 1}" x2="{width}" y2="{height - 1}" stroke="#ddd"/>',
+    ]
+    step = width / max(1, len(values) - 1)
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for i, value in enumerate(values):
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        y = 2 + (height - 4) * (1 - min(1.0, max(0.0, value)))
+        segment.append(f"{i * step:.1f},{y:.1f}")
+    if segment:
+        segments.append(segment)
+    for points in segments:
+        if len(points) == 1:
+            cx, cy = points[0].split(",")
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="#4f6df5"/>')
+        else:
+            parts.append(f'<polyline fill="none" stroke="#4f6df5" stroke-width="1.5" points="{" ".join(points)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
