@@ -11,7 +11,6 @@ EvaluationType = Literal["llm_judge", "hog"]
 OutputType = Literal["boolean"]
 EVALUATION_TYPES: tuple[str, ...] = ("llm_judge", "hog")
 OUTPUT_TYPES: tuple[str, ...] = ("boolean",)
-PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai")
 MAX_HOG_SOURCE_LENGTH = 100_000
 """Longest Hog source accepted (stored evaluations and test_hog): compiling is linear, but not free."""
 

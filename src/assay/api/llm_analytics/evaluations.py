@@ -35,6 +35,7 @@ from assay.domain.evaluator_config import (
     validate_conditions,
     validate_evaluation_configs,
 )
+from assay.domain.providers import Provider
 from assay.errors import ValidationFailed
 from assay.evaluators.stored_evaluation import prepare_evaluator
 from assay.storage import evaluation_runs as run_store
@@ -46,8 +47,6 @@ router = APIRouter(
     prefix="/api/environments/{environment_id}/evaluations", tags=["evaluations"], responses=ERROR_RESPONSES
 )
 Access = Annotated[Principal, Depends(environment_access("evaluation"))]
-
-Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
 
 
 class ModelConfigurationWrite(WriteModel):
