@@ -101,7 +101,7 @@ async def _resolve_items(
 
 async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Settings) -> dict[str, Any]:
     """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now."""
-    from assay.storage.instances import load_instance_spec
+    from assay.engine.instance_spec import load_instance_spec
 
     if suite.instance_id is None:
         raise ValidationFailed("the evaluation has no instance: set instance_id first", attr="instance_id")
