@@ -213,4 +213,4 @@ async def key_labels(*, session: AsyncSession, environment_id: uuid.UUID, key_id
             ApiKeyRow.environment_id == environment_id, ApiKeyRow.id.in_(key_ids)
         )
     )
-    return {str(key_id): name or f"{prefix}…" for key_id, name, prefix in rows.tuples()}
+    return {str(key_id): name or f"{prefix}…" for key_id, name, prefix in rows}
