@@ -14,13 +14,25 @@ from assay.storage.run_tables import ResultRow, RunRow
 
 
 async def create_run(
-    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: dict[str, Any]
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    suite_id: uuid.UUID,
+    snapshot: dict[str, Any],
+    started_by: str | None = None,
 ) -> RunRow:
-    """A queued run; its summary starts with the run's effective concurrency (shown while it runs)."""
+    """A queued run; its summary starts with the run's effective concurrency (shown while it runs).
+
+    `started_by` records who started it (an API key's id), None for local runs."""
     total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
     summary = {"concurrency": snapshot["concurrency_limits"]} if snapshot.get("concurrency_limits") else {}
     row = RunRow(
-        environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total, summary=summary
+        environment_id=environment_id,
+        suite_id=suite_id,
+        snapshot=snapshot,
+        total_cases=total,
+        summary=summary,
+        started_by=started_by,
     )
     session.add(row)
     await session.flush()
