@@ -190,3 +190,27 @@ def compare_runs(
         },
         "significant_regression": significant,
     }
+
+
+SIGNIFICANT_REGRESSION = "significant regression"
+SIGNIFICANT_IMPROVEMENT = "significant improvement"
+NO_SIGNIFICANT_CHANGE = "no significant change"
+
+
+def verdict(body: dict[str, Any]) -> str:
+    """One plain verdict for a comparison body: a mean change whose Wilcoxon p is below its alpha is significant."""
+    if body["significant_regression"]:
+        return SIGNIFICANT_REGRESSION
+    difference, p_value = body["score"]["mean_difference"], body["wilcoxon"]["p_value"]
+    if difference is not None and difference > 0 and p_value is not None and p_value < body["alpha"]:
+        return SIGNIFICANT_IMPROVEMENT
+    return NO_SIGNIFICANT_CHANGE
+
+
+def unchanged_cases(base: list[ResultPoint], head: list[ResultPoint]) -> list[dict[str, Any]]:
+    """The paired cases whose mean score did not move (the ones `compare_runs` lists neither as regressed nor
+    improved), in the same shape, by test case id."""
+    base_cases, _ = aggregate_cases(base)
+    head_cases, _ = aggregate_cases(head)
+    changes = (_case_change(c, base_cases[c], head_cases[c]) for c in sorted(set(base_cases) & set(head_cases)))
+    return [c for c in changes if c["difference"] == 0]
