@@ -12,6 +12,7 @@ from assay.domain.compare import (
     SIGNIFICANT_IMPROVEMENT,
     SIGNIFICANT_REGRESSION,
     ResultPoint,
+    aggregate_cases,
     compare_runs,
     unchanged_cases,
     verdict,
@@ -70,7 +71,8 @@ def test_verdicts() -> None:
     assert verdict(compare_runs(worse, base)) == SIGNIFICANT_IMPROVEMENT
     assert verdict(compare_runs(worse, base, alpha=0.001)) == NO_SIGNIFICANT_CHANGE
     assert verdict(compare_runs(base, base)) == NO_SIGNIFICANT_CHANGE
-    assert [c["test_case_id"] for c in unchanged_cases(base, worse)] == ["c10", "c11"]
+    stayed = unchanged_cases(aggregate_cases(base)[0], aggregate_cases(worse)[0])
+    assert [c["test_case_id"] for c in stayed] == ["c10", "c11"]
 
 
 def test_default_pair() -> None:

@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from assay.domain.compare import ResultPoint, aggregate_cases
+from assay.domain.compare import CaseAggregate, ResultPoint, aggregate_cases
 from assay.domain.stats import mean
 
 Z_95 = 1.959964
@@ -35,8 +35,14 @@ def within_case_variance(points: list[ResultPoint]) -> tuple[float | None, int]:
     return mean(variances), len(variances)
 
 
-def noise_band(base: list[ResultPoint], head: list[ResultPoint]) -> dict[str, Any] | None:
-    """The band (see module doc), or None when no case of either run was scored more than once or none is paired."""
+def noise_band(
+    base: list[ResultPoint],
+    head: list[ResultPoint],
+    base_cases: dict[str, CaseAggregate] | None = None,
+    head_cases: dict[str, CaseAggregate] | None = None,
+) -> dict[str, Any] | None:
+    """The band (see module doc), or None when no case of either run was scored more than once or none is paired;
+    pass each run's `aggregate_cases` when at hand."""
     v_base, repeated_base = within_case_variance(base)
     v_head, repeated_head = within_case_variance(head)
     if v_base is None and v_head is None:
@@ -44,8 +50,8 @@ def noise_band(base: list[ResultPoint], head: list[ResultPoint]) -> dict[str, An
     v_base = v_head if v_base is None else v_base
     v_head = v_base if v_head is None else v_head
     assert v_base is not None and v_head is not None
-    base_cases, _ = aggregate_cases(base)
-    head_cases, _ = aggregate_cases(head)
+    base_cases = aggregate_cases(base)[0] if base_cases is None else base_cases
+    head_cases = aggregate_cases(head)[0] if head_cases is None else head_cases
     paired = set(base_cases) & set(head_cases)
     if not paired:
         return None

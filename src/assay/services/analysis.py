@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from assay.domain.compare import compare_runs, unchanged_cases
+from assay.domain.compare import aggregate_cases, compare_runs, unchanged_cases
 from assay.domain.noise_band import noise_band
 from assay.storage import analysis as store
 from assay.storage import suites as suite_store
@@ -53,8 +53,14 @@ async def compare_suite_runs(
     body = compare_runs(base_points, head_points, alpha=alpha)
     for key, run in (("base", base), ("head", head)):
         body[key] = {**body[key], "task_id": str(run.id), "status": run.status}
+    base_cases, head_cases = aggregate_cases(base_points)[0], aggregate_cases(head_points)[0]
     return RunComparison(
-        suite, base, head, body, unchanged_cases(base_points, head_points), noise_band(base_points, head_points)
+        suite,
+        base,
+        head,
+        body,
+        unchanged_cases(base_cases, head_cases),
+        noise_band(base_points, head_points, base_cases, head_cases),
     )
 
 
