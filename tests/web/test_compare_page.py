@@ -12,10 +12,10 @@ import pytest
 
 from assay.domain.compare import NO_SIGNIFICANT_CHANGE, SIGNIFICANT_IMPROVEMENT, SIGNIFICANT_REGRESSION
 from tests.analysis.helpers import make_two_runs, run_suite
-from tests.conftest import Env, make_env
+from tests.conftest import Env, add_key, make_env
 from tests.engine.conftest import create_instance, create_suite, engine_client, engine_settings, running_app, tenant
 from tests.web.compare_data import result, store_runs
-from tests.web.conftest import sign_in
+from tests.web.conftest import form_token, sign_in
 
 __all__ = ["engine_client", "engine_settings", "running_app", "tenant"]
 
@@ -236,3 +236,18 @@ async def test_repetitions_give_a_noise_band(client: httpx.AsyncClient, app, env
     assert shown["noise-case-band"] == pytest.approx(case_band, abs=1e-4)
     assert shown["noise-mean-band"] == pytest.approx(case_band / math.sqrt(cases), abs=1e-4)
     assert shown["mean-difference"] == 5 and shown["count-improved"] == cases
+
+
+async def test_read_scope_decides(client: httpx.AsyncClient, app, env_a: Env) -> None:  # noqa: ANN001
+    stored = await store_runs(app, env_a.id, [[result(0, 90.0)], [result(0, 20.0)]], cases=1)
+    read_only = await add_key(app, env_a, ["evaluation:read"])
+    await sign_in(client, read_only)
+    page = await client.get(f"/suites/{stored.suite_id}/compare")
+    assert page.status_code == 200 and verdict_of(page.text) == NO_SIGNIFICANT_CHANGE
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        form = await other.get("/login")
+        key = await add_key(app, env_a, ["dataset:read"])
+        signed = await other.post("/login", data={"api_key": key, "csrf_token": form_token(form.text)})
+        assert signed.status_code == 303
+        assert (await other.get(f"/suites/{stored.suite_id}/compare")).status_code == 403
