@@ -139,6 +139,8 @@ async def test_other_suites_and_environments_are_not_found(engine_client, runnin
         answer = await engine_client.get(url, params=params)
         assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
         assert (await engine_client.get(f"{url}/cases/{case}", params=params)).status_code == 404
+    params = {"base": runs.base, "head": runs.head}
+    assert (await engine_client.get(f"{url}/cases/{runs.base}", params=params)).status_code == 404
     unknown = await engine_client.get(f"/suites/{runs.base}/compare")
     assert unknown.status_code == 404
     bad = await engine_client.get(url, params={"base": "nope", "head": runs.head})

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from assay.charts import ci_chart_svg
 from assay.domain.compare import verdict
 from assay.domain.word_diff import word_diff_html
+from assay.errors import ResourceNotFound
 from assay.services.analysis import RunComparison, compare_suite_runs, default_pair
 from assay.storage import suites as suite_store
 from assay.storage.analysis import get_suite_run
@@ -127,6 +128,8 @@ async def compare_case_page(
     ]
     base_results, head_results = [await case_results(session=session, run_id=run.id, case_id=case_id) for run in runs]
     case = await get_case(session=session, suite_id=suite.id, case_id=case_id)
+    if case is None and not base_results and not head_results:
+        raise ResourceNotFound("Test case not found in this evaluation")
     by_rep_base = {r.repetition: r for r in base_results}
     by_rep_head = {r.repetition: r for r in head_results}
     pairs = []
