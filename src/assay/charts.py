@@ -114,3 +114,52 @@ def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, h
             parts.append(f'<polyline fill="none" stroke="#4f6df5" stroke-width="1.5" points="{" ".join(points)}"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def ci_chart_svg(
+    mean: float | None,
+    low: float | None,
+    high: float | None,
+    *,
+    band: float | None = None,
+    title: str = "Mean score change with its 95 % CI",
+    width: int = 420,
+    height: int = 64,
+) -> str:
+    """A horizontal interval against zero: the CI as a bar, the mean as a dot, the noise band (±band around zero)
+    shaded. The scale is symmetric around zero so the side of zero reads at a glance."""
+    values = [abs(v) for v in (mean, low, high, band) if v is not None]
+    reach = max(values + [1.0]) * 1.15
+    left, right, axis_y = 12, width - 12, 34
+
+    def x(value: float) -> float:
+        return left + (value + reach) / (2 * reach) * (right - left)
+
+    parts = [
+        f'<svg class="chart ci-chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    if band is not None:
+        parts.append(
+            f'<rect class="noise-band" x="{x(-band):.1f}" y="{axis_y - 14}" width="{x(band) - x(-band):.1f}" '
+            f'height="28" fill="#e9ebf2"><title>Repetition noise band ±{band:.2f}</title></rect>'
+        )
+    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" stroke="#bbb"/>')
+    parts.append(f'<line x1="{x(0):.1f}" y1="{axis_y - 18}" x2="{x(0):.1f}" y2="{axis_y + 18}" stroke="#667085"/>')
+    parts.append(f'<text x="{x(0):.1f}" y="{height - 4}" class="tick">0</text>')
+    for tick in (-reach / 1.15, reach / 1.15):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - 4}" class="tick">{tick:+.3g}</text>')
+    if low is not None and high is not None:
+        color = "#c9352b" if high < 0 else "#1f8a4c" if low > 0 else "#3446c9"
+        parts.append(
+            f'<rect class="ci" x="{x(low):.1f}" y="{axis_y - 5}" width="{max(1.5, x(high) - x(low)):.1f}" height="10" '
+            f'rx="3" fill="{color}" fill-opacity="0.35" stroke="{color}"><title>95 % CI [{low:.2f}, {high:.2f}]</title></rect>'
+        )
+    if mean is not None:
+        parts.append(
+            f'<circle class="mean" cx="{x(mean):.1f}" cy="{axis_y}" r="5" fill="#1d2433">'
+            f"<title>Mean change {mean:+.2f}</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,6 +1,7 @@
 """Statistics for comparing runs and judging judges, in pure Python (no numpy or scipy at runtime).
 
-- `paired_bootstrap_ci`: percentile bootstrap of the mean of paired differences, seeded.
+- `paired_bootstrap_ci`: percentile bootstrap of the mean of paired differences, seeded; resampled by counts
+  of distinct values when they repeat (`resampling.py`).
 - `wilcoxon_signed_rank`: two-sided; zeros are dropped (Wilcoxon's method, as scipy's default). The exact
   distribution of W+ given the observed (possibly tied) ranks for up to `EXACT_MAX_N` non-zero
   differences, otherwise the normal approximation with the tie correction of the variance.
@@ -15,6 +16,8 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from assay.domain.resampling import bootstrap_means
 
 EXACT_MAX_N = 25
 """Wilcoxon: exact distribution up to this many non-zero differences, normal approximation beyond."""
@@ -51,8 +54,7 @@ def paired_bootstrap_ci(
     n = len(differences)
     if n == 0:
         return None
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(differences, k=n)) / n for _ in range(resamples))
+    means = sorted(bootstrap_means(differences, resamples, random.Random(seed)))
     tail = (1 - confidence) / 2
     low, high = percentile(means, tail), percentile(means, 1 - tail)
     assert low is not None and high is not None
@@ -139,7 +141,10 @@ def sign_test(differences: Sequence[float]) -> SignTestResult:
     if n == 0:
         return SignTestResult(pos, neg, zero, None)
     k = min(pos, neg)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
+    term = tail = 1  # C(n, 0); each next C(n, i) from the last one, exactly
+    for i in range(1, k + 1):
+        term = term * (n - i + 1) // i
+        tail += term
     return SignTestResult(pos, neg, zero, min(1.0, 2 * tail / 2**n))
 
 
