@@ -36,7 +36,7 @@ def histogram_svg(
     title: str, counts: list[int], labels: list[str], *, css_class: str, color: str = "#4f6df5", unit: str = ""
 ) -> str:
     """A bar chart: one bar per bucket with its count above and its label below."""
-    width, height, left, bottom, top = 560, 220, 36, 44, 28
+    width, height, left, bottom, top = 560, 226, 36, 44, 36
     plot_w, plot_h = width - left - 12, height - bottom - top
     peak = max(counts) if counts and max(counts) > 0 else 1
     slot = plot_w / max(1, len(counts))
