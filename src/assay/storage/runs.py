@@ -82,8 +82,8 @@ async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int
 
 
 async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
-    """A run with its (deferred) snapshot loaded."""
-    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
+    """A run with its (deferred) snapshot loaded, even when the session already holds the run without it."""
+    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)], populate_existing=True)
     if row is None:
         raise ResourceNotFound("Task not found")
     return row

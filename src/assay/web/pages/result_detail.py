@@ -88,12 +88,10 @@ async def override(
         raise ValidationFailed(f"the reason must be at most {MAX_REASON} characters of text", attr="reason")
     if await result_queries.get_run_result(session=session, run_id=run.id, result_id=result_id) is None:
         raise ResourceNotFound("Result not found")
-    suite_id = run.suite_id
-    session.expunge(run)  # the service loads the run again, with its deferred snapshot
     await override_result(
         session=session,
         environment_id=user.environment_id,
-        suite_id=suite_id,
+        suite_id=run.suite_id,
         result_id=result_id,
         score=score,
         reason=reason,
