@@ -402,3 +402,27 @@ async def test_pages_need_a_session(client, app, env_a: Env) -> None:  # noqa: A
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=")
     events = await client.get(f"/runs/{run.run_id}/events", headers={"accept": "text/event-stream"})
     assert events.status_code == 401
+
+
+async def test_a_queued_run_without_results_renders(client, app, env_a: Env) -> None:  # noqa: ANN001
+    run = await seeded(app, env_a, 5, status="queued", stored=0)
+    await sign_in(client, env_a.key, next_url=f"/runs/{run.run_id}")
+    page = await client.get(f"/runs/{run.run_id}")
+    assert page.status_code == 200
+    assert "No results yet." in page.text and '<progress id="run-progress" value="0" max="5">' in page.text
+    assert "no tagged results" in page.text and "0 results" in page.text
+    empty = await client.get(f"/runs/{run.run_id}/export.csv")
+    assert empty.status_code == 200 and len(empty.text.strip().splitlines()) == 1  # the header only
+
+
+async def test_a_deleted_case_still_reads_as_run(client, app, env_a: Env) -> None:  # noqa: ANN001
+    run = await seeded(app, env_a, 4)
+    await sign_in(client, env_a.key, next_url=f"/runs/{run.run_id}")
+    gone = run.case_ids[2]
+    answer = await client.delete(f"/v1/evaluations/{run.suite_id}/test-cases/{gone}", headers=env_a.headers)
+    assert answer.status_code in (200, 204), answer.text
+    table = await client.get(f"/runs/{run.run_id}")
+    assert "(case deleted)" in table.text and "question 00002" not in table.text
+    result = next(r for r in await api_results(client, env_a, run) if r["test_case_id"] == str(gone))
+    detail = await client.get(f"/runs/{run.run_id}/results/{result['id']}")
+    assert detail.status_code == 200 and "question 00002: where is order 2?" in detail.text  # the run's copy
