@@ -366,7 +366,10 @@ async def result_page(
     has_previous = (cursor is not None) if forward else more
     next_cursor = encode_cursor(sort, "next", rows[-1][-1], rows[-1][0]) if rows and has_next else None
     previous_cursor = encode_cursor(sort, "previous", rows[0][-1], rows[0][0]) if rows and has_previous else None
-    matching = await count_results(session=session, run_id=run_id, flt=flt)
+    if cursor is None and not more:
+        matching = len(items)  # the whole match fits on this first page: no second scan to count it
+    else:
+        matching = await count_results(session=session, run_id=run_id, flt=flt)
     return ResultPage(items, matching, next_cursor, previous_cursor)
 
 
