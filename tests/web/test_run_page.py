@@ -170,6 +170,9 @@ async def test_filters_answer_what_they_ask(client, app, env_a: Env) -> None:  #
         assert await all_ids(client, run, params) == expected, params
     page = await client.get(f"/runs/{run.run_id}", params={"status": "failed"})
     assert f"{len(checks[0][1])} results match the filters" in page.text
+    searched = await client.get(f"/runs/{run.run_id}", params={"q": "ORDER 7"})  # counted in the page's own scan
+    assert f"{len(checks[8][1])} results match the filters" in searched.text
+    assert len(checks[8][1]) > 1
 
 
 @pytest.mark.parametrize(

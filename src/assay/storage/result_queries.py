@@ -319,6 +319,8 @@ async def result_page(
         direction, value, result_id = decode_cursor(sort, cursor)
         forward = direction == "next"
         conditions.append(_beyond(expression, sort.descending, value, result_id, forward=forward))
+    # A text search scans nearly every row to fill a page, so its first page counts the match in the same scan.
+    counted_here = cursor is None and flt.search is not None
     query = _joined(
         select(
             ResultRow.id,
@@ -336,6 +338,7 @@ async def result_page(
             func.substr(ResultRow.score_reason, 1, PREVIEW_CHARS),
             func.substr(ResultRow.error, 1, PREVIEW_CHARS),
             expression,
+            *([func.count().over()] if counted_here else []),
         )
     ).where(*conditions)
     rows = list((await session.execute(_ordered(query, sort, forward=forward).limit(limit + 1))).all())
@@ -364,9 +367,11 @@ async def result_page(
     ]
     has_next = more if forward else True
     has_previous = (cursor is not None) if forward else more
-    next_cursor = encode_cursor(sort, "next", rows[-1][-1], rows[-1][0]) if rows and has_next else None
-    previous_cursor = encode_cursor(sort, "previous", rows[0][-1], rows[0][0]) if rows and has_previous else None
-    if cursor is None and not more:
+    next_cursor = encode_cursor(sort, "next", rows[-1][14], rows[-1][0]) if rows and has_next else None
+    previous_cursor = encode_cursor(sort, "previous", rows[0][14], rows[0][0]) if rows and has_previous else None
+    if counted_here:
+        matching = int(rows[0][15]) if rows else 0
+    elif cursor is None and not more:
         matching = len(items)  # the whole match fits on this first page: no second scan to count it
     else:
         matching = await count_results(session=session, run_id=run_id, flt=flt)
