@@ -36,7 +36,7 @@ def histogram_svg(
     title: str, counts: list[int], labels: list[str], *, css_class: str, color: str = "#4f6df5", unit: str = ""
 ) -> str:
     """A bar chart: one bar per bucket with its count above and its label below."""
-    width, height, left, bottom, top = 560, 220, 36, 44, 28
+    width, height, left, bottom, top = 560, 226, 36, 44, 36
     plot_w, plot_h = width - left - 12, height - bottom - top
     peak = max(counts) if counts and max(counts) > 0 else 1
     slot = plot_w / max(1, len(counts))
@@ -65,25 +65,25 @@ def histogram_svg(
 
 def score_chart(scores: list[float]) -> str:
     """Distribution of case scores over 0-100 in ten buckets."""
-    edges = [float(x) for x in range(0, 101, 10)]
-    labels = [f"{int(edges[i])}" for i in range(10)]
-    return histogram_svg(
-        "Score distribution", bins(scores, edges), labels, css_class="score-chart", color="#3b9b5f", unit=" score"
-    )
+    return score_buckets_chart(bins(scores, [float(x) for x in range(0, 101, 10)]))
+
+
+def score_buckets_chart(counts: list[int]) -> str:
+    """The score distribution from ten bucket counts ([0, 10), [10, 20) … [90, 100])."""
+    labels = [str(10 * i) for i in range(10)]
+    return histogram_svg("Score distribution", counts, labels, css_class="score-chart", color="#3b9b5f", unit=" score")
 
 
 def latency_chart(latencies_ms: list[float]) -> str:
     """Distribution of agent latency in round buckets."""
     edges = nice_edges(latencies_ms)
+    return latency_buckets_chart(edges, bins(latencies_ms, edges))
+
+
+def latency_buckets_chart(edges: list[float], counts: list[int]) -> str:
+    """The latency distribution from bucket edges (as `nice_edges` makes them) and their counts."""
     labels = [f"{edges[i]:g}" for i in range(len(edges) - 1)]
-    return histogram_svg(
-        "Latency distribution",
-        bins(latencies_ms, edges),
-        labels,
-        css_class="latency-chart",
-        color="#4f6df5",
-        unit=" ms",
-    )
+    return histogram_svg("Latency distribution", counts, labels, css_class="latency-chart", color="#4f6df5", unit=" ms")
 
 
 def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, height: int = 28) -> str:
@@ -112,6 +112,38 @@ def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, h
             parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="#4f6df5"/>')
         else:
             parts.append(f'<polyline fill="none" stroke="#4f6df5" stroke-width="1.5" points="{" ".join(points)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def pass_rate_by_tag_chart(rates: list[tuple[str, int, int]], *, limit: int = 12) -> str:
+    """Horizontal bars of pass rate per tag, from (tag, passed, graded) triples, most graded first."""
+    shown = sorted((r for r in rates if r[2] > 0), key=lambda r: (-r[2], r[0]))[:limit]
+    title = "Pass rate by tag"
+    width, row_h, left, top = 560, 22, 150, 28
+    height = top + row_h * max(1, len(shown)) + 12
+    plot_w = width - left - 70
+    parts = [
+        f'<svg class="chart tag-chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
+    ]
+    if not shown:
+        parts.append(f'<text x="0" y="{top + 14}" class="tick-left">no tagged results</text>')
+    for i, (tag, passed, graded) in enumerate(shown):
+        rate = passed / graded if graded else 0.0
+        y = top + i * row_h
+        label = tag if len(tag) <= 22 else tag[:21] + "…"
+        parts.append(f'<text x="{left - 8}" y="{y + 14}" class="tick-right">{escape(label)}</text>')
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{plot_w}" height="{row_h - 8}" fill="#eef0f4"/>')
+        parts.append(
+            f'<rect class="bar" x="{left}" y="{y + 3}" width="{plot_w * rate:.1f}" height="{row_h - 8}" fill="#3b9b5f">'
+            f"<title>{escape(tag)}: {passed} of {graded} passed</title></rect>"
+        )
+        parts.append(
+            f'<text x="{left + plot_w + 6}" y="{y + 14}" class="tick-left">{rate * 100:.0f} % of {graded}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 

@@ -188,3 +188,36 @@ def flip_rate(groups: Sequence[Sequence[bool]]) -> float | None:
     if not eligible:
         return None
     return sum(1 for g in eligible if len(set(g)) > 1) / len(eligible)
+
+
+_T_975 = (
+    *(12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131),
+    *(2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042),
+)
+_Z_975 = 1.959963984540054
+
+
+def t_critical_975(df: int) -> float:
+    """The 97.5 % quantile of Student's t with `df` degrees of freedom (a table up to 30, then the
+    Cornish-Fisher expansion around the normal quantile, within 1e-4 of the exact value)."""
+    if df < 1:
+        raise ValueError("degrees of freedom must be at least 1")
+    if df <= len(_T_975):
+        return _T_975[df - 1]
+    z = _Z_975
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def mean_confidence_interval(values: Sequence[float]) -> tuple[float, float] | None:
+    """The 95 % Student t interval of the mean; None for fewer than two values."""
+    return mean_interval_from_moments(len(values), sum(values), sum(v * v for v in values))
+
+
+def mean_interval_from_moments(n: int, total: float, square_total: float) -> tuple[float, float] | None:
+    """The 95 % Student t interval of a mean from the count, sum and sum of squares (as SQL aggregates give them)."""
+    if n < 2:
+        return None
+    m = total / n
+    variance = max(0.0, (square_total - total * total / n) / (n - 1))
+    half = t_critical_975(n - 1) * math.sqrt(variance / n)
+    return m - half, m + half

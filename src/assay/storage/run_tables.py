@@ -79,6 +79,8 @@ class ResultRow(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "test_case_id", "repetition", name="uq_results_run_case_rep"),
         Index("ix_results_suite", "suite_id"),
+        Index("ix_results_run_id", "run_id", "id"),
+        Index("ix_results_run_measures", "run_id", "score", "status", "latency_ms"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -94,8 +94,8 @@ async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int
 
 
 async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
-    """A run with its (deferred) snapshot loaded."""
-    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
+    """A run with its (deferred) snapshot loaded, even when the session already holds the run without it."""
+    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)], populate_existing=True)
     if row is None:
         raise ResourceNotFound("Task not found")
     return row
@@ -120,3 +120,10 @@ async def set_summary(*, session: AsyncSession, row: RunRow, summary: dict[str, 
     """Replace a run's summary (the caller commits)."""
     row.summary = summary
     await session.flush()
+
+
+async def run_state(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[str, int, int, int] | None:
+    """A run's (status, completed, errors, total), read without loading the row (None if it is gone)."""
+    query = select(RunRow.status, RunRow.completed_cases, RunRow.error_cases, RunRow.total_cases)
+    row = (await session.execute(query.where(RunRow.id == run_id))).first()
+    return (str(row[0]), int(row[1]), int(row[2]), int(row[3])) if row is not None else None
