@@ -55,21 +55,23 @@ async def suite_overviews(*, session: AsyncSession, environment_id: uuid.UUID) -
                 .where(TestCaseRow.environment_id == environment_id)
                 .group_by(TestCaseRow.suite_id)
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     instances = dict(
         (
             await session.execute(
                 select(InstanceRow.id, InstanceRow.name).where(InstanceRow.environment_id == environment_id)
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     recipes = dict(
-        (
-            await session.execute(
-                select(RecipeRow.id, RecipeRow.name).where(RecipeRow.environment_id == environment_id)
-            )
-        ).tuples()
+        (await session.execute(select(RecipeRow.id, RecipeRow.name).where(RecipeRow.environment_id == environment_id)))
+        .tuples()
+        .all()
     )
     position = (
         func.row_number()
