@@ -3,7 +3,8 @@
 A suite with two runs of 10,000 results each (realistic text lengths, tags, evaluator verdicts, some hand
 overrides; `assay.testing.seed`) is stored on SQLite and on PostgreSQL; `assay serve` (a real process, no
 background workers) serves it; the bench signs in through `/login` like a person and measures the median of
-`--repeat` requests of each page (after one warm-up), then Chromium's navigation timings (responseEnd,
+`--repeat` requests of each page (after one warm-up; from request to the last byte of the answer, on the same
+machine), then Chromium's navigation timings (responseEnd,
 DOMContentLoaded, load event) of the run page and the suites page, and the server's RSS before and after.
 A page this build does not serve (404) is reported as "missing".
 

@@ -28,7 +28,7 @@ def demo_suite_path() -> Path:
 
 def demo(
     report: Annotated[Path, typer.Option("--html", help="Where to write the HTML report.")] = Path("assay-report.html"),
-    environment: Annotated[str, typer.Option("--environment", "-e", help="Environment to store the run in.")] = "demo",
+    environment: Annotated[str, typer.Option("--environment", "-e", help="Environment to store the runs in.")] = "demo",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write results as JSON.")] = None,
 ) -> None:
     """Evaluate a bundled order-support agent (13 cases) and write assay-report.html; `assay serve` shows the runs."""
