@@ -1,4 +1,4 @@
-"""`assay demo` end to end: under a minute, a report, and the run left in the database."""
+"""`assay demo` end to end: under a minute, a report, and two runs of the suite left in the database."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def test_demo_runs_offline_and_stores_the_run(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "assay.db")
     rows = db.execute(
         "SELECT runs.status, runs.total_cases, environments.name FROM runs "
-        "JOIN environments ON environments.id = runs.environment_id"
+        "JOIN environments ON environments.id = runs.environment_id ORDER BY runs.created_at"
     ).fetchall()
-    assert rows == [("completed", 13, "demo")]
+    assert rows == [("completed", 13, "demo"), ("completed", 13, "demo")]
+    passed = db.execute("SELECT json_extract(summary, '$.passed') FROM runs ORDER BY created_at").fetchall()
+    assert passed == [(9,), (11,)]  # the agent's previous release, then the agent: two runs to compare
     suites = db.execute("SELECT name, status FROM suites").fetchall()
     assert suites == [("order support (demo)", "completed")]

@@ -1,4 +1,8 @@
-"""`assay demo`: run the bundled order-support suite locally and write an HTML report (no key, no network)."""
+"""`assay demo`: run the bundled order-support suite locally and write an HTML report (no key, no network).
+
+Two runs are stored: the agent's previous release first, then the current agent, so the web UI has a suite
+with a run history and two runs to compare as soon as `assay serve` starts.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from assay.errors import DomainError
 from assay.local.suitefile import SuiteFileError, load_suite
 
 DEMO_SUITE = "order_support/suite.yaml"
+PREVIOUS_AGENT = "assay.examples.order_support.agent:respond_previous"
 
 
 def demo_suite_path() -> Path:
@@ -23,12 +28,16 @@ def demo_suite_path() -> Path:
 
 def demo(
     report: Annotated[Path, typer.Option("--html", help="Where to write the HTML report.")] = Path("assay-report.html"),
-    environment: Annotated[str, typer.Option("--environment", "-e", help="Environment to store the run in.")] = "demo",
+    environment: Annotated[str, typer.Option("--environment", "-e", help="Environment to store the runs in.")] = "demo",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write results as JSON.")] = None,
 ) -> None:
-    """Evaluate a bundled order-support agent (13 cases) and write assay-report.html; `assay serve` shows the run."""
+    """Evaluate a bundled order-support agent (13 cases) and write assay-report.html; `assay serve` shows the runs."""
     try:
         suite = load_suite(demo_suite_path())
+        current = dict(suite.instance)
+        suite.instance = {**current, "callable": PREVIOUS_AGENT}
+        baseline = execute(suite, repetitions=None, environment=environment, show_progress=False)
+        suite.instance = current
         outcome = execute(suite, repetitions=None, environment=environment)
     except (SuiteFileError, DomainError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
@@ -39,5 +48,6 @@ def demo(
     console.print(f"report: [bold]{report.resolve()}[/bold]")
     console.print(
         f"suite file: {demo_suite_path()}\n"
-        f"stored in environment {environment!r} (run {outcome.run_id}); `assay serve` serves it under /v1/evaluations"
+        f"stored in environment {environment!r}: run {outcome.run_id} of the agent, after run {baseline.run_id} of its"
+        " previous release; `assay serve` shows both in the web UI at / (and under /v1/evaluations)"
     )

@@ -75,10 +75,22 @@ def _about_order(message: str, order_id: str) -> dict[str, Any]:
 
 def respond(message: str, case: dict[str, Any] | None = None) -> dict[str, Any]:
     """Answer one customer message: `{"text", "tool_calls", "tokens"}`."""
+    return _respond(message, guarded=True)
+
+
+def respond_previous(message: str, case: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The agent's previous release, before the prompt-injection guard and the hand-off to a person.
+
+    `assay demo` runs it first, so the current agent has a baseline to be compared with.
+    """
+    return _respond(message, guarded=False)
+
+
+def _respond(message: str, *, guarded: bool) -> dict[str, Any]:
     lowered = message.lower()
-    if INJECTION.search(message):
+    if guarded and INJECTION.search(message):
         return _reply("Sorry, I can't do that. I'm happy to help with your orders, though.", [])
-    if any(w in lowered for w in ("human", "manager", "real person", "speak to someone")):
+    if guarded and any(w in lowered for w in ("human", "manager", "real person", "speak to someone")):
         return _reply(
             "I'm connecting you with a member of our support team now.",
             [_call("handoff_to_human", reason="customer asked for a person")],
