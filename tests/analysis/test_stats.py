@@ -148,3 +148,12 @@ def test_mean_interval_matches_scipy_t_interval(seed):
 def test_mean_interval_needs_two_values_and_collapses_without_spread():
     assert stats.mean_confidence_interval([]) is None and stats.mean_confidence_interval([50.0]) is None
     assert stats.mean_confidence_interval([70.0, 70.0, 70.0]) == pytest.approx((70.0, 70.0))
+
+
+def test_a_mean_interval_stays_within_the_scores_range() -> None:
+    values = [100.0] * 11 + [58.3, 71.4]
+    n, total, squares = len(values), sum(values), sum(v * v for v in values)
+    low, high = stats.mean_interval_from_moments(n, total, squares)  # type: ignore[misc]
+    assert high > 100
+    clipped = stats.mean_interval_from_moments(n, total, squares, bounds=(0.0, 100.0))
+    assert clipped == pytest.approx((low, 100.0))

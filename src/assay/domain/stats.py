@@ -213,11 +213,17 @@ def mean_confidence_interval(values: Sequence[float]) -> tuple[float, float] | N
     return mean_interval_from_moments(len(values), sum(values), sum(v * v for v in values))
 
 
-def mean_interval_from_moments(n: int, total: float, square_total: float) -> tuple[float, float] | None:
-    """The 95 % Student t interval of a mean from the count, sum and sum of squares (as SQL aggregates give them)."""
+def mean_interval_from_moments(
+    n: int, total: float, square_total: float, *, bounds: tuple[float, float] | None = None
+) -> tuple[float, float] | None:
+    """The 95 % Student t interval of a mean from the count, sum and sum of squares (as SQL aggregates give them).
+
+    `bounds` clips the interval to the values' possible range (a mean score cannot exceed 100)."""
     if n < 2:
         return None
     m = total / n
     variance = max(0.0, (square_total - total * total / n) / (n - 1))
     half = t_critical_975(n - 1) * math.sqrt(variance / n)
-    return m - half, m + half
+    if bounds is None:
+        return m - half, m + half
+    return max(bounds[0], m - half), min(bounds[1], m + half)

@@ -88,7 +88,7 @@ async def run_page(request: Request, run_id: uuid.UUID, session: DbSession, user
         "summary": summary,
         "concurrency": summary.get("concurrency") or {},
         "finished": run.status in FINISHED,
-        "ci": mean_interval_from_moments(spread.scored, spread.score_sum, spread.score_square_sum),
+        "ci": mean_interval_from_moments(spread.scored, spread.score_sum, spread.score_square_sum, bounds=(0.0, 100.0)),
         "charts": {
             "score": score_buckets_chart(spread.score_buckets),
             "latency": latency_buckets_chart(spread.latency_edges, spread.latency_buckets),
