@@ -31,9 +31,9 @@ router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 PASS_SCORE = 100.0
 FAIL_SCORE = 0.0
 GROUP_LABELS = {
-    queue_store.FAILED: "failed",
+    queue_store.FAILED: "judge failed it",
     queue_store.DISAGREEING: "repetitions disagree",
-    queue_store.REST: "passed or other",
+    queue_store.REST: "judge passed it",
 }
 ShowAll = Annotated[bool, Query(alias="all", description="Include reviewed results (default: skip them).")]
 
