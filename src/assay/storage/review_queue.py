@@ -1,4 +1,4 @@
-"""The review queue of a run: its order, one result at a time with keyset neighbours, and its progress.
+"""The review queue of a run: its order, a result's place in it (neighbours and position, from one ordered pass in SQL), one result with its case, and the progress.
 
 Order: results the machine failed first, then results whose test case's repetitions disagree (some passed,
 some failed), then the rest; within each group by test case and repetition. The machine verdict is the
@@ -12,9 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
@@ -46,10 +45,6 @@ class QueueItem:
     group: int
     input_message: str | None
     expected_behavior: str | None
-
-    @property
-    def key(self) -> tuple[int, uuid.UUID, int]:
-        return (self.group, self.result.test_case_id, self.result.repetition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +78,28 @@ def _machine_verdict(session: AsyncSession, row: Any, threshold: float) -> Colum
     )
 
 
-def _group(session: AsyncSession, run: ReviewRun) -> ColumnElement[int]:
-    inner = aliased(ResultRow)
-    inner_verdict = _machine_verdict(session, inner, run.pass_threshold)
-    disagreeing = (
-        select(inner.test_case_id)
-        .where(inner.run_id == run.id)
-        .group_by(inner.test_case_id)
-        .having(func.min(inner_verdict) != func.max(inner_verdict))
-    )
-    return case(
-        (_machine_verdict(session, ResultRow, run.pass_threshold) == 0, FAILED),
-        (ResultRow.test_case_id.in_(disagreeing), DISAGREEING),
+def _queue_rows(session: AsyncSession, run: ReviewRun, test_case_id: uuid.UUID | None = None) -> Subquery:
+    """The run's results as queue rows (id, grp, test_case_id, repetition, overrides) in one pass: a case's
+    repetitions disagree when the lowest and highest machine verdict over its partition differ."""
+    verdict = _machine_verdict(session, ResultRow, run.pass_threshold)
+    per_case = select(
+        ResultRow.id,
+        ResultRow.test_case_id,
+        ResultRow.repetition,
+        verdict.label("verdict"),
+        override_count(session, ResultRow.overrides).label("overrides"),
+        func.min(verdict).over(partition_by=ResultRow.test_case_id).label("lowest"),
+        func.max(verdict).over(partition_by=ResultRow.test_case_id).label("highest"),
+    ).where(ResultRow.run_id == run.id)
+    if test_case_id is not None:
+        per_case = per_case.where(ResultRow.test_case_id == test_case_id)
+    rows = per_case.subquery()
+    group = case(
+        (rows.c.verdict == 0, FAILED),
+        (rows.c.lowest != rows.c.highest, DISAGREEING),
         else_=REST,
     )
+    return select(rows.c.id, group.label("grp"), rows.c.test_case_id, rows.c.repetition, rows.c.overrides).subquery()
 
 
 async def review_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id: uuid.UUID) -> ReviewRun:
@@ -125,77 +128,70 @@ async def review_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id
     )
 
 
-def _after(group: ColumnElement[int], key: tuple[int, uuid.UUID, int]) -> ColumnElement[bool]:
-    g, case_id, rep = key
-    return or_(
-        group > g,
-        and_(
-            group == g,
-            or_(ResultRow.test_case_id > case_id, and_(ResultRow.test_case_id == case_id, ResultRow.repetition > rep)),
-        ),
-    )
+@dataclass(frozen=True, slots=True)
+class QueueWindow:
+    """Where a result stands in the queue: its neighbours, its 1-based position and the queue's size."""
+
+    result_id: uuid.UUID
+    previous_id: uuid.UUID | None
+    next_id: uuid.UUID | None
+    position: int
+    size: int
 
 
-def _before(group: ColumnElement[int], key: tuple[int, uuid.UUID, int]) -> ColumnElement[bool]:
-    g, case_id, rep = key
-    return or_(
-        group < g,
-        and_(
-            group == g,
-            or_(ResultRow.test_case_id < case_id, and_(ResultRow.test_case_id == case_id, ResultRow.repetition < rep)),
-        ),
-    )
+async def queue_window(
+    *, session: AsyncSession, run: ReviewRun, result_id: uuid.UUID | None = None, skip_reviewed: bool = True
+) -> QueueWindow | None:
+    """`result_id`'s place in the queue (default: the queue's first result), in one ordered pass over the run.
 
-
-async def queue_item(
-    *,
-    session: AsyncSession,
-    run: ReviewRun,
-    result_id: uuid.UUID | None = None,
-    after: tuple[int, uuid.UUID, int] | None = None,
-    before: tuple[int, uuid.UUID, int] | None = None,
-    skip_reviewed: bool = True,
-) -> QueueItem | None:
-    """A result of the queue: `result_id` itself (reviewed or not), else the first after/before a key, else the first.
-
-    `skip_reviewed` leaves reviewed results out of the search (a result asked for by id is always found).
+    `skip_reviewed` leaves reviewed results out of the queue, except `result_id` itself, which is always found
+    when it belongs to the run. None when the run has no such result (or nothing left to review).
     """
-    group = _group(session, run).label("grp")
-    query = (
-        select(ResultRow, group, TestCaseRow.input_message, TestCaseRow.expected_behavior)
-        .outerjoin(TestCaseRow, TestCaseRow.id == ResultRow.test_case_id)
-        .where(ResultRow.run_id == run.id)
-    )
-    order = (group, ResultRow.test_case_id, ResultRow.repetition)
-    if result_id is not None:
-        query = query.where(ResultRow.id == result_id)
-    else:
-        if skip_reviewed:
-            query = query.where(override_count(session, ResultRow.overrides) == 0)
-        if after is not None:
-            query = query.where(_after(_group(session, run), after)).order_by(*order)
-        elif before is not None:
-            query = query.where(_before(_group(session, run), before)).order_by(*(c.desc() for c in order))
-        else:
-            query = query.order_by(*order)
-    found = (await session.execute(query.limit(1))).one_or_none()
+    id_type = ResultRow.__table__.c.id.type
+    rows = _queue_rows(session, run)
+    base = select(rows.c.id, rows.c.grp, rows.c.test_case_id, rows.c.repetition)
+    if skip_reviewed:
+        unreviewed = rows.c.overrides == 0
+        base = base.where(or_(unreviewed, rows.c.id == result_id) if result_id is not None else unreviewed)
+    queue = base.subquery()
+    order = (queue.c.grp, queue.c.test_case_id, queue.c.repetition)
+    ranked = select(
+        queue.c.id,
+        func.row_number().over(order_by=order).label("position"),
+        func.lag(queue.c.id, type_=id_type).over(order_by=order).label("previous_id"),
+        func.lead(queue.c.id, type_=id_type).over(order_by=order).label("next_id"),
+        func.count().over().label("size"),
+    ).subquery()
+    pick = ranked.c.id == result_id if result_id is not None else ranked.c.position == 1
+    found = (
+        await session.execute(
+            select(ranked.c.id, ranked.c.previous_id, ranked.c.next_id, ranked.c.position, ranked.c.size).where(pick)
+        )
+    ).one_or_none()
     if found is None:
         return None
-    row, grp, input_message, expected = found
+    current, previous, following, position, size = found
+    return QueueWindow(current, previous, following, int(position), int(size))
+
+
+async def queue_item(*, session: AsyncSession, run: ReviewRun, result_id: uuid.UUID) -> QueueItem | None:
+    """One result of the run with its test case's input and its queue group; None when not in this run."""
+    row = await session.get(ResultRow, result_id)
+    if row is None or row.run_id != run.id:
+        return None
+    rows = _queue_rows(session, run, test_case_id=row.test_case_id)
+    found = (
+        await session.execute(
+            select(rows.c.grp, TestCaseRow.input_message, TestCaseRow.expected_behavior)
+            .select_from(rows)
+            .outerjoin(TestCaseRow, TestCaseRow.id == rows.c.test_case_id)
+            .where(rows.c.id == result_id)
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    grp, input_message, expected = found
     return QueueItem(result=row, group=int(grp), input_message=input_message, expected_behavior=expected)
-
-
-async def queue_position(
-    *, session: AsyncSession, run: ReviewRun, key: tuple[int, uuid.UUID, int], skip_reviewed: bool = True
-) -> tuple[int, int]:
-    """(results of the queue before `key`, results in the queue), with the same filter as `queue_item`."""
-    group = _group(session, run)
-    base = select(func.count()).select_from(ResultRow).where(ResultRow.run_id == run.id)
-    if skip_reviewed:
-        base = base.where(override_count(session, ResultRow.overrides) == 0)
-    before = await session.scalar(base.where(_before(group, key)))
-    size = await session.scalar(base)
-    return int(before or 0), int(size or 0)
 
 
 async def review_progress(*, session: AsyncSession, run_id: uuid.UUID) -> ReviewProgress:

@@ -21,7 +21,7 @@ from assay.services import reviews as review_service
 from assay.services import runs as run_service
 from assay.storage import analysis as analysis_store
 from assay.storage import review_queue as queue_store
-from assay.storage.review_queue import QueueItem, ReviewRun
+from assay.storage.review_queue import QueueWindow, ReviewRun
 from assay.web.auth import DbSession, User, WebUser
 from assay.web.errors import mark_page
 from assay.web.templating import render, templates
@@ -60,19 +60,15 @@ async def run_agreement(session: DbSession, run: ReviewRun) -> dict[str, Any]:
 
 
 async def panel_context(
-    session: DbSession, user: WebUser, run: ReviewRun, item: QueueItem | None, show_all: bool
+    session: DbSession, user: WebUser, run: ReviewRun, window: QueueWindow | None, show_all: bool
 ) -> dict[str, Any]:
     """Everything the review panel shows: the result, its neighbours, progress and agreement."""
-    skip = not show_all
-    previous = following = None
-    position = size = 0
-    if item is not None:
-        before = await queue_store.queue_item(session=session, run=run, before=item.key, skip_reviewed=skip)
-        after = await queue_store.queue_item(session=session, run=run, after=item.key, skip_reviewed=skip)
-        previous = before.result.id if before else None
-        following = after.result.id if after else None
-        position, size = await queue_store.queue_position(session=session, run=run, key=item.key, skip_reviewed=skip)
+    item = None
+    if window is not None:
+        item = await queue_store.queue_item(session=session, run=run, result_id=window.result_id)
     progress = await queue_store.review_progress(session=session, run_id=run.id)
+    previous = window.previous_id if window else None
+    following = window.next_id if window else None
     return {
         "run": run,
         "item": item,
@@ -81,8 +77,8 @@ async def panel_context(
         "previous_url": page_url(run.id, previous, show_all) if previous else None,
         "next_url": page_url(run.id, following, show_all) if following else None,
         "next_result": following,
-        "position": position + 1,
-        "queue_size": size,
+        "position": window.position if window else 0,
+        "queue_size": window.size if window else 0,
         "progress": progress,
         "agreement": await run_agreement(session, run),
         "show_all": show_all,
@@ -99,13 +95,14 @@ def render_panel(context: dict[str, Any]) -> str:
 
 async def load(
     session: DbSession, user: WebUser, run_id: uuid.UUID, result_id: uuid.UUID | None, show_all: bool
-) -> tuple[ReviewRun, QueueItem | None]:
+) -> tuple[ReviewRun, QueueWindow | None]:
+    """The run and the place in its queue of `result_id` (default: the first result to review), or 404."""
     user.require_read("evaluation")
     run = await queue_store.review_run(session=session, environment_id=user.environment_id, run_id=run_id)
-    item = await queue_store.queue_item(session=session, run=run, result_id=result_id, skip_reviewed=not show_all)
-    if result_id is not None and item is None:
+    window = await queue_store.queue_window(session=session, run=run, result_id=result_id, skip_reviewed=not show_all)
+    if result_id is not None and window is None:
         raise ResourceNotFound(f"Result {result_id} not found in this task")
-    return run, item
+    return run, window
 
 
 @router.get("/runs/{run_id}/review")
@@ -118,8 +115,8 @@ async def review_page(
     show_all: ShowAll = False,
 ) -> Response:
     """The queue at one result (default: the first one still to review)."""
-    run, item = await load(session, user, run_id, result, show_all)
-    context = await panel_context(session, user, run, item, show_all)
+    run, window = await load(session, user, run_id, result, show_all)
+    context = await panel_context(session, user, run, window, show_all)
     page = {key: value for key, value in context.items() if key != "csrf_token"}
     return render(request, "review.html", {**page, "panel": render_panel(context)})
 
@@ -133,8 +130,8 @@ async def review_panel(
     show_all: ShowAll = False,
 ) -> JSONResponse:
     """The panel of one result as an HTML fragment in JSON, for moving through the queue without a reload."""
-    run, item = await load(session, user, run_id, result, show_all)
-    context = await panel_context(session, user, run, item, show_all)
+    run, window = await load(session, user, run_id, result, show_all)
+    context = await panel_context(session, user, run, window, show_all)
     return JSONResponse({"html": render_panel(context), "url": page_url(run.id, result, show_all)})
 
 
@@ -151,8 +148,8 @@ async def answer_after_change(
     url = page_url(run.id, show, show_all)
     if not wants_json(request):
         return RedirectResponse(url, status_code=303)
-    item = await queue_store.queue_item(session=session, run=run, result_id=show, skip_reviewed=not show_all)
-    context = await panel_context(session, user, run, item, show_all)
+    window = await queue_store.queue_window(session=session, run=run, result_id=show, skip_reviewed=not show_all)
+    context = await panel_context(session, user, run, window, show_all)
     return JSONResponse({"saved": saved, "html": render_panel(context), "url": url})
 
 
@@ -180,9 +177,8 @@ async def save_review(
 ) -> Response:
     """Store a reviewer's score (0–100) and reason as an override, then show the next result of the queue."""
     user.require_write("evaluation")
-    run, item = await load(session, user, run_id, result_id, show_all=True)
-    assert item is not None
-    following = await queue_store.queue_item(session=session, run=run, after=item.key, skip_reviewed=not show_all)
+    run, window = await load(session, user, run_id, result_id, show_all)
+    assert window is not None
     row = await run_service.override_result(
         session=session,
         environment_id=user.environment_id,
@@ -192,9 +188,8 @@ async def save_review(
         reason=reason.strip() or None,
         by=user.who,
     )
-    next_id = following.result.id if following else None
     return await answer_after_change(
-        request, session, user, run, next_id, show_all, saved_entry(row.id, list(row.overrides))
+        request, session, user, run, window.next_id, show_all, saved_entry(row.id, list(row.overrides))
     )
 
 
