@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from assay.domain.reliability import kappa_bootstrap_ci
 from assay.domain.stats import cohen_kappa
+from tests.analysis.helpers import make_two_runs
 from tests.conftest import add_key, make_env
 from tests.engine.conftest import engine_client, engine_settings, running_app, tenant  # noqa: F401
 from tests.web.conftest import sign_in
@@ -141,3 +142,34 @@ def test_kappa_ci_is_none_when_kappa_is_undefined(judge: list[bool], human: list
 def test_perfect_agreement_gives_a_degenerate_interval() -> None:
     verdicts = [True, False] * 10
     assert kappa_bootstrap_ci(verdicts, verdicts) == (1.0, 1.0)
+
+
+async def test_runs_without_repetitions_count_through_their_reviews(engine_client, tenant, fake) -> None:  # noqa: ANN001, F811
+    runs = await make_two_runs(engine_client, tenant, fake)
+    results = (
+        await engine_client.get(
+            f"/v1/evaluations/{runs.suite_id}/results", params={"task_id": runs.head}, headers=tenant.headers
+        )
+    ).json()
+    by_case = {r["test_case_id"]: r for r in results}
+    for case, human in [("c0", 90), ("c1", 20), ("c2", 10), ("c10", 80), ("c11", 100)]:
+        answer = await engine_client.patch(
+            f"/v1/evaluations/{runs.suite_id}/results/{by_case[runs.case_ids[case]]['id']}",
+            json={"score": human},
+            headers=tenant.headers,
+        )
+        assert answer.status_code == 200
+    await sign_in(engine_client, tenant.key, next_url=f"/suites/{runs.suite_id}/reliability")
+    page = (await engine_client.get(f"/suites/{runs.suite_id}/reliability")).text
+    api = (await engine_client.get(f"/v1/evaluations/{runs.suite_id}/agreement", headers=tenant.headers)).json()
+    shown = cards(page)
+    assert list(shown) == [e["evaluator"] for e in api["evaluators"]]
+    for entry in api["evaluators"]:
+        figures, human = shown[entry["evaluator"]], entry["human"]
+        assert (int(figures["n"]), number(figures["kappa"]), number(figures["mae"])) == (
+            human["n"],
+            human["kappa"],
+            human["mean_absolute_error"],
+        )
+        assert "flip-rate" not in figures and entry["repetitions"] is None
+    assert "2 runs · 5 reviewed results · 0 runs with repetitions" in page

@@ -25,7 +25,11 @@ async def reliability_page(request: Request, suite_id: uuid.UUID, session: DbSes
     user.require_read("evaluation")
     suite = await suite_store.get_suite(session=session, environment_id=user.environment_id, suite_id=suite_id)
     runs = await analysis_store.run_infos(session=session, suite_id=suite.id)
-    points = await analysis_store.review_points(session=session, run_ids=list(runs))
+    # Runs without repetitions count only through their reviewed results: read just those of them.
+    repeated = [run_id for run_id, info in runs.items() if info.repetitions > 1]
+    single = [run_id for run_id, info in runs.items() if info.repetitions <= 1]
+    points = await analysis_store.review_points(session=session, run_ids=repeated)
+    points += await analysis_store.review_points(session=session, run_ids=single, reviewed_only=True)
     report = reliability_report(points, runs)
     shown = [p.test_case_id for e in report["evaluators"] for p in e["disagreements"]]
     shown += [f.test_case_id for e in report["evaluators"] for f in e["flips"]]
