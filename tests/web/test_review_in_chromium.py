@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import add_key
 from tests.engine.conftest import engine_client, engine_settings, running_app, tenant  # noqa: F401
 from tests.web.conftest import PageProblems, browser_sign_in, needs_chromium
-from tests.web.review_data import HOSTILE_RESPONSE, api_results, make_review_run
+from tests.web.review_data import HOSTILE_RESPONSE, api_agreement, api_results, make_review_run
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -65,6 +65,20 @@ async def test_keyboard_review_saves_advances_and_undoes(
     await page.keyboard.press("Enter")
     fourth = await wait_for_other(page, third)
     await page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+
+    # The live agreement on the page is the API's.
+    expected = await api_agreement(engine_client, tenant, run)
+    assert set(expected) == {"case", "llm_judge"}
+    for name, human in expected.items():
+        stat = page.locator(f'.agreement[data-evaluator="{name}"]')
+        assert int(await stat.get_attribute("data-n")) == human["n"] == 3
+        for attribute, key in (
+            ("data-kappa", "kappa"),
+            ("data-agreement", "agreement_rate"),
+            ("data-mae", "mean_absolute_error"),
+        ):
+            value = await stat.get_attribute(attribute)
+            assert (None if value == "None" else float(value)) == human[key]
 
     results = await api_results(engine_client, tenant, run)
     assert [(o["score"], o["previous_score"], o["reason"], o["by"]) for o in results[first]["overrides"]] == [
