@@ -141,6 +141,11 @@ async def test_bad_scores_are_refused(engine_client, tenant, fake) -> None:  # n
             f"/runs/{run.task_id}/review/{first}", data={"csrf_token": token, "score": score}
         )
         assert answer.status_code == 422, (score, answer.status_code)
+    for reason in ("nul \x00 inside", "x" * 10_001):
+        answer = await engine_client.post(
+            f"/runs/{run.task_id}/review/{first}", data={"csrf_token": token, "score": "50", "reason": reason}
+        )
+        assert answer.status_code == 422, answer.text
     assert (await api_results(engine_client, tenant, run))[first]["overrides"] == []
 
 

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from assay.domain.agreement import CASE, RunInfo, human_agreement
-from assay.errors import ResourceNotFound
+from assay.domain.storable import storable_problem
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.services import reviews as review_service
 from assay.services import runs as run_service
 from assay.storage import analysis as analysis_store
@@ -177,6 +178,9 @@ async def save_review(
 ) -> Response:
     """Store a reviewer's score (0–100) and reason as an override, then show the next result of the queue."""
     user.require_write("evaluation")
+    problem = storable_problem(reason)
+    if problem is not None:
+        raise ValidationFailed(f"reason: {problem[1]}", attr="reason")
     run, window = await load(session, user, run_id, result_id, show_all)
     assert window is not None
     row = await run_service.override_result(
