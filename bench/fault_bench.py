@@ -27,11 +27,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_bench import AssayServer  # noqa: E402
+from _suite_setup import CONCURRENCY, AssayServer, prepare_suite  # noqa: E402
 
 from assay.testing.fake_llm import FakeLLMServer  # noqa: E402
-
-CONCURRENCY = 50
 
 
 def fault_mix(hang_s: float) -> dict[str, Any]:
@@ -59,42 +57,6 @@ class RunOutcome:
     @property
     def requests_per_s(self) -> float:
         return self.requests / self.wall_s
-
-
-async def prepare_suite(server: AssayServer, fake_url: str, n: int, timeout_s: float, cases_in_flight: int) -> str:
-    """An openai_chat instance on the fake server and a suite of `n` judged cases."""
-    headers = {"X-Api-Key": server.key}
-    async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as http:
-        instance = {
-            "name": "agent",
-            "kind": "openai_chat",
-            "config": {
-                "base_url": fake_url,
-                "model": "agent-model",
-                "api_key": "sk-bench",
-                "max_concurrency": CONCURRENCY,
-                "timeout_s": timeout_s,
-            },
-        }
-        r = await http.post("/v1/instances", json=instance)
-        r.raise_for_status()
-        suite = {
-            "name": f"faults {n}",
-            "instance_id": r.json()["id"],
-            "config": {"concurrency": cases_in_flight, "judge_cache": False},
-        }
-        r = await http.post("/v1/evaluations", json=suite)
-        r.raise_for_status()
-        suite_id: str = r.json()["id"]
-        sem = asyncio.Semaphore(32)
-
-        async def add(i: int) -> None:
-            async with sem:
-                body = {"input_message": f"question {i}", "expected_behavior": "answers the question"}
-                (await http.post(f"/v1/evaluations/{suite_id}/test-cases", json=body)).raise_for_status()
-
-        await asyncio.gather(*(add(i) for i in range(n)))
-        return suite_id
 
 
 def checked(response: httpx.Response) -> Any:
@@ -133,7 +95,10 @@ async def measure(fake: FakeLLMServer, n: int, repeat: int, args: argparse.Names
     server = AssayServer(fake.base_url)
     try:
         suites = [
-            await prepare_suite(server, fake.base_url, n, args.timeout_s, args.cases_in_flight) for _ in range(repeat)
+            await prepare_suite(
+                server, fake.base_url, n, name=f"faults {n}", concurrency=args.cases_in_flight, timeout_s=args.timeout_s
+            )
+            for _ in range(repeat)
         ]
         return [await run_suite(server, fake, suite_id, n) for suite_id in suites]
     finally:

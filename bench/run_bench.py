@@ -15,19 +15,16 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _suite_setup import CONCURRENCY, AssayServer, prepare_suite
 from openai import AsyncOpenAI
 
 from assay.evaluators.structured_judge import BooleanEvalResult
-from assay.testing.fake_llm import FakeLLMServer, free_port
+from assay.testing.fake_llm import FakeLLMServer
 
-CONCURRENCY = 50
 BARE_CPU: list[float] = []
 JUDGE_SCHEMA = BooleanEvalResult.model_json_schema()
 
@@ -79,81 +76,6 @@ async def bare_sdk(base_url: str, n: int) -> float:
     return elapsed
 
 
-class AssayServer:
-    """`assay serve` in a subprocess on a fresh SQLite database, with an environment and a key."""
-
-    def __init__(self, fake_url: str) -> None:
-        self.dir = tempfile.mkdtemp(prefix="assay-bench-")
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{self.dir}/bench.db",
-            "ASSAY_JUDGE_MODEL": "openai/judge-model",
-            "ASSAY_JUDGE_BASE_URL": fake_url,
-            "ASSAY_JUDGE_API_KEY": "sk-bench",
-            "ASSAY_RUN_CONCURRENCY": str(CONCURRENCY),
-            "ASSAY_LOG_LEVEL": "warning",
-        }
-        cli = [sys.executable, "-m", "assay.cli"]
-        subprocess.run([*cli, "env", "create", "bench"], env=self.env, check=True, capture_output=True)
-        out = subprocess.run(
-            [*cli, "keys", "create", "-e", "bench", "--json"], env=self.env, check=True, capture_output=True, text=True
-        ).stdout
-        self.key = json.loads(out)["key"]
-        self.proc = subprocess.Popen(
-            [*cli, "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
-async def prepare_suite(server: AssayServer, fake_url: str, n: int) -> str:
-    headers = {"X-Api-Key": server.key}
-    async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as http:
-        instance = {
-            "name": "agent",
-            "kind": "openai_chat",
-            "config": {
-                "base_url": fake_url,
-                "model": "agent-model",
-                "api_key": "sk-bench",
-                "max_concurrency": CONCURRENCY,
-            },
-        }
-        instance_id = (await http.post("/v1/instances", json=instance)).json()["id"]
-        suite = {
-            "name": f"bench {n}",
-            "instance_id": instance_id,
-            "config": {"concurrency": CONCURRENCY, "judge_cache": False},
-        }
-        suite_id = (await http.post("/v1/evaluations", json=suite)).json()["id"]
-        sem = asyncio.Semaphore(32)
-
-        async def add(i: int) -> None:
-            async with sem:
-                body = {"input_message": f"question {i}", "expected_behavior": "answers the question"}
-                r = await http.post(f"/v1/evaluations/{suite_id}/test-cases", json=body)
-                r.raise_for_status()
-
-        await asyncio.gather(*(add(i) for i in range(n)))
-        return suite_id
-
-
 async def assay_run(server: AssayServer, suite_id: str) -> tuple[float, float]:
     """Wall seconds from `run` to completion, and the server's CPU seconds over the same span."""
     headers = {"X-Api-Key": server.key}
@@ -187,7 +109,7 @@ async def main() -> None:
             for n in sizes:
                 server = AssayServer(fake.base_url)
                 try:
-                    suites = [await prepare_suite(server, fake.base_url, n) for _ in range(repeat)]
+                    suites = [await prepare_suite(server, fake.base_url, n, name=f"bench {n}") for _ in range(repeat)]
                     bare, assay, cpu = [], [], []
                     BARE_CPU.clear()
                     for suite_id in suites:
@@ -213,7 +135,7 @@ async def main() -> None:
         for n in memory_sizes:
             server = AssayServer(fake.base_url)
             try:
-                suite_id = await prepare_suite(server, fake.base_url, n)
+                suite_id = await prepare_suite(server, fake.base_url, n, name=f"bench {n}")
                 await assay_run(server, suite_id)
                 peaks[n] = proc_peak_rss_mb(server.proc.pid)
             finally:

@@ -36,7 +36,7 @@ def histogram_svg(
     title: str, counts: list[int], labels: list[str], *, css_class: str, color: str = "#4f6df5", unit: str = ""
 ) -> str:
     """A bar chart: one bar per bucket with its count above and its label below."""
-    width, height, left, bottom, top = 560, 220, 36, 44, 28
+    width, height, left, bottom, top = 560, 226, 36, 44, 36
     plot_w, plot_h = width - left - 12, height - bottom - top
     peak = max(counts) if counts and max(counts) > 0 else 1
     slot = plot_w / max(1, len(counts))
@@ -65,25 +65,25 @@ def histogram_svg(
 
 def score_chart(scores: list[float]) -> str:
     """Distribution of case scores over 0-100 in ten buckets."""
-    edges = [float(x) for x in range(0, 101, 10)]
-    labels = [f"{int(edges[i])}" for i in range(10)]
-    return histogram_svg(
-        "Score distribution", bins(scores, edges), labels, css_class="score-chart", color="#3b9b5f", unit=" score"
-    )
+    return score_buckets_chart(bins(scores, [float(x) for x in range(0, 101, 10)]))
+
+
+def score_buckets_chart(counts: list[int]) -> str:
+    """The score distribution from ten bucket counts ([0, 10), [10, 20) … [90, 100])."""
+    labels = [str(10 * i) for i in range(10)]
+    return histogram_svg("Score distribution", counts, labels, css_class="score-chart", color="#3b9b5f", unit=" score")
 
 
 def latency_chart(latencies_ms: list[float]) -> str:
     """Distribution of agent latency in round buckets."""
     edges = nice_edges(latencies_ms)
+    return latency_buckets_chart(edges, bins(latencies_ms, edges))
+
+
+def latency_buckets_chart(edges: list[float], counts: list[int]) -> str:
+    """The latency distribution from bucket edges (as `nice_edges` makes them) and their counts."""
     labels = [f"{edges[i]:g}" for i in range(len(edges) - 1)]
-    return histogram_svg(
-        "Latency distribution",
-        bins(latencies_ms, edges),
-        labels,
-        css_class="latency-chart",
-        color="#4f6df5",
-        unit=" ms",
-    )
+    return histogram_svg("Latency distribution", counts, labels, css_class="latency-chart", color="#4f6df5", unit=" ms")
 
 
 def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, height: int = 28) -> str:
@@ -112,5 +112,86 @@ def sparkline_svg(values: list[float | None], *, title: str, width: int = 120, h
             parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="#4f6df5"/>')
         else:
             parts.append(f'<polyline fill="none" stroke="#4f6df5" stroke-width="1.5" points="{" ".join(points)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def pass_rate_by_tag_chart(rates: list[tuple[str, int, int]], *, limit: int = 12) -> str:
+    """Horizontal bars of pass rate per tag, from (tag, passed, graded) triples, most graded first."""
+    shown = sorted((r for r in rates if r[2] > 0), key=lambda r: (-r[2], r[0]))[:limit]
+    title = "Pass rate by tag"
+    width, row_h, left, top = 560, 22, 150, 28
+    height = top + row_h * max(1, len(shown)) + 12
+    plot_w = width - left - 70
+    parts = [
+        f'<svg class="chart tag-chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" class="chart-title">{escape(title)}</text>',
+    ]
+    if not shown:
+        parts.append(f'<text x="0" y="{top + 14}" class="tick-left">no tagged results</text>')
+    for i, (tag, passed, graded) in enumerate(shown):
+        rate = passed / graded if graded else 0.0
+        y = top + i * row_h
+        label = tag if len(tag) <= 22 else tag[:21] + "…"
+        parts.append(f'<text x="{left - 8}" y="{y + 14}" class="tick-right">{escape(label)}</text>')
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{plot_w}" height="{row_h - 8}" fill="#eef0f4"/>')
+        parts.append(
+            f'<rect class="bar" x="{left}" y="{y + 3}" width="{plot_w * rate:.1f}" height="{row_h - 8}" fill="#3b9b5f">'
+            f"<title>{escape(tag)}: {passed} of {graded} passed</title></rect>"
+        )
+        parts.append(
+            f'<text x="{left + plot_w + 6}" y="{y + 14}" class="tick-left">{rate * 100:.0f} % of {graded}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ci_chart_svg(
+    mean: float | None,
+    low: float | None,
+    high: float | None,
+    *,
+    band: float | None = None,
+    title: str = "Mean score change with its 95 % CI",
+    width: int = 420,
+    height: int = 64,
+) -> str:
+    """A horizontal interval against zero: the CI as a bar, the mean as a dot, the noise band (±band around zero)
+    shaded. The scale is symmetric around zero so the side of zero reads at a glance."""
+    values = [abs(v) for v in (mean, low, high, band) if v is not None]
+    reach = max(values + [1.0]) * 1.15
+    left, right, axis_y = 12, width - 12, 34
+
+    def x(value: float) -> float:
+        return left + (value + reach) / (2 * reach) * (right - left)
+
+    parts = [
+        f'<svg class="chart ci-chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    if band is not None:
+        parts.append(
+            f'<rect class="noise-band" x="{x(-band):.1f}" y="{axis_y - 14}" width="{x(band) - x(-band):.1f}" '
+            f'height="28" fill="#e9ebf2"><title>Repetition noise band ±{band:.2f}</title></rect>'
+        )
+    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" stroke="#bbb"/>')
+    parts.append(f'<line x1="{x(0):.1f}" y1="{axis_y - 18}" x2="{x(0):.1f}" y2="{axis_y + 18}" stroke="#667085"/>')
+    parts.append(f'<text x="{x(0):.1f}" y="{height - 4}" class="tick">0</text>')
+    for tick in (-reach / 1.15, reach / 1.15):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - 4}" class="tick">{tick:+.3g}</text>')
+    if low is not None and high is not None:
+        color = "#c9352b" if high < 0 else "#1f8a4c" if low > 0 else "#3446c9"
+        parts.append(
+            f'<rect class="ci" x="{x(low):.1f}" y="{axis_y - 5}" width="{max(1.5, x(high) - x(low)):.1f}" height="10" '
+            f'rx="3" fill="{color}" fill-opacity="0.35" stroke="{color}"><title>95 % CI [{low:.2f}, {high:.2f}]</title></rect>'
+        )
+    if mean is not None:
+        parts.append(
+            f'<circle class="mean" cx="{x(mean):.1f}" cy="{axis_y}" r="5" fill="#1d2433">'
+            f"<title>Mean change {mean:+.2f}</title></circle>"
+        )
     parts.append("</svg>")
     return "".join(parts)

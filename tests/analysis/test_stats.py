@@ -127,3 +127,24 @@ def test_bootstrap_coverage_on_synthetic_data():
         low, high = stats.paired_bootstrap_ci(diffs, resamples=500, seed=trial)
         covered += low <= 2.0 <= high
     assert 88 <= covered <= 100  # nominal 95 %
+
+
+@pytest.mark.parametrize("df", [1, 2, 5, 29, 30, 31, 45, 100, 1000, 100_000])
+def test_t_critical_matches_scipy(df):
+    assert stats.t_critical_975(df) == pytest.approx(sp.t.ppf(0.975, df), abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mean_interval_matches_scipy_t_interval(seed):
+    rng = random.Random(seed)
+    values = [rng.uniform(0, 100) for _ in range(rng.randint(2, 3000))]
+    low, high = stats.mean_confidence_interval(values)
+    n = len(values)
+    expected = sp.t.interval(0.95, n - 1, loc=sum(values) / n, scale=sp.sem(values))
+    assert (low, high) == pytest.approx(expected, abs=1e-2)
+    assert stats.mean_interval_from_moments(n, sum(values), sum(v * v for v in values)) == pytest.approx((low, high))
+
+
+def test_mean_interval_needs_two_values_and_collapses_without_spread():
+    assert stats.mean_confidence_interval([]) is None and stats.mean_confidence_interval([50.0]) is None
+    assert stats.mean_confidence_interval([70.0, 70.0, 70.0]) == pytest.approx((70.0, 70.0))

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import select
 
+from assay.engine.instance_spec import load_instance_spec
 from assay.storage.db import make_sessionmaker
-from assay.storage.instances import load_instance_spec
 from assay.storage.run_tables import InstanceRow
 from assay.targets.spec import HttpSpec, OpenAIChatSpec
 from tests.conftest import add_key

@@ -53,6 +53,14 @@ def aggregate_cases(points: list[ResultPoint]) -> tuple[dict[str, CaseAggregate]
     scored: dict[str, CaseAggregate] = {}
     unscored: set[str] = set()
     for case_id, reps in by_case.items():
+        if len(reps) == 1:  # the common case, without the sorting and searching below
+            only = reps[0]
+            if only.score is None or only.status not in ("passed", "failed"):
+                unscored.add(case_id)
+            else:
+                passed = 1.0 if only.status == "passed" else 0.0
+                scored[case_id] = CaseAggregate(score=only.score, pass_rate=passed, reason=only.reason, repetitions=1)
+            continue
         reps.sort(key=lambda p: p.repetition)
         with_score = [p for p in reps if p.score is not None and p.status in ("passed", "failed")]
         if not with_score:
@@ -190,3 +198,25 @@ def compare_runs(
         },
         "significant_regression": significant,
     }
+
+
+SIGNIFICANT_REGRESSION = "significant regression"
+SIGNIFICANT_IMPROVEMENT = "significant improvement"
+NO_SIGNIFICANT_CHANGE = "no significant change"
+
+
+def verdict(body: dict[str, Any]) -> str:
+    """One plain verdict for a comparison body: a mean change whose Wilcoxon p is below its alpha is significant."""
+    if body["significant_regression"]:
+        return SIGNIFICANT_REGRESSION
+    difference, p_value = body["score"]["mean_difference"], body["wilcoxon"]["p_value"]
+    if difference is not None and difference > 0 and p_value is not None and p_value < body["alpha"]:
+        return SIGNIFICANT_IMPROVEMENT
+    return NO_SIGNIFICANT_CHANGE
+
+
+def unchanged_cases(base_cases: dict[str, CaseAggregate], head_cases: dict[str, CaseAggregate]) -> list[dict[str, Any]]:
+    """The paired cases whose mean score did not move (the ones `compare_runs` lists neither as regressed nor
+    improved), in the same shape, by test case id; from each run's `aggregate_cases`."""
+    changes = (_case_change(c, base_cases[c], head_cases[c]) for c in sorted(set(base_cases) & set(head_cases)))
+    return [c for c in changes if c["difference"] == 0]

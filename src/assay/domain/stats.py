@@ -1,6 +1,7 @@
 """Statistics for comparing runs and judging judges, in pure Python (no numpy or scipy at runtime).
 
-- `paired_bootstrap_ci`: percentile bootstrap of the mean of paired differences, seeded.
+- `paired_bootstrap_ci`: percentile bootstrap of the mean of paired differences, seeded; resampled by counts
+  of distinct values when they repeat (`resampling.py`).
 - `wilcoxon_signed_rank`: two-sided; zeros are dropped (Wilcoxon's method, as scipy's default). The exact
   distribution of W+ given the observed (possibly tied) ranks for up to `EXACT_MAX_N` non-zero
   differences, otherwise the normal approximation with the tie correction of the variance.
@@ -15,6 +16,8 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from assay.domain.resampling import bootstrap_means
 
 EXACT_MAX_N = 25
 """Wilcoxon: exact distribution up to this many non-zero differences, normal approximation beyond."""
@@ -51,8 +54,7 @@ def paired_bootstrap_ci(
     n = len(differences)
     if n == 0:
         return None
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(differences, k=n)) / n for _ in range(resamples))
+    means = sorted(bootstrap_means(differences, resamples, random.Random(seed)))
     tail = (1 - confidence) / 2
     low, high = percentile(means, tail), percentile(means, 1 - tail)
     assert low is not None and high is not None
@@ -139,7 +141,10 @@ def sign_test(differences: Sequence[float]) -> SignTestResult:
     if n == 0:
         return SignTestResult(pos, neg, zero, None)
     k = min(pos, neg)
-    tail = sum(math.comb(n, i) for i in range(k + 1))
+    term = tail = 1  # C(n, 0); each next C(n, i) from the last one, exactly
+    for i in range(1, k + 1):
+        term = term * (n - i + 1) // i
+        tail += term
     return SignTestResult(pos, neg, zero, min(1.0, 2 * tail / 2**n))
 
 
@@ -183,3 +188,36 @@ def flip_rate(groups: Sequence[Sequence[bool]]) -> float | None:
     if not eligible:
         return None
     return sum(1 for g in eligible if len(set(g)) > 1) / len(eligible)
+
+
+_T_975 = (
+    *(12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131),
+    *(2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042),
+)
+_Z_975 = 1.959963984540054
+
+
+def t_critical_975(df: int) -> float:
+    """The 97.5 % quantile of Student's t with `df` degrees of freedom (a table up to 30, then the
+    Cornish-Fisher expansion around the normal quantile, within 1e-4 of the exact value)."""
+    if df < 1:
+        raise ValueError("degrees of freedom must be at least 1")
+    if df <= len(_T_975):
+        return _T_975[df - 1]
+    z = _Z_975
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def mean_confidence_interval(values: Sequence[float]) -> tuple[float, float] | None:
+    """The 95 % Student t interval of the mean; None for fewer than two values."""
+    return mean_interval_from_moments(len(values), sum(values), sum(v * v for v in values))
+
+
+def mean_interval_from_moments(n: int, total: float, square_total: float) -> tuple[float, float] | None:
+    """The 95 % Student t interval of a mean from the count, sum and sum of squares (as SQL aggregates give them)."""
+    if n < 2:
+        return None
+    m = total / n
+    variance = max(0.0, (square_total - total * total / n) / (n - 1))
+    half = t_critical_975(n - 1) * math.sqrt(variance / n)
+    return m - half, m + half

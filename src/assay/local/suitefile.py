@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assay.domain.recipe_items import InlineError, validate_inline
+from assay.evaluators.recipe_items import InlineError, validate_inline
 from assay.targets.spec import parse_spec
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

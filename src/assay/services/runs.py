@@ -28,15 +28,26 @@ async def start_run(
     suite_id: uuid.UUID,
     settings: Settings,
     notify: Callable[[], None] | None = None,
+    repetitions: int | None = None,
+    concurrency: int | None = None,
+    started_by: str | None = None,
 ) -> RunRow:
     """Snapshot the suite and store a queued run of it; `notify` (e.g. the dispatcher's) is called after the commit.
 
-    Raises `ResourceNotFound` for an unknown suite and `ValidationFailed` when the snapshot cannot be built.
+    `repetitions` and `concurrency`, when given, replace the suite's own for this run; `started_by` records who
+    started it (an API key's id). Raises `ResourceNotFound` for an unknown suite and `ValidationFailed` when the
+    snapshot cannot be built.
     """
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
-    snapshot = await build_snapshot(session=session, suite=suite, settings=settings)
+    snapshot = await build_snapshot(
+        session=session, suite=suite, settings=settings, repetitions=repetitions, concurrency=concurrency
+    )
     row = await run_store.create_run(
-        session=session, environment_id=suite.environment_id, suite_id=suite.id, snapshot=snapshot
+        session=session,
+        environment_id=suite.environment_id,
+        suite_id=suite.id,
+        snapshot=snapshot,
+        started_by=started_by,
     )
     await refresh_suite(session, suite.id)
     await session.commit()

@@ -13,7 +13,6 @@ from assay.domain.secrets import decrypt_secret, encrypt_secret
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import InstanceRow
 from assay.storage.tables import SuiteRow
-from assay.targets.stored import Spec, restore_spec
 
 
 def _encrypt(secrets: dict[str, Any], secret_key: str) -> str | None:
@@ -101,11 +100,3 @@ async def delete_instance(*, session: AsyncSession, row: InstanceRow) -> None:
     )
     await session.delete(row)
     await session.flush()
-
-
-async def load_instance_spec(
-    *, session: AsyncSession, environment_id: uuid.UUID, instance_id: uuid.UUID, secret_key: str
-) -> Spec:
-    """The instance's full spec with its secrets decrypted, for the run engine (never for a response)."""
-    row = await get_instance(session=session, environment_id=environment_id, instance_id=instance_id)
-    return restore_spec(row.kind, row.config, read_secrets(row=row, secret_key=secret_key))

@@ -65,6 +65,8 @@ class RunRow(Base):
     worker_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Who started the run: the API key's id (API and web UI); empty for `assay run` and other local runs.
+    started_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -77,6 +79,8 @@ class ResultRow(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "test_case_id", "repetition", name="uq_results_run_case_rep"),
         Index("ix_results_suite", "suite_id"),
+        Index("ix_results_run_id", "run_id", "id"),
+        Index("ix_results_run_measures", "run_id", "score", "status", "latency_ms"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

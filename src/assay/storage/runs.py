@@ -14,13 +14,25 @@ from assay.storage.run_tables import ResultRow, RunRow
 
 
 async def create_run(
-    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: dict[str, Any]
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    suite_id: uuid.UUID,
+    snapshot: dict[str, Any],
+    started_by: str | None = None,
 ) -> RunRow:
-    """A queued run; its summary starts with the run's effective concurrency (shown while it runs)."""
+    """A queued run; its summary starts with the run's effective concurrency (shown while it runs).
+
+    `started_by` records who started it (an API key's id), None for local runs."""
     total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
     summary = {"concurrency": snapshot["concurrency_limits"]} if snapshot.get("concurrency_limits") else {}
     row = RunRow(
-        environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total, summary=summary
+        environment_id=environment_id,
+        suite_id=suite_id,
+        snapshot=snapshot,
+        total_cases=total,
+        summary=summary,
+        started_by=started_by,
     )
     session.add(row)
     await session.flush()
@@ -82,8 +94,8 @@ async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int
 
 
 async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
-    """A run with its (deferred) snapshot loaded."""
-    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
+    """A run with its (deferred) snapshot loaded, even when the session already holds the run without it."""
+    row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)], populate_existing=True)
     if row is None:
         raise ResourceNotFound("Task not found")
     return row
@@ -108,3 +120,10 @@ async def set_summary(*, session: AsyncSession, row: RunRow, summary: dict[str, 
     """Replace a run's summary (the caller commits)."""
     row.summary = summary
     await session.flush()
+
+
+async def run_state(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[str, int, int, int] | None:
+    """A run's (status, completed, errors, total), read without loading the row (None if it is gone)."""
+    query = select(RunRow.status, RunRow.completed_cases, RunRow.error_cases, RunRow.total_cases)
+    row = (await session.execute(query.where(RunRow.id == run_id))).first()
+    return (str(row[0]), int(row[1]), int(row[2]), int(row[3])) if row is not None else None

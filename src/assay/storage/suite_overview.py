@@ -55,21 +55,21 @@ async def suite_overviews(*, session: AsyncSession, environment_id: uuid.UUID) -
                 .where(TestCaseRow.environment_id == environment_id)
                 .group_by(TestCaseRow.suite_id)
             )
-        ).tuples()
+        ).all()
     )
     instances = dict(
         (
             await session.execute(
                 select(InstanceRow.id, InstanceRow.name).where(InstanceRow.environment_id == environment_id)
             )
-        ).tuples()
+        ).all()
     )
     recipes = dict(
         (
             await session.execute(
                 select(RecipeRow.id, RecipeRow.name).where(RecipeRow.environment_id == environment_id)
             )
-        ).tuples()
+        ).all()
     )
     position = (
         func.row_number()
@@ -87,7 +87,7 @@ async def suite_overviews(*, session: AsyncSession, environment_id: uuid.UUID) -
         .where(ranked.c.position <= RECENT_RUNS)
         .order_by(ranked.c.suite_id, ranked.c.position)
     )
-    for run_id, suite_id, status, created_at, summary in rows.tuples():
+    for run_id, suite_id, status, created_at, summary in rows:
         recent.setdefault(suite_id, []).append(RecentRun(run_id, status, created_at, summary or {}))
     return [
         SuiteOverview(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.errors import ResourceNotFound
@@ -63,6 +63,24 @@ async def create_test_case(
 ) -> TestCaseRow:
     row = TestCaseRow(environment_id=environment_id, suite_id=suite_id, **fields)
     session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def add_test_cases(
+    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, cases: list[dict[str, Any]]
+) -> None:
+    """Insert many cases in one statement (the caller commits)."""
+    if cases:
+        rows = [{**case, "environment_id": environment_id, "suite_id": suite_id} for case in cases]
+        await session.execute(insert(TestCaseRow), rows)
+        await session.flush()
+
+
+async def update_test_case(*, session: AsyncSession, row: TestCaseRow, fields: dict[str, Any]) -> TestCaseRow:
+    for name, value in fields.items():
+        setattr(row, name, value)
     await session.flush()
     await session.refresh(row)
     return row

@@ -7,21 +7,10 @@ from typing import Literal
 
 from assay.domain.outcomes import ToolCall
 from assay.errors import DomainError
+from assay.providers.errors import ErrorKind
 
-InstanceErrorKind = Literal[
-    "rate_limit",
-    "server_error",
-    "timeout",
-    "connection",
-    "auth",
-    "permission",
-    "not_found",
-    "bad_request",
-    "quota",
-    "parse_error",
-    "invalid_response",
-    "mapping",
-]
+InstanceErrorKind = Literal[ErrorKind, "invalid_response", "mapping"]
+"""A provider's error kinds (`ErrorKind`), plus the instance's own: an answer of the wrong shape, a failed mapping."""
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from assay.api.deps import Principal, SessionDep, tenant_access
 from assay.domain.agreement import agreement_report
-from assay.domain.compare import compare_runs
+from assay.services.analysis import compare_suite_runs
 from assay.storage import analysis as store
 from assay.storage import suites as suite_store
 
@@ -157,18 +157,15 @@ async def compare(
 ) -> CompareResponse:
     """Compare Runs: paired per-case score change with a bootstrap CI, Wilcoxon and sign tests, pass rate,
     latency and tokens, regressed/improved cases; `significant_regression` when the drop has p < alpha."""
-    suite = await suite_store.get_suite(
-        session=session, environment_id=principal.environment_id, suite_id=evaluation_id
+    comparison = await compare_suite_runs(
+        session=session,
+        environment_id=principal.environment_id,
+        suite_id=evaluation_id,
+        base_id=base,
+        head_id=head,
+        alpha=alpha,
     )
-    runs = [
-        await store.get_suite_run(session=session, environment_id=principal.environment_id, suite_id=suite.id, run_id=i)
-        for i in (base, head)
-    ]
-    points = [await store.result_points(session=session, run_id=r.id) for r in runs]
-    body = compare_runs(points[0], points[1], alpha=alpha)
-    for key, run in zip(("base", "head"), runs, strict=True):
-        body[key] = {**body[key], "task_id": str(run.id), "status": run.status}
-    return CompareResponse.model_validate({"evaluation_id": suite.id, **body})
+    return CompareResponse.model_validate({"evaluation_id": comparison.suite.id, **comparison.body})
 
 
 @router.get("/agreement")

@@ -136,6 +136,7 @@ async def run_evaluation(
         suite_id=evaluation_id,
         settings=settings,
         notify=dispatcher.notify if dispatcher is not None else None,
+        started_by=str(principal.key_id),
     )
     return RunResponse(status=row.status, task_id=str(row.id))
 

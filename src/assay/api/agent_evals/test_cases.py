@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from assay.api.deps import Principal, SessionDep, tenant_access
-from assay.api.safe_json import check_storable
+from assay.services import test_cases as case_service
+from assay.services.test_cases import TestCaseFields
 from assay.storage import suites as store
 from assay.storage.tables import TestCaseRow
 
@@ -18,17 +19,8 @@ router = APIRouter(prefix="/v1/evaluations/{evaluation_id}/test-cases", tags=["E
 Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
 
 
-class TestCaseCreate(BaseModel):
+class TestCaseCreate(TestCaseFields):
     __test__ = False
-    model_config = ConfigDict(extra="ignore")
-
-    _storable = field_validator("*", mode="before")(check_storable)
-
-    input_message: str = Field(min_length=1, max_length=100_000)
-    expected_behavior: str | None = Field(default=None, max_length=100_000)
-    expected_tool_calls: list[dict[str, Any]] | None = None
-    sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)
-    tags: list[Any] = Field(default_factory=list)
 
 
 class TestCaseResponse(BaseModel):
@@ -69,11 +61,9 @@ async def add_test_case(
     evaluation_id: uuid.UUID, body: TestCaseCreate, session: SessionDep, principal: Access
 ) -> TestCaseResponse:
     """Add Test Case"""
-    suite = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
-    row = await store.create_test_case(
-        session=session, environment_id=principal.environment_id, suite_id=suite.id, fields=body.model_dump()
+    row = await case_service.create_test_case(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id, fields=body
     )
-    await session.commit()
     return to_response(row)
 
 
@@ -82,8 +72,7 @@ async def delete_test_case(
     evaluation_id: uuid.UUID, case_id: uuid.UUID, session: SessionDep, principal: Access
 ) -> Response:
     """Delete Test Case"""
-    suite = await store.get_suite(session=session, environment_id=principal.environment_id, suite_id=evaluation_id)
-    row = await store.get_test_case(session=session, suite_id=suite.id, case_id=case_id)
-    await store.delete_test_case(session=session, row=row)
-    await session.commit()
+    await case_service.delete_test_case(
+        session=session, environment_id=principal.environment_id, suite_id=evaluation_id, case_id=case_id
+    )
     return Response(status_code=204)

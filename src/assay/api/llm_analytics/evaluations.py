@@ -32,11 +32,12 @@ from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
 from assay.api.pagination import Page, PageParams, make_page, page_params
 from assay.domain.evaluator_config import (
     evaluator_warnings,
-    prepare_evaluator,
     validate_conditions,
     validate_evaluation_configs,
 )
+from assay.domain.providers import Provider
 from assay.errors import ValidationFailed
+from assay.evaluators.stored_evaluation import prepare_evaluator
 from assay.storage import evaluation_runs as run_store
 from assay.storage import evaluators as store
 from assay.storage.evaluators import EVALUATOR_ORDERINGS
@@ -46,8 +47,6 @@ router = APIRouter(
     prefix="/api/environments/{environment_id}/evaluations", tags=["evaluations"], responses=ERROR_RESPONSES
 )
 Access = Annotated[Principal, Depends(environment_access("evaluation"))]
-
-Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
 
 
 class ModelConfigurationWrite(WriteModel):

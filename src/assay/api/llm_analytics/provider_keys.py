@@ -9,7 +9,7 @@ only `base_url`: `api_key` may then be left out (or null, or blank), and calls c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -25,6 +25,7 @@ from assay.api.llm_analytics.common import (
     scopes_doc,
 )
 from assay.api.pagination import Page, PageParams, make_page, page_params
+from assay.domain.providers import Provider
 from assay.domain.secrets import SecretDecryptionError
 from assay.errors import ValidationFailed
 from assay.storage import provider_keys as store
@@ -34,8 +35,6 @@ router = APIRouter(
     prefix="/api/environments/{environment_id}/llm_provider_keys", tags=["llm_provider_keys"], responses=ERROR_RESPONSES
 )
 Access = Annotated[Principal, Depends(environment_access("evaluation"))]
-
-Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
 
 
 def _base_url(value: str | None) -> str | None:

@@ -99,9 +99,18 @@ async def _resolve_items(
     return resolved
 
 
-async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Settings) -> dict[str, Any]:
-    """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now."""
-    from assay.storage.instances import load_instance_spec
+async def build_snapshot(
+    *,
+    session: Session,
+    suite: SuiteRow,
+    settings: Settings,
+    repetitions: int | None = None,
+    concurrency: int | None = None,
+) -> dict[str, Any]:
+    """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now.
+
+    `repetitions` and `concurrency`, when given, replace the suite config's for this run (with the same limits)."""
+    from assay.engine.instance_spec import load_instance_spec
 
     if suite.instance_id is None:
         raise ValidationFailed("the evaluation has no instance: set instance_id first", attr="instance_id")
@@ -115,6 +124,8 @@ async def build_snapshot(*, session: Session, suite: SuiteRow, settings: Setting
     if not cases:
         raise ValidationFailed("the evaluation has no test cases", attr="test_cases")
     config = suite.config or {}
+    overrides = {"repetitions": repetitions, "concurrency": concurrency}
+    config = {**config, **{name: value for name, value in overrides.items() if value is not None}}
     repetitions = config.get("repetitions", 1)
     if not isinstance(repetitions, int) or isinstance(repetitions, bool) or not 1 <= repetitions <= MAX_REPETITIONS:
         raise ValidationFailed(f"config.repetitions must be an integer from 1 to {MAX_REPETITIONS}", attr="config")

@@ -12,9 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
-
-Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
 
 INLINE_TYPES = ("llm_judge", "hog", *sorted(CHECK_TYPES))
 
