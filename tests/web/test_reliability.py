@@ -92,7 +92,7 @@ async def test_reliability_equals_the_api_with_matrix_and_drivers(engine_client,
     c1_results = {i for i, r in results.items() if run.label(r["test_case_id"]) == "c1"}
     assert set(re.findall(rf'href="/runs/{run.task_id}/results/([^"]+)"', flips)) == c1_results
     assert str(escape("<c1> question")) in flips and "<c1> question" not in page
-    for link in set(re.findall(r'href="(/runs/[^"]+/review\?[^"]+)"', page)):
+    for link in set(re.findall(r'href="(/runs/[^"]+/(?:review\?|results/)[^"]+)"', page)):
         assert (await engine_client.get(link.replace("&amp;", "&"))).status_code == 200
 
 
