@@ -42,9 +42,10 @@ class ReviewPoint:
     original_score: float | None
     overridden: bool
     evaluator_results: list[dict[str, Any]]
+    result_id: str = ""
 
 
-def _verdicts(point: ReviewPoint, threshold: float) -> dict[str, tuple[bool, float]]:
+def machine_verdicts(point: ReviewPoint, threshold: float) -> dict[str, tuple[bool, float]]:
     """Machine verdicts before any override, per evaluator name and for the case: (passed, score 0-100)."""
     out: dict[str, tuple[bool, float]] = {}
     for item in point.evaluator_results:
@@ -73,7 +74,7 @@ def human_agreement(points: list[ReviewPoint], runs: dict[str, RunInfo]) -> dict
             continue
         threshold = runs[p.run_id].pass_threshold
         human_pass = p.score >= threshold
-        for name, (verdict, value) in _verdicts(p, threshold).items():
+        for name, (verdict, value) in machine_verdicts(p, threshold).items():
             pairs[name].append((verdict, value, human_pass, p.score))
     out: dict[str, dict[str, Any]] = {}
     for name, rows in pairs.items():
@@ -97,7 +98,7 @@ def repetition_stability(points: list[ReviewPoint], runs: dict[str, RunInfo]) ->
         run = runs[p.run_id]
         if run.repetitions < 2:
             continue
-        for name, verdict in _verdicts(p, run.pass_threshold).items():
+        for name, verdict in machine_verdicts(p, run.pass_threshold).items():
             groups[name][(p.run_id, p.test_case_id)].append(verdict)
     out: dict[str, dict[str, Any]] = {}
     for name, cases in groups.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from assay.engine.runs.executor import refresh_suite
 from assay.engine.runs.snapshot import build_snapshot
@@ -80,10 +81,19 @@ async def override_result(
     """
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await run_store.get_result(session=session, suite_id=suite.id, result_id=result_id)
+    entry = {"score": score, "previous_score": row.score, "reason": reason, "by": by, "at": utcnow().isoformat()}
+    return await apply_override_entry(session=session, row=row, entry=entry, reason=reason)
+
+
+async def apply_override_entry(
+    *, session: Session, row: ResultRow, entry: dict[str, Any], reason: str | None
+) -> ResultRow:
+    """Append an override entry to a result (its `score` becomes the result's, the status follows the run's pass
+    threshold; `reason`, when given, becomes the result's reason), refresh the run's and suite's summaries, commit.
+    """
     run = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
     threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", DEFAULT_PASS_THRESHOLD))
-    entry = {"score": score, "previous_score": row.score, "reason": reason, "by": by, "at": utcnow().isoformat()}
-    status = "passed" if score >= threshold else "failed"
+    status = "passed" if entry["score"] >= threshold else "failed"
     await run_store.record_override(session=session, row=row, entry=entry, status=status, reason=reason)
     summary = await compute_summary(
         session,
@@ -94,7 +104,7 @@ async def override_result(
         concurrency=(run.summary or {}).get("concurrency"),
     )
     await run_store.set_summary(session=session, row=run, summary=summary)
-    await refresh_suite(session, suite.id)
+    await refresh_suite(session, row.suite_id)
     await session.commit()
     await session.refresh(row)
     return row

@@ -11,6 +11,7 @@ from sqlalchemy.orm import undefer
 from assay.domain.agreement import ReviewPoint, RunInfo, snapshot_run_info
 from assay.domain.compare import ResultPoint
 from assay.errors import ResourceNotFound
+from assay.storage.review_queue import override_count
 from assay.storage.run_tables import ResultRow, RunRow
 
 
@@ -52,11 +53,12 @@ async def run_infos(
     return {str(r.id): snapshot_run_info(str(r.id), r.snapshot or {}) for r in await session.scalars(query)}
 
 
-async def review_points(*, session: AsyncSession, run_ids: list[str]) -> list[ReviewPoint]:
-    """Results of these runs with their machine verdicts and override state."""
+async def review_points(*, session: AsyncSession, run_ids: list[str], reviewed_only: bool = False) -> list[ReviewPoint]:
+    """Results of these runs with their machine verdicts and override state (`reviewed_only`: overridden ones)."""
     if not run_ids:
         return []
     query = select(
+        ResultRow.id,
         ResultRow.run_id,
         ResultRow.test_case_id,
         ResultRow.repetition,
@@ -65,7 +67,9 @@ async def review_points(*, session: AsyncSession, run_ids: list[str]) -> list[Re
         ResultRow.overrides,
         ResultRow.evaluator_results,
     ).where(ResultRow.run_id.in_([uuid.UUID(r) for r in run_ids]))
+    if reviewed_only:
+        query = query.where(override_count(session, ResultRow.overrides) > 0)
     return [
-        ReviewPoint(str(run), str(case), rep, score, original, bool(overrides), list(verdicts or []))
-        for run, case, rep, score, original, overrides, verdicts in (await session.execute(query)).all()
+        ReviewPoint(str(run), str(case), rep, score, original, bool(overrides), list(verdicts or []), str(result_id))
+        for result_id, run, case, rep, score, original, overrides, verdicts in (await session.execute(query)).all()
     ]

@@ -9,13 +9,24 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from assay.web.errors import install_page_errors
-from assay.web.pages import api_docs, compare, result_detail, run_exports, runs, sign_in, suite, suites
+from assay.web.pages import (
+    api_docs,
+    compare,
+    reliability,
+    result_detail,
+    review,
+    run_exports,
+    runs,
+    sign_in,
+    suite,
+    suites,
+)
 from assay.web.security_headers import SecurityHeadersMiddleware
 from assay.web.session_cookie import SessionSigner
 
 STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_UI_DIR = Path(str(files("fastapi_offline") / "static"))  # Swagger UI 5 assets, installed with the package
-PAGE_ROUTERS = (api_docs, sign_in, suites, suite, compare, runs, result_detail, run_exports)
+PAGE_ROUTERS = (api_docs, sign_in, suites, suite, compare, runs, result_detail, run_exports, review, reliability)
 
 
 def install_web(app: FastAPI) -> None:
