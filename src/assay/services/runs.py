@@ -11,7 +11,6 @@ from collections.abc import Callable
 from assay.engine.runs.executor import refresh_suite
 from assay.engine.runs.snapshot import build_snapshot
 from assay.engine.runs.summary import compute_summary
-from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD
 from assay.settings import Settings
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
@@ -69,8 +68,8 @@ async def override_result(
     """
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await run_store.get_result(session=session, suite_id=suite.id, result_id=result_id)
-    run = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
-    threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", DEFAULT_PASS_THRESHOLD))
+    run, snapshot = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
+    threshold = snapshot.recipe.pass_threshold
     entry = {"score": score, "previous_score": row.score, "reason": reason, "by": by, "at": utcnow().isoformat()}
     status = "passed" if score >= threshold else "failed"
     await run_store.record_override(session=session, row=row, entry=entry, status=status, reason=reason)

@@ -11,6 +11,7 @@ from sqlalchemy import Insert, Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.domain.runs import CaseResult
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.types import utcnow
 
@@ -30,10 +31,11 @@ def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]
 
 
 async def store_results(
-    *, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]], errors: int, lease: timedelta
+    *, session: AsyncSession, run_id: uuid.UUID, results: list[CaseResult], errors: int, lease: timedelta
 ) -> None:
     """Insert the results (duplicates skipped), count them (`errors` of them errored) on the run and
     extend its lease, in the session's transaction; the caller takes the write turn and commits."""
+    rows = [r.to_row() for r in results]
     for start in range(0, len(rows), INSERT_CHUNK):
         await session.execute(insert_ignoring_duplicates(session, rows[start : start + INSERT_CHUNK]))
     await session.execute(

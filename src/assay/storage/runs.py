@@ -9,18 +9,22 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from assay.domain.runs import RunSnapshot
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 
 
 async def create_run(
-    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: dict[str, Any]
+    *, session: AsyncSession, environment_id: uuid.UUID, suite_id: uuid.UUID, snapshot: RunSnapshot
 ) -> RunRow:
     """A queued run; its summary starts with the run's effective concurrency (shown while it runs)."""
-    total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
-    summary = {"concurrency": snapshot["concurrency_limits"]} if snapshot.get("concurrency_limits") else {}
+    summary = {"concurrency": snapshot.concurrency_limits} if snapshot.concurrency_limits else {}
     row = RunRow(
-        environment_id=environment_id, suite_id=suite_id, snapshot=snapshot, total_cases=total, summary=summary
+        environment_id=environment_id,
+        suite_id=suite_id,
+        snapshot=snapshot.to_json(),
+        total_cases=snapshot.total_cases,
+        summary=summary,
     )
     session.add(row)
     await session.flush()
@@ -81,12 +85,12 @@ async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int
     return int(row[0]), int(row[1]), int(row[2])
 
 
-async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
-    """A run with its (deferred) snapshot loaded."""
+async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[RunRow, RunSnapshot]:
+    """A run and its (deferred, so loaded apart) snapshot."""
     row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
     if row is None:
         raise ResourceNotFound("Task not found")
-    return row
+    return row, RunSnapshot.from_json(row.snapshot)
 
 
 async def record_override(
