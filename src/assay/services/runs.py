@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from assay.engine.runs.executor import refresh_suite
 from assay.engine.runs.snapshot import build_snapshot
 from assay.engine.runs.summary import compute_summary
 from assay.settings import Settings
+from assay.storage import run_execution
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import Session
@@ -36,7 +36,7 @@ async def start_run(
     row = await run_store.create_run(
         session=session, environment_id=suite.environment_id, suite_id=suite.id, snapshot=snapshot
     )
-    await refresh_suite(session, suite.id)
+    await run_execution.refresh_suite(session=session, suite_id=suite.id)
     await session.commit()
     if notify is not None:
         notify()
@@ -47,7 +47,7 @@ async def cancel_run(*, session: Session, environment_id: uuid.UUID, run_id: uui
     """Cancel a run: a queued one at once, a running one after the cases in flight."""
     row = await run_store.get_run(session=session, environment_id=environment_id, run_id=run_id)
     row = await run_store.request_cancel(session=session, row=row)
-    await refresh_suite(session, row.suite_id)
+    await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
     await session.commit()
     return row
 
@@ -82,7 +82,7 @@ async def override_result(
         concurrency=(run.summary or {}).get("concurrency"),
     )
     await run_store.set_summary(session=session, row=run, summary=summary)
-    await refresh_suite(session, suite.id)
+    await run_execution.refresh_suite(session=session, suite_id=suite.id)
     await session.commit()
     await session.refresh(row)
     return row

@@ -24,7 +24,7 @@ from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
 from assay.storage import run_execution
-from assay.storage.db import Session, SessionFactory
+from assay.storage.db import SessionFactory
 from assay.storage.ids import uuid7
 from assay.storage.types import utcnow
 from assay.targets.call import InstanceError, call_instance
@@ -322,7 +322,3 @@ async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, 
         await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
         await session.commit()
 
-
-async def refresh_suite(session: Session, suite_id: uuid.UUID) -> None:
-    """Set the suite's `status` and `results_summary` from its latest run."""
-    await run_execution.refresh_suite(session=session, suite_id=suite_id)
