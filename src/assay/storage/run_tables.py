@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.storage.ids import uuid7
 from assay.storage.tables import Base
 from assay.storage.types import JSONType, UTCDateTime, utcnow
@@ -37,7 +38,7 @@ class RecipeRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     items: Mapped[list[Any]] = mapped_column(JSONType)
-    pass_threshold: Mapped[float] = mapped_column(Float, default=70.0)
+    pass_threshold: Mapped[float] = mapped_column(Float, default=DEFAULT_PASS_THRESHOLD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=True)
 

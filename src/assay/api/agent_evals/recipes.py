@@ -20,7 +20,8 @@ from pydantic_core import PydanticCustomError
 from assay.api.deps import Principal, SessionDep, tenant_access
 from assay.api.safe_json import check_storable
 from assay.domain.recipe_items import InlineError, validate_inline
-from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD, RecipeItem
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
+from assay.evaluators.recipe import RecipeItem
 from assay.storage import provider_keys as key_store
 from assay.storage import recipes as store
 from assay.storage.run_tables import RecipeRow
