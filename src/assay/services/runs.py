@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from assay.domain.statuses import ResultStatus
 from assay.engine.runs.snapshot import build_snapshot
 from assay.engine.runs.summary import compute_summary
 from assay.settings import Settings
@@ -71,7 +72,7 @@ async def override_result(
     run, snapshot = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
     threshold = snapshot.recipe.pass_threshold
     entry = {"score": score, "previous_score": row.score, "reason": reason, "by": by, "at": utcnow().isoformat()}
-    status = "passed" if score >= threshold else "failed"
+    status = ResultStatus.PASSED if score >= threshold else ResultStatus.FAILED
     await run_store.record_override(session=session, row=row, entry=entry, status=status, reason=reason)
     summary = await compute_summary(
         session,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from assay.domain.runs import RunSnapshot
+from assay.domain.statuses import RunStatus
 from assay.storage.leases import claim_statement, claimable
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.runs import latest_run
@@ -89,7 +90,7 @@ async def record_finish(
     *,
     session: AsyncSession,
     row: RunRow,
-    status: str,
+    status: RunStatus,
     finished_at: datetime,
     summary: dict[str, Any],
     error: str | None = None,

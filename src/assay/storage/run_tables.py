@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.domain.runs import DEFAULT_PASS_THRESHOLD
+from assay.domain.statuses import RunStatus
 from assay.storage.ids import uuid7
 from assay.storage.tables import Base
 from assay.storage.types import JSONType, UTCDateTime, utcnow
@@ -54,7 +55,7 @@ class RunRow(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), index=True)
     suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED.value)
     # Deferred: it holds every case, and status polls must not decode it.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     total_cases: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from assay.domain.runs import RunSnapshot
+from assay.domain.statuses import ResultStatus, RunStatus
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 
@@ -52,11 +53,11 @@ async def request_cancel(*, session: AsyncSession, row: RunRow) -> RunRow:
     """Queued runs are cancelled at once; running ones stop at their next case."""
     await session.execute(
         update(RunRow)
-        .where(RunRow.id == row.id, RunRow.status.in_(("queued", "running")))
+        .where(RunRow.id == row.id, RunRow.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
         .values(cancel_requested=True)
     )
     await session.execute(
-        update(RunRow).where(RunRow.id == row.id, RunRow.status == "queued").values(status="cancelled")
+        update(RunRow).where(RunRow.id == row.id, RunRow.status == RunStatus.QUEUED).values(status=RunStatus.CANCELLED)
     )
     await session.flush()
     await session.refresh(row)
@@ -94,7 +95,7 @@ async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> 
 
 
 async def record_override(
-    *, session: AsyncSession, row: ResultRow, entry: dict[str, Any], status: str, reason: str | None
+    *, session: AsyncSession, row: ResultRow, entry: dict[str, Any], status: ResultStatus, reason: str | None
 ) -> ResultRow:
     """Append a score override (`entry`, whose `score` becomes the result's); the first keeps the original score."""
     if not row.overrides:

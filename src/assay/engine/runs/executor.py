@@ -16,10 +16,11 @@ import orjson
 from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
 from assay.domain.runs import AppliesTo, CaseResult, CaseSpec, RunRecipe
 from assay.domain.secrets import decrypt_secret
-from assay.domain.statuses import ResultStatus
-from assay.engine.runs.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
+from assay.domain.statuses import ResultStatus, RunStatus
+from assay.engine.runs.case_evaluators import ImpliedCheckEvaluator, build_evaluator
 from assay.engine.runs.summary import compute_summary
 from assay.engine.runs.writer import DEFAULT_LEASE, ResultWriter
+from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
@@ -215,8 +216,8 @@ async def execute_run(
         cancel_requested = started.cancel_requested
         await session.commit()
     if cancel_requested:
-        await _finish(sessionmaker, run_id, "cancelled")
-        return "cancelled"
+        await _finish(sessionmaker, run_id, RunStatus.CANCELLED)
+        return RunStatus.CANCELLED
 
     writer = ResultWriter(sessionmaker, run_id, lease=lease)
     cancelled = asyncio.Event()
@@ -231,8 +232,8 @@ async def execute_run(
         )
     except Exception as exc:
         logger.exception("run %s cannot start", run_id)
-        await _finish(sessionmaker, run_id, "failed", error=f"The run could not start: {exc}")
-        return "failed"
+        await _finish(sessionmaker, run_id, RunStatus.FAILED, error=f"The run could not start: {exc}")
+        return RunStatus.FAILED
 
     pending = _pending(snapshot.cases, snapshot.repetitions, done)
     writer.start()
@@ -260,10 +261,10 @@ async def execute_run(
         first = failures.exceptions[0]
         logger.error("run %s failed", run_id, exc_info=first)
         await writer.close()
-        await _finish(sessionmaker, run_id, "failed", error=str(first))
-        return "failed"
+        await _finish(sessionmaker, run_id, RunStatus.FAILED, error=str(first))
+        return RunStatus.FAILED
     await writer.close()
-    status = "cancelled" if cancelled.is_set() else "completed"
+    status = RunStatus.CANCELLED if cancelled.is_set() else RunStatus.COMPLETED
     await _finish(sessionmaker, run_id, status)
     return status
 
@@ -301,7 +302,9 @@ async def _watch(
         last_ok = time.monotonic()
 
 
-async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, *, error: str | None = None) -> None:
+async def _finish(
+    sessionmaker: SessionFactory, run_id: uuid.UUID, status: RunStatus, *, error: str | None = None
+) -> None:
     """Final status, authoritative counters and summary; the suite follows its latest run."""
     async with sessionmaker() as session:
         row = await run_execution.get_run_by_id(session=session, run_id=run_id)
@@ -321,4 +324,3 @@ async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, 
         )
         await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
         await session.commit()
-
