@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from assay.domain.outcomes import Verdict
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.evaluators.recipe import (
-    DEFAULT_PASS_THRESHOLD,
     RecipeItem,
     RecipeSpec,
     combine,

@@ -10,7 +10,8 @@ from typing import Any
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import make_sessionmaker
-from assay.storage.run_results import store_results
+from assay.storage.run_results import store_result_rows
+from tests.web.conftest import snapshot_of
 
 
 @dataclass
@@ -65,7 +66,7 @@ async def store_runs(
                 session=session,
                 environment_id=env_id,
                 suite_id=suite.id,
-                snapshot={"cases": [{"id": c} for c in case_ids], "repetitions": 1},
+                snapshot=snapshot_of({"cases": [{"id": c} for c in case_ids], "repetitions": 1}),
             )
             rows = [
                 {
@@ -87,7 +88,7 @@ async def store_runs(
                 }
                 for r in results
             ]
-            await store_results(
+            await store_result_rows(
                 session=session,
                 run_id=run.id,
                 rows=rows,

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+
+from assay.domain.runs import RunSnapshot
+
+
+def snapshot_of(data: dict[str, Any]) -> RunSnapshot:
+    """A run snapshot from a few fields (an empty instance, cases with empty input unless given), for stored runs."""
+    cases = [{"input_message": "", **c} for c in data.get("cases", [])]
+    return RunSnapshot.from_json({"instance": "", **data, "cases": cases})
+
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -31,7 +41,6 @@ async def sign_in(client: httpx.AsyncClient, key: str, *, next_url: str = "/") -
 
 import os  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
-from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from assay.domain.runs import RunSnapshot
 from assay.engine.runs.summary import compute_summary
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import SessionFactory
 from assay.storage.run_execution import record_finish
-from assay.storage.run_results import store_results
+from assay.storage.run_results import store_result_rows
 from assay.storage.tables import TestCaseRow
 from assay.storage.types import utcnow
 
@@ -124,7 +125,10 @@ async def seed_run(
             "recipe": {"pass_threshold": 70.0},
         }
         run = await run_store.create_run(
-            session=session, environment_id=environment_id, suite_id=suite.id, snapshot=snapshot
+            session=session,
+            environment_id=environment_id,
+            suite_id=suite.id,
+            snapshot=RunSnapshot.from_json({"instance": "", **snapshot}),
         )
         run.status = "running"
         run.started_at = utcnow() - timedelta(seconds=42)
@@ -141,7 +145,7 @@ async def seed_run(
         ]
         errors = sum(1 for r in results if r["status"] == "error")
         if results:
-            await store_results(
+            await store_result_rows(
                 session=session, run_id=run.id, rows=results, errors=errors, lease=timedelta(seconds=30)
             )
         if status == "completed":

@@ -17,7 +17,7 @@ from assay.storage import environments as env_store
 from assay.storage import runs as run_store
 from assay.storage.db import make_sessionmaker
 from tests.conftest import Env, add_key, make_env
-from tests.web.conftest import form_token, sign_in
+from tests.web.conftest import form_token, sign_in, snapshot_of
 
 
 async def make_suite(
@@ -99,7 +99,7 @@ async def test_header_cases_and_links(app: Any, client: httpx.AsyncClient, env_a
             session=session,
             environment_id=uuid.UUID(env_a.id),
             suite_id=uuid.UUID(suite_id),
-            snapshot={"cases": [{"id": "c"}], "repetitions": 1},
+            snapshot=snapshot_of({"cases": [{"id": "c"}], "repetitions": 1}),
         )
         await session.commit()
     html = (await client.get(f"/suites/{suite_id}")).text
@@ -484,7 +484,7 @@ async def test_run_history_numbers_keyset_pages_and_compare_picker(
                 session=session,
                 environment_id=env_id,
                 suite_id=suite_uuid,
-                snapshot={"cases": [{"id": "c"}], "repetitions": 1},
+                snapshot=snapshot_of({"cases": [{"id": "c"}], "repetitions": 1}),
                 started_by=env_a.key_id if i % 2 else None,
             )
             summary = {

@@ -13,7 +13,7 @@ import pytest
 from assay.storage import runs as run_store
 from assay.storage.db import make_sessionmaker
 from tests.conftest import Env
-from tests.web.conftest import PageProblems, browser_sign_in, needs_chromium
+from tests.web.conftest import PageProblems, browser_sign_in, needs_chromium, snapshot_of
 from tests.web.test_suite_page import make_suite
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -37,7 +37,7 @@ async def test_add_and_delete_a_case_in_the_browser(app: Any, chromium: Any, liv
                 session=session,
                 environment_id=uuid.UUID(env_a.id),
                 suite_id=uuid.UUID(suite_id),
-                snapshot={"cases": [{"id": "a"}, {"id": "b"}], "repetitions": 1},
+                snapshot=snapshot_of({"cases": [{"id": "a"}, {"id": "b"}], "repetitions": 1}),
                 started_by=env_a.key_id if i else None,
             )
             summary = {"pass_rate": rate, "mean_score": 60.0 + 20 * i, "latency_p50_ms": 310.0 + i}

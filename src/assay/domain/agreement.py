@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.domain import stats
+from assay.domain.runs import RunSnapshot
 
 CASE = "case"
 """Pseudo evaluator name for the case score as a whole."""
@@ -139,20 +140,16 @@ def agreement_report(points: list[ReviewPoint], runs: dict[str, RunInfo]) -> dic
     }
 
 
-def snapshot_run_info(run_id: str, snapshot: dict[str, Any]) -> RunInfo:
-    """Threshold, repetitions and evaluator types from a run's snapshot."""
-    recipe = snapshot.get("recipe") or {}
+def snapshot_run_info(run_id: str, snapshot: RunSnapshot) -> RunInfo:
+    """Threshold, repetitions and the types of the recipe's evaluators from a run's snapshot."""
     types: dict[str, str] = {}
-    if recipe.get("default"):
-        configs = [recipe.get("judge") or {}, recipe.get("tool_call_match") or {}]
-    else:
-        configs = [i.get("evaluator") or {} for i in recipe.get("items") or [] if isinstance(i, dict)]
-    for config in configs:
-        if isinstance(config, dict) and isinstance(config.get("type"), str):
+    for item in snapshot.recipe.listed_items:
+        config = item.evaluator
+        if isinstance(config.get("type"), str):
             types[str(config.get("name") or config["type"])] = config["type"]
     return RunInfo(
         run_id=run_id,
-        pass_threshold=float(recipe.get("pass_threshold", 70.0)),
-        repetitions=int(snapshot.get("repetitions", 1)),
+        pass_threshold=snapshot.recipe.pass_threshold,
+        repetitions=snapshot.repetitions,
         evaluator_types=types,
     )

@@ -1,8 +1,12 @@
-"""The Hog evaluation runtime (LLM analytics): run an evaluator's bytecode against one event and judge the result.
+"""The two Hog evaluation adapters: LLM analytics (one event) and recipe items (one case of a run).
+
+LLM analytics: run an evaluator's bytecode against one event and judge the result.
 
 Implements ``run_hog_eval`` as PostHog's LLM-analytics Hog evaluations do (behaviour reference
 §4.4): globals ``input``/``output`` (strings), ``properties`` and ``event``; printed lines become
 the reasoning; the program must return a boolean (or null when N/A is allowed).
+
+Recipe items: `HogEvaluator`, compiled once per run and applied to every case.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.domain.messages import extract_event_io, hog_io_strings
+from assay.domain.outcomes import CaseOutcome, Verdict
+from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.hog.errors import HogMemoryLimitError, HogRuntimeError, HogTimeoutError
 from assay.hog.vm import DEFAULT_TIMEOUT, execute_bytecode
 
@@ -121,3 +127,54 @@ def run_hog_evaluation(
 
 
 __all__ = ["build_globals", "run_hog_eval", "run_hog_eval_async", "run_hog_evaluation"]
+
+
+class HogEvaluator(CaseEvaluator):
+    """Hog code over the case: globals `input`, `output`, `expected`, `tool_calls`, `expected_tool_calls`.
+
+    It returns true/false (pass/fail), null (not applicable) or a number 0–100 (a score).
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from assay.hog import compile_program
+
+        self.name = str(config.get("name") or "hog")
+        self.bytecode = config.get("bytecode") or compile_program(str(config.get("source") or ""))
+        self.allows_na = bool(config.get("allows_na", True))
+
+    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        return await asyncio.to_thread(self._run, outcome)
+
+    def _run(self, outcome: CaseOutcome) -> Verdict:
+        from assay.hog import HogError, execute_bytecode
+
+        globals_ = {
+            "input": outcome.input,
+            "output": outcome.output,
+            "expected": outcome.expected or "",
+            "tool_calls": [c.to_dict() for c in outcome.tool_calls],
+            "expected_tool_calls": [c.to_dict() for c in outcome.expected_tool_calls or []],
+            "latency_ms": outcome.latency_ms,
+            "tokens": outcome.tokens,
+            "metadata": outcome.metadata,
+        }
+        try:
+            response = execute_bytecode(self.bytecode, globals_)
+        except HogError as exc:
+            return Verdict(self.name, "error", None, "", error=f"Runtime error: {exc}")
+        reason = "\n".join(response.stdout)
+        result = response.result
+        if isinstance(result, bool):
+            return Verdict(self.name, "passed" if result else "failed", 1.0 if result else 0.0, reason, passed=result)
+        if result is None and self.allows_na:
+            return Verdict(self.name, "not_applicable", None, reason)
+        if isinstance(result, int | float) and 0 <= result <= 100:
+            score = float(result) / 100
+            return Verdict(self.name, "passed" if score >= 0.7 else "failed", score, reason, passed=score >= 0.7)
+        return Verdict(
+            self.name,
+            "error",
+            None,
+            reason,
+            error=f"Must return boolean, null or a number 0-100, got {type(result).__name__}: {result}",
+        )

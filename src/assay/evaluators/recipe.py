@@ -33,9 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assay.domain.outcomes import Verdict
-
-DEFAULT_PASS_THRESHOLD = 70.0
-"""Pass mark on the 0–100 scale when a recipe does not give one."""
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD, CaseSpec, default_recipe
 
 CaseStatus = Literal["passed", "failed", "error"]
 
@@ -238,23 +236,14 @@ def judge_config(prompt: str | None = None, output_type: Literal["boolean", "num
 
 
 def default_recipe_items(expected_behavior: str | None, expected_tool_calls: list[Any] | None) -> list[RecipeItem]:
-    """The recipe used when a suite names none.
-
-    - an LLM judge (prompt None: it judges the output against the case's expected behaviour) when
-      `expected_behavior` is non-blank;
-    - a `tool_call_match` (arguments as subset, any order, extra calls allowed) when
-      `expected_tool_calls` is non-empty (an empty list is taken as "not specified", since API
-      clients commonly send `[]` as a default).
-    Both weigh 1 and neither is required. With neither, the list is empty: such a case has nothing
-    to be scored against, and the caller records the response without a score.
+    """The items of the default recipe (`domain/runs.py::default_recipe`) that apply to a case with these
+    expectations: the LLM judge when `expected_behavior` is non-blank, the tool-call match when
+    `expected_tool_calls` is non-empty (an empty list is taken as "not specified", since API clients commonly
+    send `[]` as a default). With neither, the list is empty: such a case has nothing to be scored against.
     """
-    items: list[RecipeItem] = []
-    if expected_behavior is not None and expected_behavior.strip():
-        items.append(RecipeItem(evaluator=judge_config()))
-    if expected_tool_calls:
-        items.append(
-            RecipeItem(
-                evaluator={"type": "tool_call_match", "arguments": "subset", "ordered": False, "allow_extra": True}
-            )
-        )
-    return items
+    recipe = default_recipe()
+    case = CaseSpec(
+        id="", input_message="", expected_behavior=expected_behavior, expected_tool_calls=expected_tool_calls
+    )
+    chosen = [recipe.items[n] for n in recipe.items_for(case)]
+    return [RecipeItem(evaluator=dict(i.evaluator), weight=i.weight, required=i.required) for i in chosen]

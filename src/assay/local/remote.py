@@ -7,12 +7,13 @@ from typing import Any
 
 import httpx
 
+from assay.domain.statuses import RunStatus
 from assay.local.dataset_cases import remote_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.runner import Progress
 from assay.local.suitefile import SuiteFile
 
-FINAL = {"completed", "failed", "cancelled"}
+FINAL = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
 
 
 class RemoteError(RuntimeError):

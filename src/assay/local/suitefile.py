@@ -44,6 +44,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.evaluators.recipe_items import InlineError, validate_inline
 from assay.targets.spec import parse_spec
 
@@ -98,7 +99,7 @@ class SuiteModel(BaseModel):
     description: str | None = None
     instance: dict[str, Any]
     evaluators: list[dict[str, Any]] = Field(min_length=1)
-    pass_threshold: float = Field(default=70.0, ge=0, le=100)
+    pass_threshold: float = Field(default=DEFAULT_PASS_THRESHOLD, ge=0, le=100)
     concurrency: int = Field(default=8, ge=1, le=1000)
     repetitions: int = Field(default=1, ge=1, le=100)
     cases: list[CaseModel] = Field(default_factory=list)

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from assay.engine.runs.executor import refresh_suite
+from assay.domain.statuses import ResultStatus
 from assay.engine.runs.snapshot import build_snapshot
 from assay.engine.runs.summary import compute_summary
-from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD
 from assay.settings import Settings
+from assay.storage import run_execution
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import Session
@@ -49,7 +49,7 @@ async def start_run(
         snapshot=snapshot,
         started_by=started_by,
     )
-    await refresh_suite(session, suite.id)
+    await run_execution.refresh_suite(session=session, suite_id=suite.id)
     await session.commit()
     if notify is not None:
         notify()
@@ -60,7 +60,7 @@ async def cancel_run(*, session: Session, environment_id: uuid.UUID, run_id: uui
     """Cancel a run: a queued one at once, a running one after the cases in flight."""
     row = await run_store.get_run(session=session, environment_id=environment_id, run_id=run_id)
     row = await run_store.request_cancel(session=session, row=row)
-    await refresh_suite(session, row.suite_id)
+    await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
     await session.commit()
     return row
 
@@ -91,9 +91,9 @@ async def apply_override_entry(
     """Append an override entry to a result (its `score` becomes the result's, the status follows the run's pass
     threshold; `reason`, when given, becomes the result's reason), refresh the run's and suite's summaries, commit.
     """
-    run = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
-    threshold = float((run.snapshot.get("recipe") or {}).get("pass_threshold", DEFAULT_PASS_THRESHOLD))
-    status = "passed" if entry["score"] >= threshold else "failed"
+    run, snapshot = await run_store.get_run_with_snapshot(session=session, run_id=row.run_id)
+    threshold = snapshot.recipe.pass_threshold
+    status = ResultStatus.PASSED if entry["score"] >= threshold else ResultStatus.FAILED
     await run_store.record_override(session=session, row=row, entry=entry, status=status, reason=reason)
     summary = await compute_summary(
         session,
@@ -104,7 +104,7 @@ async def apply_override_entry(
         concurrency=(run.summary or {}).get("concurrency"),
     )
     await run_store.set_summary(session=session, row=run, summary=summary)
-    await refresh_suite(session, row.suite_id)
+    await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
     await session.commit()
     await session.refresh(row)
     return row

@@ -10,6 +10,7 @@ from sqlalchemy.orm import undefer
 
 from assay.domain.agreement import ReviewPoint, RunInfo, snapshot_run_info
 from assay.domain.compare import ResultPoint
+from assay.domain.runs import RunSnapshot
 from assay.errors import ResourceNotFound
 from assay.storage.review_queue import override_count
 from assay.storage.run_tables import ResultRow, RunRow
@@ -50,7 +51,9 @@ async def run_infos(
     query = select(RunRow).options(undefer(RunRow.snapshot)).where(RunRow.suite_id == suite_id)
     if run_id is not None:
         query = query.where(RunRow.id == run_id)
-    return {str(r.id): snapshot_run_info(str(r.id), r.snapshot or {}) for r in await session.scalars(query)}
+    return {
+        str(r.id): snapshot_run_info(str(r.id), RunSnapshot.from_json(r.snapshot)) for r in await session.scalars(query)
+    }
 
 
 async def review_points(*, session: AsyncSession, run_ids: list[str], reviewed_only: bool = False) -> list[ReviewPoint]:

@@ -10,12 +10,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.domain.statuses import PENDING_EVALUATION_RUN_STATUSES, EvaluationRunStatus
 from assay.storage.online_tables import EvaluationRunRow
 
-RUN_STATUSES = ("queued", "running", "finishing", "retrying", "completed", "failed", "skipped")
+RUN_STATUSES = tuple(EvaluationRunStatus)
 """Every state of a run; `finishing` lasts only inside the transaction that records an outcome."""
 
-PENDING_STATUSES = ("queued", "running", "finishing", "retrying")
+PENDING_STATUSES = PENDING_EVALUATION_RUN_STATUSES
 
 RunKey = tuple[datetime, str]
 """Where a page ends: `(created_at, workflow_id)` of its last run."""
@@ -70,7 +71,7 @@ async def run_counts(
 ) -> RunCounts:
     """Counts of the evaluation's runs created since `since`, in one aggregate query."""
     run = EvaluationRunRow
-    completed = run.status == "completed"
+    completed = run.status == EvaluationRunStatus.COMPLETED
 
     def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -82,8 +83,8 @@ async def run_counts(
                 count_if(and_(completed, run.verdict.is_(True))),
                 count_if(and_(completed, run.verdict.is_(False))),
                 count_if(and_(completed, run.verdict.is_(None))),
-                count_if(run.status == "failed"),
-                count_if(run.status == "skipped"),
+                count_if(run.status == EvaluationRunStatus.FAILED),
+                count_if(run.status == EvaluationRunStatus.SKIPPED),
                 count_if(run.status.in_(PENDING_STATUSES)),
                 count_if(run.attempts > 1),
             ).where(run.environment_id == environment_id, run.evaluator_id == evaluator_id, run.created_at >= since)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.events import NormalizedEvent
+from assay.domain.statuses import EvaluationRunStatus
 from assay.storage.event_tables import EventRow
 from assay.storage.events import insert_events
 from assay.storage.leases import claim_statement, claimable
@@ -179,7 +180,7 @@ async def queue_online_runs(
             "event_uuid": event,
             "event_seq": seq,
             "source": "online",
-            "status": "queued",
+            "status": EvaluationRunStatus.QUEUED.value,
             "online_key": f"{evaluator}:{event}",
             "attempts": 0,
             "created_at": now,
@@ -209,7 +210,7 @@ async def create_manual_run(
         event_uuid=event.uuid,
         event_seq=event.seq,
         source="manual",
-        status="queued",
+        status=EvaluationRunStatus.QUEUED,
         attempts=0,
         created_at=utcnow(),
     )
@@ -224,7 +225,7 @@ async def get_run(*, session: AsyncSession, environment_id: uuid.UUID, workflow_
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    due_retry = and_(EvaluationRunRow.status == "retrying", EvaluationRunRow.next_attempt_at <= now)
+    due_retry = and_(EvaluationRunRow.status == EvaluationRunStatus.RETRYING, EvaluationRunRow.next_attempt_at <= now)
     return claimable(EvaluationRunRow, now, due_retry)
 
 
@@ -299,7 +300,7 @@ class EvaluationRunOutcome:
 
     workflow_id: str
     environment_id: uuid.UUID
-    status: str
+    status: EvaluationRunStatus
     result: dict[str, Any] | None = None
     error: str | None = None
     event: NormalizedEvent | None = None
@@ -310,7 +311,7 @@ class EvaluationRunOutcome:
 
 def _outcome_values(o: EvaluationRunOutcome, now: datetime) -> dict[str, Any]:
     """The columns an outcome sets; each shape has its own key set (one executemany per shape)."""
-    if o.status == "retrying":
+    if o.status == EvaluationRunStatus.RETRYING:
         return {
             "workflow_id": o.workflow_id,
             "status": o.status,
@@ -328,7 +329,7 @@ def _outcome_values(o: EvaluationRunOutcome, now: datetime) -> dict[str, Any]:
         "lease_until": None,
         "next_attempt_at": None,
     }
-    if o.status == "completed":
+    if o.status == EvaluationRunStatus.COMPLETED:
         verdict = (o.result or {}).get("verdict")
         values["verdict"] = verdict if isinstance(verdict, bool) else None
     else:
@@ -350,9 +351,9 @@ async def finish_runs(*, session: AsyncSession, worker_id: str, outcomes: Sequen
         .where(
             EvaluationRunRow.workflow_id.in_(ids),
             EvaluationRunRow.worker_id == worker_id,
-            EvaluationRunRow.status == "running",
+            EvaluationRunRow.status == EvaluationRunStatus.RUNNING,
         )
-        .values(status="finishing")
+        .values(status=EvaluationRunStatus.FINISHING)
         .returning(EvaluationRunRow.workflow_id)
         .execution_options(synchronize_session=False)
     )

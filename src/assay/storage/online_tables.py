@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from assay.domain.statuses import EvaluationRunStatus
 from assay.storage.tables import Base
 from assay.storage.types import JSONType, UTCDateTime, utcnow
 
@@ -36,7 +37,7 @@ class EvaluationRunRow(Base):
     event_uuid: Mapped[uuid.UUID] = mapped_column()
     event_seq: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[str] = mapped_column(String(12), default=EvaluationRunStatus.QUEUED.value)
     online_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

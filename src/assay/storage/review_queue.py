@@ -15,15 +15,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.tables import TestCaseRow
 
 FAILED, DISAGREEING, REST = 0, 1, 2
 """Queue groups, in queue order."""
-
-DEFAULT_PASS_THRESHOLD = 70.0
-"""What a snapshot without a threshold scores against (the engine's default)."""
 
 
 @dataclass(frozen=True, slots=True)

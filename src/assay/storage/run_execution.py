@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -10,6 +11,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from assay.domain.runs import RunSnapshot
+from assay.domain.statuses import RunStatus
 from assay.storage.leases import claim_statement, claimable
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.runs import latest_run
@@ -40,12 +43,31 @@ async def extend_lease(*, session: AsyncSession, run_id: uuid.UUID, lease: timed
     await session.execute(update(RunRow).where(RunRow.id == run_id).values(lease_until=utcnow() + lease))
 
 
-async def start_execution(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow | None:
-    """The run with its snapshot loaded, `started_at` set on its first execution; the caller commits."""
+@dataclass(frozen=True, slots=True)
+class StartedRun:
+    """A run as its execution starts: which run, its snapshot, and whether it was asked to stop."""
+
+    id: uuid.UUID
+    suite_id: uuid.UUID
+    environment_id: uuid.UUID
+    snapshot: RunSnapshot
+    cancel_requested: bool
+
+
+async def start_execution(*, session: AsyncSession, run_id: uuid.UUID) -> StartedRun | None:
+    """The run and its snapshot, `started_at` set on its first execution; the caller commits."""
     row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)])
-    if row is not None and row.started_at is None:
+    if row is None:
+        return None
+    if row.started_at is None:
         row.started_at = utcnow()
-    return row
+    return StartedRun(
+        id=row.id,
+        suite_id=row.suite_id,
+        environment_id=row.environment_id,
+        snapshot=RunSnapshot.from_json(row.snapshot),
+        cancel_requested=row.cancel_requested,
+    )
 
 
 async def stored_result_keys(*, session: AsyncSession, run_id: uuid.UUID) -> set[tuple[str, int]]:
@@ -68,7 +90,7 @@ async def record_finish(
     *,
     session: AsyncSession,
     row: RunRow,
-    status: str,
+    status: RunStatus,
     finished_at: datetime,
     summary: dict[str, Any],
     error: str | None = None,

@@ -11,6 +11,7 @@ from sqlalchemy import Insert, Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.domain.runs import CaseResult
 from assay.storage.run_tables import ResultRow, RunRow
 from assay.storage.types import utcnow
 
@@ -31,10 +32,19 @@ def insert_ignoring_duplicates(session: AsyncSession) -> Insert:
 
 
 async def store_results(
-    *, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]], errors: int, lease: timedelta
+    *, session: AsyncSession, run_id: uuid.UUID, results: list[CaseResult], errors: int, lease: timedelta
 ) -> None:
     """Insert the results (duplicates skipped), count them (`errors` of them errored) on the run and
     extend its lease, in the session's transaction; the caller takes the write turn and commits."""
+    await store_result_rows(
+        session=session, run_id=run_id, rows=[r.to_row() for r in results], errors=errors, lease=lease
+    )
+
+
+async def store_result_rows(
+    *, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]], errors: int, lease: timedelta
+) -> None:
+    """`store_results` for rows already in column form (bulk seeding stores overrides and other columns too)."""
     for start in range(0, len(rows), INSERT_CHUNK):
         await session.execute(insert_ignoring_duplicates(session), rows[start : start + INSERT_CHUNK])
     await session.execute(

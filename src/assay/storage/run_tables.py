@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
+from assay.domain.statuses import RunStatus
 from assay.storage.ids import uuid7
 from assay.storage.tables import Base
 from assay.storage.types import JSONType, UTCDateTime, utcnow
@@ -37,7 +39,7 @@ class RecipeRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     items: Mapped[list[Any]] = mapped_column(JSONType)
-    pass_threshold: Mapped[float] = mapped_column(Float, default=70.0)
+    pass_threshold: Mapped[float] = mapped_column(Float, default=DEFAULT_PASS_THRESHOLD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=True)
 
@@ -53,7 +55,7 @@ class RunRow(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), index=True)
     suite_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suites.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED.value)
     # Deferred: it holds every case, and status polls must not decode it.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     total_cases: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from assay.domain.runs import RunSnapshot
+from assay.domain.statuses import ResultStatus, RunStatus
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
 
@@ -18,19 +20,18 @@ async def create_run(
     session: AsyncSession,
     environment_id: uuid.UUID,
     suite_id: uuid.UUID,
-    snapshot: dict[str, Any],
+    snapshot: RunSnapshot,
     started_by: str | None = None,
 ) -> RunRow:
     """A queued run; its summary starts with the run's effective concurrency (shown while it runs).
 
     `started_by` records who started it (an API key's id), None for local runs."""
-    total = len(snapshot["cases"]) * int(snapshot.get("repetitions", 1))
-    summary = {"concurrency": snapshot["concurrency_limits"]} if snapshot.get("concurrency_limits") else {}
+    summary = {"concurrency": snapshot.concurrency_limits} if snapshot.concurrency_limits else {}
     row = RunRow(
         environment_id=environment_id,
         suite_id=suite_id,
-        snapshot=snapshot,
-        total_cases=total,
+        snapshot=snapshot.to_json(),
+        total_cases=snapshot.total_cases,
         summary=summary,
         started_by=started_by,
     )
@@ -60,11 +61,11 @@ async def request_cancel(*, session: AsyncSession, row: RunRow) -> RunRow:
     """Queued runs are cancelled at once; running ones stop at their next case."""
     await session.execute(
         update(RunRow)
-        .where(RunRow.id == row.id, RunRow.status.in_(("queued", "running")))
+        .where(RunRow.id == row.id, RunRow.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
         .values(cancel_requested=True)
     )
     await session.execute(
-        update(RunRow).where(RunRow.id == row.id, RunRow.status == "queued").values(status="cancelled")
+        update(RunRow).where(RunRow.id == row.id, RunRow.status == RunStatus.QUEUED).values(status=RunStatus.CANCELLED)
     )
     await session.flush()
     await session.refresh(row)
@@ -93,16 +94,16 @@ async def run_progress(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[int
     return int(row[0]), int(row[1]), int(row[2])
 
 
-async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> RunRow:
-    """A run with its (deferred) snapshot loaded, even when the session already holds the run without it."""
+async def get_run_with_snapshot(*, session: AsyncSession, run_id: uuid.UUID) -> tuple[RunRow, RunSnapshot]:
+    """A run and its (deferred, so loaded apart) snapshot, even when the session already holds the run without it."""
     row = await session.get(RunRow, run_id, options=[undefer(RunRow.snapshot)], populate_existing=True)
     if row is None:
         raise ResourceNotFound("Task not found")
-    return row
+    return row, RunSnapshot.from_json(row.snapshot)
 
 
 async def record_override(
-    *, session: AsyncSession, row: ResultRow, entry: dict[str, Any], status: str, reason: str | None
+    *, session: AsyncSession, row: ResultRow, entry: dict[str, Any], status: ResultStatus, reason: str | None
 ) -> ResultRow:
     """Append a score override (`entry`, whose `score` becomes the result's); the first keeps the original score."""
     if not row.overrides:

@@ -1,6 +1,6 @@
 """Seeding a suite with large runs for benchmarks and screenshots: realistic text, tags, verdicts, overrides.
 
-Everything goes in through storage functions in bulk (`insert_test_cases`, `store_results`), so 10,000 results
+Everything goes in through storage functions in bulk (`insert_test_cases`, `store_result_rows`), so 10,000 results
 take seconds. The data is deterministic for a given `seed`.
 """
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from assay.domain.runs import RunSnapshot
+from assay.domain.statuses import RunStatus
 from assay.engine.runs.summary import compute_summary
 from assay.storage import instances as instance_store
 from assay.storage import recipes as recipe_store
@@ -20,7 +22,7 @@ from assay.storage import suites as suite_store
 from assay.storage.case_import import insert_test_cases
 from assay.storage.db import SessionFactory
 from assay.storage.run_execution import get_run_by_id, record_finish, refresh_suite
-from assay.storage.run_results import store_results
+from assay.storage.run_results import store_result_rows
 from assay.storage.types import utcnow
 
 TAGS = ("billing", "refunds", "shipping", "account", "returns", "escalation", "smalltalk", "security")
@@ -231,7 +233,10 @@ async def _seed_run(
     started = utcnow()
     async with sessionmaker() as session:
         run = await run_store.create_run(
-            session=session, environment_id=environment_id, suite_id=suite_id, snapshot=snapshot
+            session=session,
+            environment_id=environment_id,
+            suite_id=suite_id,
+            snapshot=RunSnapshot.from_json({"instance": "", **snapshot}),
         )
         run.status, run.started_at = "running", started
         await session.commit()
@@ -251,7 +256,9 @@ async def _seed_run(
         ]
         errors = sum(1 for r in rows if r["status"] == "error")
         async with sessionmaker() as session:
-            await store_results(session=session, run_id=run_id, rows=rows, errors=errors, lease=timedelta(minutes=5))
+            await store_result_rows(
+                session=session, run_id=run_id, rows=rows, errors=errors, lease=timedelta(minutes=5)
+            )
             await session.commit()
     async with sessionmaker() as session:
         row = await get_run_by_id(session=session, run_id=run_id)
@@ -265,7 +272,7 @@ async def _seed_run(
             finished_at=finished,
             concurrency=snapshot["concurrency_limits"],
         )
-        await record_finish(session=session, row=row, status="completed", finished_at=finished, summary=summary)
+        await record_finish(session=session, row=row, status=RunStatus.COMPLETED, finished_at=finished, summary=summary)
         await refresh_suite(session=session, suite_id=suite_id)
         await session.commit()
     return run_id

@@ -19,7 +19,8 @@ from pydantic_core import PydanticCustomError
 
 from assay.api.deps import Principal, SessionDep, tenant_access
 from assay.api.safe_json import check_storable
-from assay.evaluators.recipe import DEFAULT_PASS_THRESHOLD, RecipeItem
+from assay.domain.runs import DEFAULT_PASS_THRESHOLD
+from assay.evaluators.recipe import RecipeItem
 from assay.evaluators.recipe_items import InlineError, validate_inline
 from assay.storage import provider_keys as key_store
 from assay.storage import recipes as store

@@ -20,6 +20,7 @@ from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_even
 from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
+from assay.domain.statuses import EvaluationRunStatus
 from assay.engine.runs.snapshot import server_judge
 from assay.errors import ResourceNotFound
 from assay.evaluators.hog_eval import run_hog_eval_async
@@ -175,7 +176,7 @@ def _failed(
     workflow_id: str, spec: EvaluatorSpec, cause: str, error: str, *, retryable: bool = False
 ) -> EvaluationRunOutcome:
     return EvaluationRunOutcome(
-        workflow_id, spec.environment_id, "failed", error=error, cause=cause, retryable=retryable
+        workflow_id, spec.environment_id, EvaluationRunStatus.FAILED, error=error, cause=cause, retryable=retryable
     )
 
 
@@ -208,7 +209,11 @@ def _completed(
     if allows_na:
         result["applicable"] = applicable
     return EvaluationRunOutcome(
-        workflow_id, spec.environment_id, "completed", result=result, event=_event(spec, target, props)
+        workflow_id,
+        spec.environment_id,
+        EvaluationRunStatus.COMPLETED,
+        result=result,
+        event=_event(spec, target, props),
     )
 
 
@@ -282,7 +287,9 @@ def _skipped(workflow_id: str, spec: EvaluatorSpec, reason: str, message: str) -
         "evaluation_id": str(spec.id),
         "evaluation_type": spec.evaluation_type,
     }
-    return EvaluationRunOutcome(workflow_id, spec.environment_id, "skipped", result=result, error=message, cause=reason)
+    return EvaluationRunOutcome(
+        workflow_id, spec.environment_id, EvaluationRunStatus.SKIPPED, result=result, error=message, cause=reason
+    )
 
 
 async def evaluate_event(

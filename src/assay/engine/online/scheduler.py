@@ -36,6 +36,7 @@ from typing import Any
 
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.domain.ai_events import GENERATION
+from assay.domain.statuses import EvaluationRunStatus
 from assay.engine.online.evaluate import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
 from assay.engine.online.failures import FailureLog
 from assay.ingest.matching import matches
@@ -288,9 +289,9 @@ class OnlineScheduler:
 
     async def _execute(self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None) -> None:
         outcome = await self._attempt(run, spec, target)
-        if outcome.status == "failed" and outcome.retryable:
+        if outcome.status == EvaluationRunStatus.FAILED and outcome.retryable:
             outcome = self._retry_or_give_up(run, outcome)
-        if outcome.status != "completed":
+        if outcome.status != EvaluationRunStatus.COMPLETED:
             self._report(run, spec, outcome)
         self._pending.append(outcome)
         if len(self._pending) >= FLUSH_BATCH:
@@ -300,7 +301,9 @@ class OnlineScheduler:
         self, run: ClaimedRun, spec: EvaluatorSpec | None, target: TargetEvent | None
     ) -> EvaluationRunOutcome:
         def failed(cause: str, error: str) -> EvaluationRunOutcome:
-            return EvaluationRunOutcome(run.workflow_id, run.environment_id, "failed", error=error, cause=cause)
+            return EvaluationRunOutcome(
+                run.workflow_id, run.environment_id, EvaluationRunStatus.FAILED, error=error, cause=cause
+            )
 
         if run.attempts > self._max_attempts:  # claimed again and again: its workers keep dying
             return failed("lease_expired", f"Gave up after {self._max_attempts} attempts")
@@ -326,14 +329,16 @@ class OnlineScheduler:
         """Back to the queue with backoff while attempts remain; else the failure, saying how often it was tried."""
         if run.attempts < self._max_attempts:
             delay = retry_delay(run.attempts, initial=self._retry_initial, maximum=self._retry_max)
-            return replace(outcome, status="retrying", next_attempt_at=utcnow() + timedelta(seconds=delay))
+            return replace(
+                outcome, status=EvaluationRunStatus.RETRYING, next_attempt_at=utcnow() + timedelta(seconds=delay)
+            )
         return replace(outcome, error=f"{outcome.error} (gave up after {run.attempts} attempts)")
 
     def _report(self, run: ClaimedRun, spec: EvaluatorSpec | None, outcome: EvaluationRunOutcome) -> None:
-        if outcome.status == "retrying" and outcome.next_attempt_at is not None:
+        if outcome.status == EvaluationRunStatus.RETRYING and outcome.next_attempt_at is not None:
             wait = (outcome.next_attempt_at - utcnow()).total_seconds()
             detail = f"attempt {run.attempts} of {self._max_attempts}, retrying in {max(0.0, wait):.1f} s"
-        elif outcome.status == "skipped":
+        elif outcome.status == EvaluationRunStatus.SKIPPED:
             detail = "skipped, no $ai_evaluation event"
         else:
             detail = f"failed, no $ai_evaluation event; run {run.workflow_id}"

@@ -1,16 +1,18 @@
-"""Evaluators prepared once per run, then applied to every case: built-in checks, LLM judge, Hog."""
+"""Building a run's evaluators from its snapshotted items: built-in checks, the LLM judge (with its stored
+endpoint), Hog; and normalising stored evaluator definitions into inline configs."""
 
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
 from assay.domain.outcomes import CaseOutcome, Verdict
 from assay.domain.secrets import decrypt_secret
 from assay.errors import ValidationFailed
+from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
+from assay.evaluators.hog_eval import HogEvaluator
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS
 from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
@@ -83,16 +85,6 @@ class JudgeEndpoint:
         )
 
 
-class CaseEvaluator(ABC):
-    """One recipe item ready to run: parsed and compiled once, applied to many cases."""
-
-    name: str
-
-    @abstractmethod
-    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
-        """Judge one case; failures are returned as a verdict with status `error`, never raised."""
-
-
 class CheckEvaluator(CaseEvaluator):
     def __init__(self, config: dict[str, Any]) -> None:
         self.check = parse_check_config(config)
@@ -142,57 +134,6 @@ class JudgeEvaluator(CaseEvaluator):
     async def evaluate(self, outcome: CaseOutcome) -> Verdict:
         return await judge_case(
             outcome, self.config, self.endpoint, registry=self.registry, retry=JUDGE_RETRY, cache=self.cache
-        )
-
-
-class HogEvaluator(CaseEvaluator):
-    """Hog code over the case: globals `input`, `output`, `expected`, `tool_calls`, `expected_tool_calls`.
-
-    It returns true/false (pass/fail), null (not applicable) or a number 0–100 (a score).
-    """
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        from assay.hog import compile_program
-
-        self.name = str(config.get("name") or "hog")
-        self.bytecode = config.get("bytecode") or compile_program(str(config.get("source") or ""))
-        self.allows_na = bool(config.get("allows_na", True))
-
-    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
-        return await asyncio.to_thread(self._run, outcome)
-
-    def _run(self, outcome: CaseOutcome) -> Verdict:
-        from assay.hog import HogError, execute_bytecode
-
-        globals_ = {
-            "input": outcome.input,
-            "output": outcome.output,
-            "expected": outcome.expected or "",
-            "tool_calls": [c.to_dict() for c in outcome.tool_calls],
-            "expected_tool_calls": [c.to_dict() for c in outcome.expected_tool_calls or []],
-            "latency_ms": outcome.latency_ms,
-            "tokens": outcome.tokens,
-            "metadata": outcome.metadata,
-        }
-        try:
-            response = execute_bytecode(self.bytecode, globals_)
-        except HogError as exc:
-            return Verdict(self.name, "error", None, "", error=f"Runtime error: {exc}")
-        reason = "\n".join(response.stdout)
-        result = response.result
-        if isinstance(result, bool):
-            return Verdict(self.name, "passed" if result else "failed", 1.0 if result else 0.0, reason, passed=result)
-        if result is None and self.allows_na:
-            return Verdict(self.name, "not_applicable", None, reason)
-        if isinstance(result, int | float) and 0 <= result <= 100:
-            score = float(result) / 100
-            return Verdict(self.name, "passed" if score >= 0.7 else "failed", score, reason, passed=score >= 0.7)
-        return Verdict(
-            self.name,
-            "error",
-            None,
-            reason,
-            error=f"Must return boolean, null or a number 0-100, got {type(result).__name__}: {result}",
         )
 
 

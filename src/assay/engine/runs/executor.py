@@ -6,23 +6,26 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
 from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
+from assay.domain.runs import AppliesTo, CaseResult, CaseSpec, RunRecipe
 from assay.domain.secrets import decrypt_secret
-from assay.engine.runs.case_evaluators import CaseEvaluator, ImpliedCheckEvaluator, build_evaluator
-from assay.engine.runs.snapshot import default_items_for_case
+from assay.domain.statuses import ResultStatus, RunStatus
+from assay.engine.runs.case_evaluators import ImpliedCheckEvaluator, build_evaluator
 from assay.engine.runs.summary import compute_summary
 from assay.engine.runs.writer import DEFAULT_LEASE, ResultWriter
+from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
 from assay.storage import run_execution
-from assay.storage.db import Session, SessionFactory
+from assay.storage.db import SessionFactory
 from assay.storage.ids import uuid7
 from assay.storage.types import utcnow
 from assay.targets.call import InstanceError, call_instance
@@ -30,47 +33,39 @@ from assay.targets.spec import parse_spec
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
-IMPLIED_WHY = "The case has expected_tool_calls and no evaluator of the recipe reads them."
 
 
 class PreparedRecipe:
     """The run's evaluators, built once, and how to pick and combine them for a case."""
 
-    def __init__(
-        self,
-        recipe: dict[str, Any],
-        evaluators: list[CaseEvaluator],
-        spec: RecipeSpec | None,
-        implied: CaseEvaluator | None = None,
-    ) -> None:
+    def __init__(self, recipe: RunRecipe, evaluators: list[CaseEvaluator]) -> None:
         self.recipe = recipe
         self.evaluators = evaluators
-        self.spec = spec
-        self.pass_threshold = float(recipe.get("pass_threshold", 70.0))
-        self.implied = implied
-        self.implied_spec = (
-            RecipeSpec(
-                items=[*spec.items, RecipeItem(evaluator=dict(recipe["implied_tool_call_match"]))],
-                pass_threshold=spec.pass_threshold,
-            )
-            if implied is not None and spec is not None
-            else None
+        self.pass_threshold = recipe.pass_threshold
+        everything = tuple(range(len(recipe.items)))
+        # Built now, so a recipe without items or with a bad threshold fails before any case runs.
+        self._specs: dict[tuple[int, ...], RecipeSpec] = {everything: self._spec(everything)}
+
+    def _spec(self, chosen: tuple[int, ...]) -> RecipeSpec:
+        items = [self.recipe.items[n] for n in chosen]
+        return RecipeSpec(
+            items=[RecipeItem(evaluator=i.evaluator, weight=i.weight, required=i.required) for i in items],
+            pass_threshold=self.pass_threshold,
         )
 
-    def for_case(self, case: dict[str, Any]) -> tuple[list[CaseEvaluator], RecipeSpec | None]:
-        if not self.recipe.get("default"):
-            if self.implied is not None and self.implied_spec is not None and case.get("expected_tool_calls"):
-                return [*self.evaluators, self.implied], self.implied_spec
-            return self.evaluators, self.spec
-        chosen = default_items_for_case(self.recipe, case)
+    def for_case(self, case: CaseSpec) -> tuple[list[CaseEvaluator], RecipeSpec | None]:
+        """The evaluators applied to `case` and how their verdicts combine (nothing: the case is unscored)."""
+        chosen = tuple(self.recipe.items_for(case))
         if not chosen:
             return [], None
-        items = [RecipeItem(evaluator={"type": "llm_judge"} if i == 0 else {"type": "tool_call_match"}) for i in chosen]
-        return [self.evaluators[i] for i in chosen], RecipeSpec(items=items, pass_threshold=self.pass_threshold)
+        spec = self._specs.get(chosen)
+        if spec is None:
+            spec = self._specs[chosen] = self._spec(chosen)
+        return [self.evaluators[n] for n in chosen], spec
 
 
 def prepare_recipe(
-    recipe: dict[str, Any],
+    recipe: RunRecipe,
     *,
     secret_key: str,
     registry: ProviderRegistry,
@@ -78,28 +73,24 @@ def prepare_recipe(
     use_cache: bool = True,
 ) -> PreparedRecipe:
     """Build the run's evaluators once. `use_cache=False` makes every judgement a fresh LLM call."""
-    build = {"secret_key": secret_key, "registry": registry, "cache": cache, "use_cache": use_cache}
-    if recipe.get("default"):
-        evaluators: list[CaseEvaluator] = []
-        judge = recipe["judge"]
-        if judge.get("judge_endpoint"):
-            evaluators.append(build_evaluator(judge, **build))
-        else:
+    evaluators: list[CaseEvaluator] = []
+    for item in recipe.items:
+        if item.implied is not None:
+            evaluators.append(ImpliedCheckEvaluator(item.evaluator, item.implied))
+        elif item.applies_to is not AppliesTo.EVERY_CASE and _judge_without_endpoint(item.evaluator):
+            # The snapshot gives a judge to every case that needs one; the others never reach this stand-in.
             evaluators.append(_MissingJudge())
-        evaluators.append(build_evaluator(recipe["tool_call_match"], **build))
-        return PreparedRecipe(recipe, evaluators, None)
-    items = recipe["items"]
-    evaluators = [build_evaluator(i["evaluator"], **build) for i in items]
-    spec = RecipeSpec(
-        items=[
-            RecipeItem(evaluator=i["evaluator"], weight=i.get("weight", 1.0), required=i.get("required", False))
-            for i in items
-        ],
-        pass_threshold=recipe.get("pass_threshold", 70.0),
-    )
-    implied = recipe.get("implied_tool_call_match")
-    check = ImpliedCheckEvaluator(implied, IMPLIED_WHY) if implied else None
-    return PreparedRecipe(recipe, evaluators, spec, check)
+        else:
+            evaluators.append(
+                build_evaluator(
+                    item.evaluator, secret_key=secret_key, registry=registry, cache=cache, use_cache=use_cache
+                )
+            )
+    return PreparedRecipe(recipe, evaluators)
+
+
+def _judge_without_endpoint(config: dict[str, Any]) -> bool:
+    return config.get("type") == "llm_judge" and not config.get("judge_endpoint")
 
 
 class _MissingJudge(CaseEvaluator):
@@ -115,93 +106,84 @@ def _tool_calls(raw: Any) -> list[ToolCall] | None:
     return [ToolCall(name=str(c.get("name", "")), arguments=dict(c.get("arguments") or {})) for c in raw]
 
 
+@dataclass(frozen=True, slots=True)
+class RunIds:
+    """Which run, suite and environment a result belongs to."""
+
+    id: uuid.UUID
+    suite_id: uuid.UUID
+    environment_id: uuid.UUID
+
+
 async def evaluate_case(
-    case: dict[str, Any],
+    case: CaseSpec,
     repetition: int,
     *,
-    run: dict[str, Any],
+    run: RunIds,
     spec: Any,
     recipe: PreparedRecipe,
     registry: ProviderRegistry,
-) -> dict[str, Any]:
+) -> CaseResult:
     """One case, start to finish. Every failure becomes a result with status `error`; nothing is raised."""
-    base = {
-        "id": uuid7(),
-        "run_id": run["id"],
-        "suite_id": run["suite_id"],
-        "environment_id": run["environment_id"],
-        "test_case_id": uuid.UUID(case["id"]),
-        "repetition": repetition,
-        "created_at": utcnow(),
-        "judge_tokens": 0,
-        "overrides": [],
-        "original_score": None,
-    }
-    fields = {"expected_behavior": case.get("expected_behavior"), "tags": case.get("tags") or []}
+    base = CaseResult(
+        id=uuid7(),
+        run_id=run.id,
+        suite_id=run.suite_id,
+        environment_id=run.environment_id,
+        test_case_id=uuid.UUID(case.id),
+        repetition=repetition,
+        created_at=utcnow(),
+        status=ResultStatus.ERROR,
+    )
+    fields = {"expected_behavior": case.expected_behavior, "tags": case.tags or []}
     try:
-        reply = await call_instance(spec, case["input_message"], fields, providers=registry)
+        reply = await call_instance(spec, case.input_message, fields, providers=registry)
     except InstanceError as exc:
-        return {
-            **base,
-            "status": "error",
-            "score": None,
-            "score_reason": f"The agent call failed: {exc}",
-            "agent_response": None,
-            "tool_calls_made": [],
-            "latency_ms": None,
-            "tokens_used": None,
-            "evaluator_results": [],
-            "error": str(exc),
-        }
+        return replace(base, score_reason=f"The agent call failed: {exc}", error=str(exc))
     outcome = CaseOutcome(
-        input=case["input_message"],
+        input=case.input_message,
         output=reply.text,
-        expected=case.get("expected_behavior"),
-        expected_tool_calls=_tool_calls(case.get("expected_tool_calls")),
+        expected=case.expected_behavior,
+        expected_tool_calls=_tool_calls(case.expected_tool_calls),
         tool_calls=reply.tool_calls,
         latency_ms=reply.latency_ms,
         tokens=reply.tokens,
     )
-    result = {
-        **base,
-        "agent_response": reply.text,
-        "tool_calls_made": [c.to_dict() for c in reply.tool_calls],
-        "latency_ms": round(reply.latency_ms, 3),
-        "tokens_used": reply.tokens,
-    }
+    result = replace(
+        base,
+        agent_response=reply.text,
+        tool_calls_made=[c.to_dict() for c in reply.tool_calls],
+        latency_ms=round(reply.latency_ms, 3),
+        tokens_used=reply.tokens,
+    )
     evaluators, spec_for_case = recipe.for_case(case)
     if not evaluators or spec_for_case is None:
-        return {
-            **result,
-            "status": "unscored",
-            "score": None,
-            "evaluator_results": [],
-            "error": None,
-            "score_reason": "Nothing to score against: no recipe, expected behaviour or expected tool calls.",
-        }
+        return replace(
+            result,
+            status=ResultStatus.UNSCORED,
+            score_reason="Nothing to score against: no recipe, expected behaviour or expected tool calls.",
+        )
     if len(evaluators) == 1:
         verdicts = [await evaluators[0].evaluate(outcome)]
     else:
         verdicts = list(await asyncio.gather(*(e.evaluate(outcome) for e in evaluators)))
     scored = combine(spec_for_case, verdicts)
     errors = [describe_error(v) for v in verdicts if v.status == "error"]
-    return {
-        **result,
-        "status": scored.status,
-        "score": scored.score,
-        "score_reason": scored.reason,
-        "judge_tokens": sum(v.judge_tokens for v in verdicts),
-        "evaluator_results": [v.to_dict() for v in verdicts],
-        "error": "; ".join(errors) if errors else None,
-    }
+    return replace(
+        result,
+        status=ResultStatus(scored.status),
+        score=scored.score,
+        score_reason=scored.reason,
+        judge_tokens=sum(v.judge_tokens for v in verdicts),
+        evaluator_results=[v.to_dict() for v in verdicts],
+        error="; ".join(errors) if errors else None,
+    )
 
 
-def _pending(
-    cases: list[dict[str, Any]], repetitions: int, done: set[tuple[str, int]]
-) -> Iterator[tuple[dict[str, Any], int]]:
+def _pending(cases: Sequence[CaseSpec], repetitions: int, done: set[tuple[str, int]]) -> Iterator[tuple[CaseSpec, int]]:
     for case in cases:
         for rep in range(repetitions):
-            if (case["id"], rep) not in done:
+            if (case.id, rep) not in done:
                 yield case, rep
 
 
@@ -225,35 +207,35 @@ async def execute_run(
     (shutdown), finished results are stored and the lease is left to lapse, so a restart resumes the rest.
     """
     async with sessionmaker() as session:
-        row = await run_execution.start_execution(session=session, run_id=run_id)
-        if row is None:
+        started = await run_execution.start_execution(session=session, run_id=run_id)
+        if started is None:
             return "missing"
-        snapshot = row.snapshot
-        run = {"id": row.id, "suite_id": row.suite_id, "environment_id": row.environment_id}
+        snapshot = started.snapshot
+        run = RunIds(id=started.id, suite_id=started.suite_id, environment_id=started.environment_id)
         done = await run_execution.stored_result_keys(session=session, run_id=run_id)
-        cancel_requested = row.cancel_requested
+        cancel_requested = started.cancel_requested
         await session.commit()
     if cancel_requested:
-        await _finish(sessionmaker, run_id, "cancelled")
-        return "cancelled"
+        await _finish(sessionmaker, run_id, RunStatus.CANCELLED)
+        return RunStatus.CANCELLED
 
     writer = ResultWriter(sessionmaker, run_id, lease=lease)
     cancelled = asyncio.Event()
     try:
-        spec = parse_spec(orjson.loads(decrypt_secret(snapshot["instance"], secret_key)))
+        spec = parse_spec(orjson.loads(decrypt_secret(snapshot.instance, secret_key)))
         recipe = prepare_recipe(
-            snapshot["recipe"],
+            snapshot.recipe,
             secret_key=secret_key,
             registry=registry,
             cache=judge_cache,
-            use_cache=bool(snapshot.get("use_judge_cache", True)),
+            use_cache=snapshot.use_judge_cache,
         )
     except Exception as exc:
         logger.exception("run %s cannot start", run_id)
-        await _finish(sessionmaker, run_id, "failed", error=f"The run could not start: {exc}")
-        return "failed"
+        await _finish(sessionmaker, run_id, RunStatus.FAILED, error=f"The run could not start: {exc}")
+        return RunStatus.FAILED
 
-    pending = _pending(snapshot["cases"], int(snapshot.get("repetitions", 1)), done)
+    pending = _pending(snapshot.cases, snapshot.repetitions, done)
     writer.start()
 
     async def worker() -> None:
@@ -266,8 +248,7 @@ async def execute_run(
         async with asyncio.TaskGroup() as group:
             watcher = group.create_task(_watch(sessionmaker, run_id, writer, cancelled, lease), name=f"watch-{run_id}")
             workers = [
-                group.create_task(worker(), name=f"run-{run_id}-worker-{n}")
-                for n in range(int(snapshot.get("concurrency", 50)))
+                group.create_task(worker(), name=f"run-{run_id}-worker-{n}") for n in range(snapshot.concurrency)
             ]
             if workers:
                 await asyncio.wait(workers)
@@ -280,10 +261,10 @@ async def execute_run(
         first = failures.exceptions[0]
         logger.error("run %s failed", run_id, exc_info=first)
         await writer.close()
-        await _finish(sessionmaker, run_id, "failed", error=str(first))
-        return "failed"
+        await _finish(sessionmaker, run_id, RunStatus.FAILED, error=str(first))
+        return RunStatus.FAILED
     await writer.close()
-    status = "cancelled" if cancelled.is_set() else "completed"
+    status = RunStatus.CANCELLED if cancelled.is_set() else RunStatus.COMPLETED
     await _finish(sessionmaker, run_id, status)
     return status
 
@@ -321,7 +302,9 @@ async def _watch(
         last_ok = time.monotonic()
 
 
-async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, *, error: str | None = None) -> None:
+async def _finish(
+    sessionmaker: SessionFactory, run_id: uuid.UUID, status: RunStatus, *, error: str | None = None
+) -> None:
     """Final status, authoritative counters and summary; the suite follows its latest run."""
     async with sessionmaker() as session:
         row = await run_execution.get_run_by_id(session=session, run_id=run_id)
@@ -341,8 +324,3 @@ async def _finish(sessionmaker: SessionFactory, run_id: uuid.UUID, status: str, 
         )
         await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
         await session.commit()
-
-
-async def refresh_suite(session: Session, suite_id: uuid.UUID) -> None:
-    """Set the suite's `status` and `results_summary` from its latest run."""
-    await run_execution.refresh_suite(session=session, suite_id=suite_id)

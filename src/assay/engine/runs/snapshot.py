@@ -7,17 +7,21 @@ from typing import Any
 
 import orjson
 
+from assay.domain.runs import (
+    DEFAULT_JUDGE,
+    DEFAULT_PASS_THRESHOLD,
+    CaseSpec,
+    RunItem,
+    RunRecipe,
+    RunSnapshot,
+    default_recipe,
+    implied_item,
+)
 from assay.domain.secrets import encrypt_secret
 from assay.engine.runs.case_evaluators import JudgeEndpoint, normalize_item_config
 from assay.errors import ValidationFailed
 from assay.evaluators.judge_endpoint import ProviderKeyCredentials, default_judge_endpoint, resolve_judge_endpoint
-from assay.evaluators.recipe import (
-    DEFAULT_PASS_THRESHOLD,
-    IMPLIED_TOOL_CALL_MATCH,
-    default_recipe_items,
-    judge_config,
-    reads_expected_tool_calls,
-)
+from assay.evaluators.recipe import IMPLIED_TOOL_CALL_MATCH, reads_expected_tool_calls
 from assay.providers.datatypes import EndpointConfig
 from assay.settings import Settings
 from assay.storage import suites as suite_store
@@ -106,7 +110,7 @@ async def build_snapshot(
     settings: Settings,
     repetitions: int | None = None,
     concurrency: int | None = None,
-) -> dict[str, Any]:
+) -> RunSnapshot:
     """Instance (secrets encrypted), resolved evaluators, cases and run settings, as of now.
 
     `repetitions` and `concurrency`, when given, replace the suite config's for this run (with the same limits)."""
@@ -133,16 +137,17 @@ async def build_snapshot(
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 1000:
         raise ValidationFailed("config.concurrency must be an integer from 1 to 1000", attr="config")
 
-    recipe: dict[str, Any]
+    recipe: RunRecipe
     if suite.recipe_id is not None:
         from assay.storage.recipes import load_recipe
 
         loaded = await load_recipe(session=session, environment_id=suite.environment_id, recipe_id=suite.recipe_id)
-        items = await _resolve_items(session, suite.environment_id, loaded["items"], settings)
-        recipe = {"items": items, "pass_threshold": loaded.get("pass_threshold", DEFAULT_PASS_THRESHOLD)}
+        resolved = await _resolve_items(session, suite.environment_id, loaded["items"], settings)
+        items = [RunItem(evaluator=i["evaluator"], weight=i["weight"], required=i["required"]) for i in resolved]
         expects_calls = any(c.expected_tool_calls for c in cases)
-        if expects_calls and not any(reads_expected_tool_calls(i["evaluator"]) for i in items):
-            recipe["implied_tool_call_match"] = dict(IMPLIED_TOOL_CALL_MATCH)
+        if expects_calls and not any(reads_expected_tool_calls(i.evaluator) for i in items):
+            items.append(implied_item(dict(IMPLIED_TOOL_CALL_MATCH)))
+        recipe = RunRecipe(items=tuple(items), pass_threshold=loaded.get("pass_threshold", DEFAULT_PASS_THRESHOLD))
     else:
         needs_judge = any(c.expected_behavior and c.expected_behavior.strip() for c in cases)
         judge = default_judge(settings) if needs_judge else None
@@ -152,51 +157,37 @@ async def build_snapshot(
                 "is configured: set ASSAY_JUDGE_MODEL or give the evaluation a recipe",
                 attr="recipe_id",
             )
-        default_items = [
-            judge_config(),
-            {"type": "tool_call_match", "arguments": "subset", "ordered": False, "allow_extra": True},
-        ]
+        judge_item = dict(DEFAULT_JUDGE)
         if judge is not None:
-            default_items[0] = {
-                **default_items[0],
-                "judge_endpoint": judge.to_dict(),
-                "max_tokens": settings.judge_max_tokens,
-            }
-        recipe = {
-            "default": True,
-            "judge": default_items[0],
-            "tool_call_match": default_items[1],
-            "pass_threshold": DEFAULT_PASS_THRESHOLD,
-        }
-    return {
-        "concurrency_limits": concurrency_limits(concurrency, spec.kind, spec.max_concurrency, recipe),
-        "instance": encrypt_secret(orjson.dumps(spec.reveal()).decode(), settings.secret_key),
-        "instance_kind": spec.kind,
-        "recipe": recipe,
-        "cases": [
-            {
-                "id": str(c.id),
-                "input_message": c.input_message,
-                "expected_behavior": c.expected_behavior,
-                "expected_tool_calls": c.expected_tool_calls,
-                "tags": c.tags,
-            }
+            judge_item.update(judge_endpoint=judge.to_dict(), max_tokens=settings.judge_max_tokens)
+        recipe = default_recipe(judge_item)
+    return RunSnapshot(
+        concurrency_limits=concurrency_limits(concurrency, spec.kind, spec.max_concurrency, recipe),
+        instance=encrypt_secret(orjson.dumps(spec.reveal()).decode(), settings.secret_key),
+        instance_kind=spec.kind,
+        recipe=recipe,
+        cases=tuple(
+            CaseSpec(
+                id=str(c.id),
+                input_message=c.input_message,
+                expected_behavior=c.expected_behavior,
+                expected_tool_calls=c.expected_tool_calls,
+                tags=c.tags,
+            )
             for c in cases
-        ],
-        "repetitions": repetitions,
-        "concurrency": concurrency,
-        "use_judge_cache": bool(config.get("judge_cache", True)),
-    }
+        ),
+        repetitions=repetitions,
+        concurrency=concurrency,
+        use_judge_cache=bool(config.get("judge_cache", True)),
+    )
 
 
-def _judge_limits(recipe: dict[str, Any]) -> list[int]:
-    configs = [recipe["judge"]] if recipe.get("default") else [i["evaluator"] for i in recipe.get("items", [])]
+def _judge_limits(recipe: RunRecipe) -> list[int]:
+    configs = [i.evaluator for i in recipe.items]
     return [int(c["judge_endpoint"]["max_concurrency"]) for c in configs if c.get("judge_endpoint")]
 
 
-def concurrency_limits(
-    requested: int, instance_kind: str, instance_limit: int, recipe: dict[str, Any]
-) -> dict[str, Any]:
+def concurrency_limits(requested: int, instance_kind: str, instance_limit: int, recipe: RunRecipe) -> dict[str, Any]:
     """How many cases can really be in flight: the suite's `concurrency` capped by the instance's
     `max_concurrency` (its in-flight requests; `python` instances have no such limit) and the judges'
     endpoint limits (`ASSAY_RUN_CONCURRENCY`), with a note naming what caps it when anything does."""
@@ -223,12 +214,3 @@ def concurrency_limits(
         "limited_by": sorted(caps),
         "note": note,
     }
-
-
-def default_items_for_case(recipe: dict[str, Any], case: dict[str, Any]) -> list[int]:
-    """Which of the default recipe's two evaluators (0: judge, 1: tool-call match) apply to a case."""
-    items = default_recipe_items(case.get("expected_behavior"), case.get("expected_tool_calls"))
-    chosen = []
-    for item in items:
-        chosen.append(0 if isinstance(item.evaluator, dict) and item.evaluator.get("type") == "llm_judge" else 1)
-    return chosen

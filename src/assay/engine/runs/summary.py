@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from assay.domain.statuses import ResultStatus
 from assay.storage.db import Session
 from assay.storage.run_results import result_measures
 
@@ -43,7 +44,7 @@ async def compute_summary(
     judge_tokens = 0
     for status, score, latency, used, judged in rows:
         counts[status] = counts.get(status, 0) + 1
-        if score is not None and status in ("passed", "failed"):
+        if score is not None and status in (ResultStatus.PASSED, ResultStatus.FAILED):
             scores.append(score)
         if latency is not None:
             latencies.append(latency)
@@ -51,17 +52,18 @@ async def compute_summary(
         judge_tokens += judged or 0
     latencies.sort()
     done = len(rows)
-    graded = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
+    passed, failed, errors = (counts.get(s, 0) for s in (ResultStatus.PASSED, ResultStatus.FAILED, ResultStatus.ERROR))
+    graded = passed + failed + errors
     duration = (finished_at - started_at).total_seconds() if started_at and finished_at else None
     summary: dict[str, Any] = {
         "total": total_cases,
         "completed": done,
-        "passed": counts.get("passed", 0),
-        "failed": counts.get("failed", 0),
-        "error": counts.get("error", 0),
-        "unscored": counts.get("unscored", 0),
+        "passed": passed,
+        "failed": failed,
+        "error": errors,
+        "unscored": counts.get(ResultStatus.UNSCORED, 0),
         "scored": len(scores),
-        "pass_rate": round(counts.get("passed", 0) / graded, 4) if graded else None,
+        "pass_rate": round(passed / graded, 4) if graded else None,
         "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
         "latency_p50_ms": _percentile(latencies, 0.5),
         "latency_p95_ms": _percentile(latencies, 0.95),

@@ -11,9 +11,10 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from assay.concurrency import wait_event
+from assay.domain.runs import CaseResult
+from assay.domain.statuses import ResultStatus
 from assay.storage.db import SessionFactory, write_lock
 from assay.storage.run_execution import extend_lease
 from assay.storage.run_results import store_results
@@ -39,7 +40,7 @@ class ResultWriter:
         self._run_id = run_id
         self._interval = interval
         self._batch_size = batch_size
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[CaseResult] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -49,8 +50,8 @@ class ResultWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"result-writer-{self._run_id}")
 
-    def add(self, row: dict[str, Any]) -> None:
-        self._pending.append(row)
+    def add(self, result: CaseResult) -> None:
+        self._pending.append(result)
         if len(self._pending) >= self._batch_size:
             self._wake.set()
 
@@ -77,13 +78,13 @@ class ResultWriter:
             if self._closing and not self._pending:
                 return
 
-    async def _flush(self, batch: list[dict[str, Any]]) -> None:
-        errors = sum(1 for row in batch if row["status"] == "error")
+    async def _flush(self, batch: list[CaseResult]) -> None:
+        errors = sum(1 for result in batch if result.status is ResultStatus.ERROR)
         for attempt in range(5):
             try:
                 async with self._sessionmaker() as session, write_lock(session):
                     await store_results(
-                        session=session, run_id=self._run_id, rows=batch, errors=errors, lease=self._lease
+                        session=session, run_id=self._run_id, results=batch, errors=errors, lease=self._lease
                     )
                     await session.commit()
                 self.written += len(batch)

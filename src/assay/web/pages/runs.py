@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from assay.charts import latency_buckets_chart, nice_edges, pass_rate_by_tag_chart, score_buckets_chart
 from assay.domain.stats import mean_interval_from_moments
+from assay.domain.statuses import RunStatus
 from assay.engine.runs.summary import compute_summary
 from assay.storage import result_queries
 from assay.storage import runs as run_store
@@ -28,7 +29,7 @@ from assay.web.templating import render
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
-FINISHED = ("completed", "failed", "cancelled")
+FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 SORT_COLUMNS = (
     ("input", "Input"),
     ("tags", "Tags"),
