@@ -64,3 +64,20 @@ def test_sign_test_is_exact_at_size() -> None:
     diffs = [1.0] * 4100 + [-1.0] * 3900 + [0.0] * 10
     result = stats.sign_test(diffs)
     assert result.p_value == pytest.approx(float(sp.binomtest(3900, 8000, 0.5).pvalue), rel=1e-9)
+
+
+def test_large_varied_samples_resample_in_numpy_blocks_with_the_same_distribution() -> None:
+    import random
+    import statistics
+
+    from assay.domain.resampling import VECTORISED_FROM, bootstrap_means
+
+    rng = random.Random(7)
+    values = [rng.uniform(-40, 40) for _ in range(VECTORISED_FROM * 3)]
+    first = bootstrap_means(values, 3000, random.Random(1))
+    assert first == bootstrap_means(values, 3000, random.Random(1))  # the seed decides everything
+    assert first != bootstrap_means(values, 3000, random.Random(2))
+    # The bootstrap distribution of a mean: centred on the sample mean, spread = standard error.
+    standard_error = statistics.stdev(values) / len(values) ** 0.5
+    assert abs(statistics.mean(first) - statistics.mean(values)) < 0.1 * standard_error
+    assert abs(statistics.stdev(first) / standard_error - 1) < 0.08
