@@ -70,6 +70,12 @@ async def list_api_keys(*, session: AsyncSession, environment_id: uuid.UUID | No
     return list(await session.scalars(query))
 
 
+async def get_api_key(*, session: AsyncSession, environment_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeyRow | None:
+    """One key of the environment (None when unknown or another environment's)."""
+    row = await session.get(ApiKeyRow, key_id)
+    return row if row is not None and row.environment_id == environment_id else None
+
+
 async def revoke_api_key(*, session: AsyncSession, id_or_prefix: str) -> ApiKeyRow:
     row: ApiKeyRow | None = None
     try:

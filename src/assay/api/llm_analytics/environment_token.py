@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from assay.api.deps import Principal, SessionDep, environment_access
 from assay.api.llm_analytics.common import ERROR_RESPONSES, scopes_doc
-from assay.storage import environments as store
+from assay.services.environments import rotate_project_token
 
 router = APIRouter(prefix="/api/environments/{environment_id}", tags=["environments"], responses=ERROR_RESPONSES)
 Access = Annotated[Principal, Depends(environment_access("event"))]
@@ -38,6 +38,5 @@ class EnvironmentToken(BaseModel):
 @router.patch("/reset_token", openapi_extra=scopes_doc("event:write"))
 async def reset_token(session: SessionDep, principal: Access) -> EnvironmentToken:
     """Replace the environment's project token with a fresh one; the old token stops working at once."""
-    row = await store.rotate_project_token(session=session, environment_id=principal.environment_id)
-    await session.commit()
+    row = await rotate_project_token(session=session, environment_id=principal.environment_id)
     return EnvironmentToken(id=str(row.id), name=row.name, project_token=row.project_token, api_token=row.project_token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -28,6 +27,7 @@ from assay.api.pagination import Page, PageParams, make_page, page_params
 from assay.domain.providers import Provider
 from assay.domain.secrets import SecretDecryptionError
 from assay.errors import ValidationFailed
+from assay.services import provider_keys as service
 from assay.storage import provider_keys as store
 from assay.storage.tables import ProviderKeyRow
 
@@ -38,20 +38,7 @@ Access = Annotated[Principal, Depends(environment_access("evaluation"))]
 
 
 def _base_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("Enter a valid URL.")
-    return value.rstrip("/")
-
-
-NO_KEY_MESSAGE = "This field is required unless base_url names a server without authentication."
+    return service.normalize_base_url(value)
 
 
 def _api_key(value: Any, info: ValidationInfo) -> Any:
@@ -67,7 +54,9 @@ def _patch_api_key(value: Any) -> Any:
 
 
 class ProviderKeyFields(WriteModel):
-    base_url: str | None = Field(default=None, max_length=500, description="For OpenAI-compatible servers.")
+    base_url: str | None = Field(
+        default=None, max_length=service.MAX_BASE_URL_LENGTH, description="For OpenAI-compatible servers."
+    )
     requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
     tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000_000)
 
@@ -76,9 +65,11 @@ class ProviderKeyFields(WriteModel):
 
 class ProviderKeyWrite(ProviderKeyFields):
     provider: Provider
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=service.MAX_NAME_LENGTH)
     api_key: str | None = Field(
-        default=None, max_length=10_000, description="Write-only. Optional when base_url names a server without auth."
+        default=None,
+        max_length=service.MAX_API_KEY_LENGTH,
+        description="Write-only. Optional when base_url names a server without auth.",
     )
 
     _name = field_validator("name")(not_blank)
@@ -87,9 +78,11 @@ class ProviderKeyWrite(ProviderKeyFields):
 
 class ProviderKeyPatch(ProviderKeyFields):
     provider: Provider | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=service.MAX_NAME_LENGTH)
     api_key: str | None = Field(
-        default=None, max_length=10_000, description="Write-only. null (or blank) removes it from a key with base_url."
+        default=None,
+        max_length=service.MAX_API_KEY_LENGTH,
+        description="Write-only. null (or blank) removes it from a key with base_url.",
     )
 
     _not_null = field_validator("name", "provider", mode="before")(
@@ -112,21 +105,8 @@ class ProviderKeyPublic(BaseModel):
     last_used_at: datetime | None
 
 
-def mask_api_key(key: str) -> str:
-    """The start and end of a key, never more than a third of it (`sk-…abcd`)."""
-    if len(key) >= 16:
-        return f"{key[:3]}…{key[-4:]}"
-    if len(key) >= 8:
-        return f"…{key[-2:]}"
-    return "…"
-
-
 def to_public(row: ProviderKeyRow, secret_key: str) -> ProviderKeyPublic:
-    try:
-        api_key = store.read_api_key(row=row, secret_key=secret_key)
-    except SecretDecryptionError:
-        api_key = None
-    mask = mask_api_key(api_key) if api_key else None
+    mask = service.api_key_mask(row, secret_key)
     return ProviderKeyPublic(
         id=str(row.id),
         provider=row.provider,
@@ -179,21 +159,16 @@ async def create_provider_key(
     body: ProviderKeyWrite, request: Request, session: SessionDep, principal: Access
 ) -> ProviderKeyPublic:
     """Add a provider key."""
-    if body.provider == "azure_openai" and not body.base_url:
-        raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
-    if body.api_key is None and not body.base_url:
-        code = "null" if "api_key" in body.model_fields_set else "required"
-        raise ValidationFailed(NO_KEY_MESSAGE, attr="api_key", code=code)
     fields = body.model_dump(include={"provider", "name", "base_url", "requests_per_minute", "tokens_per_minute"})
-    row = await store.create_provider_key(
+    row = await service.create_provider_key(
         session=session,
         environment_id=principal.environment_id,
         fields=fields,
         api_key=body.api_key,
         secret_key=_secret_key(request),
         created_by_id=principal.key_id,
+        api_key_sent="api_key" in body.model_fields_set,
     )
-    await session.commit()
     return to_public(row, _secret_key(request))
 
 
@@ -218,14 +193,14 @@ async def update_provider_key(
         raise ValidationFailed("The provider of a key cannot be changed.", attr="provider")
     given = body.model_fields_set & {"name", "base_url", "requests_per_minute", "tokens_per_minute"}
     if row.provider == "azure_openai" and "base_url" in given and not body.base_url:
-        raise ValidationFailed("An Azure OpenAI key needs the resource's base_url.", attr="base_url", code="required")
+        raise ValidationFailed(service.AZURE_NEEDS_BASE_URL, attr="base_url", code="required")
     fields = {name: getattr(body, name) for name in given}
     remove = "api_key" in body.model_fields_set and not body.api_key
     base_url = body.base_url if "base_url" in given else row.base_url
     if not base_url:
         if remove:
             code = "blank" if body.api_key == "" else "null"
-            raise ValidationFailed(NO_KEY_MESSAGE, attr="api_key", code=code)
+            raise ValidationFailed(service.NO_KEY_MESSAGE, attr="api_key", code=code)
         if not body.api_key and not _has_secret(row, _secret_key(request)):
             raise ValidationFailed(
                 "A key without api_key needs the base_url of its server.", attr="base_url", code="required"
@@ -245,9 +220,7 @@ async def update_provider_key(
 @router.delete("/{id}", status_code=204, response_class=Response, openapi_extra=scopes_doc("evaluation:write"))
 async def delete_provider_key(id: str, session: SessionDep, principal: Access) -> Response:
     """Delete a provider key; evaluations that used it keep their model without a key."""
-    row = await store.get_provider_key(
+    await service.delete_provider_key(
         session=session, environment_id=principal.environment_id, key_id=parse_object_id(id)
     )
-    await store.delete_provider_key(session=session, row=row)
-    await session.commit()
     return Response(status_code=204)
