@@ -14,6 +14,7 @@ from rich.table import Table
 from assay.cli.context import open_session
 from assay.domain.scopes import ALL_SCOPES, normalize_scopes
 from assay.errors import DomainError
+from assay.services import environments as environment_service
 from assay.settings import get_settings
 from assay.storage import environments as store
 from assay.storage.db import make_engine
@@ -107,7 +108,7 @@ def env_rotate_token(
     async def run() -> dict[str, str]:
         async with open_session(get_settings()) as session:
             env = await store.find_environment(session=session, id_or_name=environment)
-            row = await store.rotate_project_token(session=session, environment_id=env.id)
+            row = await environment_service.rotate_project_token(session=session, environment_id=env.id)
             return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
 
     data = _run(run())
