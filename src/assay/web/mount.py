@@ -13,6 +13,7 @@ from assay.web.pages import (
     admin,
     api_docs,
     compare,
+    datasets,
     reliability,
     result_detail,
     review,
@@ -27,7 +28,20 @@ from assay.web.session_cookie import SessionSigner
 
 STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_UI_DIR = Path(str(files("fastapi_offline") / "static"))  # Swagger UI 5 assets, installed with the package
-PAGE_ROUTERS = (api_docs, sign_in, suites, suite, compare, runs, result_detail, run_exports, review, reliability, admin)
+PAGE_ROUTERS = (
+    api_docs,
+    sign_in,
+    suites,
+    suite,
+    compare,
+    runs,
+    result_detail,
+    run_exports,
+    review,
+    reliability,
+    datasets,
+    admin,
+)
 
 
 def install_web(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from assay.api.llm_analytics.common import (
 from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
 from assay.api.pagination import Page, PageParams, make_page, page_params
 from assay.errors import ValidationFailed
+from assay.services import datasets
 from assay.storage import datasets as store
 from assay.storage.tables import DatasetItemRow
 
@@ -89,20 +90,6 @@ def to_public(row: DatasetItemRow) -> DatasetItemPublic:
     )
 
 
-async def _fields(body: BaseModel, session: SessionDep, principal: Principal) -> dict[str, Any]:
-    data = written_fields(body)
-    if "dataset" in data:
-        dataset_id = data.pop("dataset")
-        if not await store.dataset_exists(
-            session=session, environment_id=principal.environment_id, dataset_id=dataset_id
-        ):
-            raise ValidationFailed(
-                f'Invalid pk "{dataset_id}" - object does not exist.', attr="dataset", code="does_not_exist"
-            )
-        data["dataset_id"] = dataset_id
-    return data
-
-
 @router.get("", openapi_extra=scopes_doc("dataset:read"))
 async def list_dataset_items(
     request: Request,
@@ -139,12 +126,12 @@ async def list_dataset_items(
 @router.post("", status_code=201, openapi_extra=scopes_doc("dataset:write"))
 async def create_dataset_item(body: DatasetItemWrite, session: SessionDep, principal: Access) -> DatasetItemPublic:
     """Create a dataset item."""
-    fields = await _fields(body, session, principal)
-    fields.setdefault("deleted", False)
-    row = await store.create_dataset_item(
-        session=session, environment_id=principal.environment_id, created_by_id=principal.key_id, fields=fields
+    row = await datasets.create_dataset_item(
+        session=session,
+        environment_id=principal.environment_id,
+        created_by_id=principal.key_id,
+        fields=written_fields(body),
     )
-    await session.commit()
     return to_public(row)
 
 
@@ -162,11 +149,12 @@ async def update_dataset_item(
     id: str, body: DatasetItemPatch, session: SessionDep, principal: Access
 ) -> DatasetItemPublic:
     """Update some fields; `{"deleted": true}` soft-deletes and `{"deleted": false}` restores."""
-    row = await store.get_dataset_item(
-        session=session, environment_id=principal.environment_id, item_id=parse_object_id(id), include_deleted=True
+    row = await datasets.update_dataset_item(
+        session=session,
+        environment_id=principal.environment_id,
+        item_id=parse_object_id(id),
+        fields=written_fields(body),
     )
-    row = await store.update_row(session=session, row=row, fields=await _fields(body, session, principal))
-    await session.commit()
     return to_public(row)
 
 
@@ -175,14 +163,13 @@ async def replace_dataset_item(
     id: str, body: DatasetItemWrite, session: SessionDep, principal: Access
 ) -> DatasetItemPublic:
     """Replace the item's writable fields."""
-    row = await store.get_dataset_item(
-        session=session, environment_id=principal.environment_id, item_id=parse_object_id(id), include_deleted=True
-    )
+    item_id = parse_object_id(id)
     body_fields = body.model_fields_set | {"dataset", "input", "output", "metadata", "ref_trace_id"}
     body_fields |= {"ref_timestamp", "ref_source_id"}
     body.__pydantic_fields_set__ = body_fields
-    row = await store.update_row(session=session, row=row, fields=await _fields(body, session, principal))
-    await session.commit()
+    row = await datasets.update_dataset_item(
+        session=session, environment_id=principal.environment_id, item_id=item_id, fields=written_fields(body)
+    )
     return to_public(row)
 
 

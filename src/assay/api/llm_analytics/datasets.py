@@ -23,6 +23,7 @@ from assay.api.llm_analytics.common import (
     written_fields,
 )
 from assay.api.pagination import Page, PageParams, make_page, page_params
+from assay.services import datasets
 from assay.storage import datasets as store
 from assay.storage.datasets import DATASET_ORDERINGS
 from assay.storage.tables import DatasetRow
@@ -106,12 +107,12 @@ async def list_datasets(
 @router.post("", status_code=201, openapi_extra=scopes_doc("dataset:write"))
 async def create_dataset(body: DatasetWrite, session: SessionDep, principal: Access) -> DatasetPublic:
     """Create a dataset."""
-    fields = written_fields(body)
-    fields.setdefault("deleted", False)
-    row = await store.create_dataset(
-        session=session, environment_id=principal.environment_id, created_by_id=principal.key_id, fields=fields
+    row = await datasets.create_dataset(
+        session=session,
+        environment_id=principal.environment_id,
+        created_by_id=principal.key_id,
+        fields=written_fields(body),
     )
-    await session.commit()
     return to_public(row)
 
 
@@ -127,25 +128,25 @@ async def retrieve_dataset(id: str, session: SessionDep, principal: Access) -> D
 @router.patch("/{id}", openapi_extra=scopes_doc("dataset:write"))
 async def update_dataset(id: str, body: DatasetPatch, session: SessionDep, principal: Access) -> DatasetPublic:
     """Update some fields; `{"deleted": true}` soft-deletes and `{"deleted": false}` restores."""
-    row = await store.get_dataset(
-        session=session, environment_id=principal.environment_id, dataset_id=parse_object_id(id), include_deleted=True
+    row = await datasets.update_dataset(
+        session=session,
+        environment_id=principal.environment_id,
+        dataset_id=parse_object_id(id),
+        fields=written_fields(body),
     )
-    row = await store.update_row(session=session, row=row, fields=written_fields(body))
-    await session.commit()
     return to_public(row)
 
 
 @router.put("/{id}", openapi_extra=scopes_doc("dataset:write"))
 async def replace_dataset(id: str, body: DatasetWrite, session: SessionDep, principal: Access) -> DatasetPublic:
     """Replace the dataset's writable fields."""
-    row = await store.get_dataset(
-        session=session, environment_id=principal.environment_id, dataset_id=parse_object_id(id), include_deleted=True
-    )
+    dataset_id = parse_object_id(id)
     fields = {"name": body.name, "description": body.description, "metadata_": body.metadata}
     if "deleted" in body.model_fields_set:
         fields["deleted"] = body.deleted
-    row = await store.update_row(session=session, row=row, fields=fields)
-    await session.commit()
+    row = await datasets.update_dataset(
+        session=session, environment_id=principal.environment_id, dataset_id=dataset_id, fields=fields
+    )
     return to_public(row)
 
 
