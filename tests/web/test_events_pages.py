@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Env, add_key
-from tests.web.conftest import sign_in
+from tests.web.conftest import form_token, sign_in
 
 HOSTILE = "<script>alert('x')</script><b>bold</b>"
 
@@ -142,3 +142,134 @@ async def test_live_tail_stream_shape(live_url: str, env_a: Env, env_b: Env) -> 
         assert set(data["events"][0]) >= {"uuid", "seq", "event", "timestamp", "model", "distinct_id", "trace_id"}
         assert data["events"][0]["model"] == "gpt-4o-mini"
         assert (await client.get("/events/stream", params={"since": "-1"})).status_code == 422
+
+
+def tool_conversation(**props: Any) -> dict[str, Any]:
+    return event(
+        **{
+            "$ai_input": [
+                {"role": "system", "content": "You are a shop assistant."},
+                {"role": "user", "content": [{"type": "text", "text": f"Where is order 42? {HOSTILE}"}]},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": "call_1", "type": "function", "function": {"name": "track", "arguments": '{"id": 42}'}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "content": "shipped"},
+            ],
+            "$ai_output_choices": [{"role": "assistant", "content": "Order 42 has shipped."}],
+            "$ai_total_cost_usd": 0.0021,
+            **props,
+        }
+    )
+
+
+def evaluation_of(target: dict[str, Any], *, name: str, result: bool | None, reasoning: str) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from assay.domain.ai_events import build_evaluation_event_properties
+
+    props = build_evaluation_event_properties(
+        evaluation_id=uuid.uuid4(),
+        evaluation_name=name,
+        runtime="hog",
+        start_time=datetime.now(UTC),
+        allows_na=result is None,
+        reasoning=reasoning,
+        target_event_id=target["uuid"],
+        target_event_type=target["event"],
+        trace_id=target["properties"]["$ai_trace_id"],
+        result=result,
+    )
+    return {
+        "event": "$ai_evaluation",
+        "distinct_id": target["distinct_id"],
+        "uuid": str(uuid.uuid4()),
+        "properties": props,
+    }
+
+
+async def test_transcript_figures_and_verdicts(client: httpx.AsyncClient, env_a: Env) -> None:
+    target, other = tool_conversation(), event()
+    verdicts = [
+        evaluation_of(target, name="polite", result=True, reasoning="Says please."),
+        evaluation_of(target, name="grounded", result=False, reasoning=f"Made up {HOSTILE}"),
+        evaluation_of(target, name="on topic", result=None, reasoning="Not a question."),
+        evaluation_of(other, name="elsewhere", result=True, reasoning="another event"),
+    ]
+    await capture(client, env_a, [target, other, *verdicts])
+    await sign_in(client, env_a.key, next_url="/events")
+    page = await client.get(f"/events/{target['uuid']}")
+    assert page.status_code == 200, page.text
+    html = page.text
+    for role in ("role-system", "role-user", "role-assistant", "role-tool"):
+        assert role in html
+    assert "You are a shop assistant." in html and "Order 42 has shipped." in html
+    assert "→ track({&#34;id&#34;: 42})" in html and "result of call_1" in html
+    assert HOSTILE not in html and "&lt;script&gt;alert(" in html
+    assert "$0.0021" in html and ">7<" in html and "0.5 s" in html
+    section = html[html.index('id="verdicts"') :]
+    assert "polite" in section and "grounded" in section and "on topic" in section and "elsewhere" not in section
+    assert "status-passed" in section and "status-failed" in section and "N/A" in section
+    assert "Says please." in section
+
+
+async def test_add_to_dataset_creates_the_item_the_api_returns(app: Any, client: httpx.AsyncClient, env_a: Env) -> None:
+    first = event(**{"$ai_trace_id": "t-add"})
+    target = tool_conversation(**{"$ai_trace_id": "t-add"})
+    first["timestamp"], target["timestamp"] = "2026-03-01T10:00:00Z", "2026-03-01T10:00:05Z"
+    await capture(client, env_a, [first, target])
+    dataset = await client.post(f"{env_a.api}/datasets", json={"name": "golden"}, headers=env_a.headers)
+    assert dataset.status_code == 201
+    dataset_id = dataset.json()["id"]
+
+    reader = await add_key(app, env_a, ["event:read", "dataset:read"])
+    await sign_in(client, reader, next_url="/events")
+    page = await client.get(f"/events/{target['uuid']}")
+    assert 'id="add-to-dataset"' not in page.text
+    refused = await client.post(
+        f"/events/{target['uuid']}/add-to-dataset", data={"dataset": dataset_id, "csrf_token": form_token(page.text)}
+    )
+    assert refused.status_code == 403
+
+    client.cookies.clear()
+    await sign_in(client, env_a.key, next_url="/events")
+    page = await client.get(f"/events/{target['uuid']}")
+    assert "golden" in page.text
+    token = form_token(page.text)
+    added = await client.post(
+        f"/events/{target['uuid']}/add-to-dataset", data={"dataset": dataset_id, "csrf_token": token}
+    )
+    assert added.status_code == 303
+    shown = await client.get(added.headers["location"])
+    assert "Added to the dataset" in shown.text
+
+    items = await client.get(f"{env_a.api}/dataset_items", params={"dataset": dataset_id}, headers=env_a.headers)
+    [item] = items.json()["results"]
+    assert item["ref_trace_id"] == "t-add"
+    assert item["ref_source_id"] == target["uuid"]
+    assert item["ref_timestamp"].startswith("2026-03-01T10:00:00")  # the trace's start, as PostHog sets it
+    assert item["input"] == {"input": target["properties"]["$ai_input"]}
+    assert item["output"] == {"output": target["properties"]["$ai_output_choices"]}
+    assert f"/datasets/{dataset_id}/items/{item['id']}" in shown.text
+
+    bad = await client.post(f"/events/{target['uuid']}/add-to-dataset", data={"dataset": "nope", "csrf_token": token})
+    assert bad.status_code == 422
+    unknown = {"dataset": str(uuid.uuid4()), "csrf_token": token}
+    assert (await client.post(f"/events/{target['uuid']}/add-to-dataset", data=unknown)).status_code == 422
+
+
+async def test_another_environments_event_is_not_found(client: httpx.AsyncClient, env_a: Env, env_b: Env) -> None:
+    [mine] = await capture(client, env_a, [event()])
+    await sign_in(client, env_b.key, next_url="/events")
+    token = form_token((await client.get("/events")).text)
+    for path in (f"/events/{mine}", f"/events/{uuid.uuid4()}"):
+        answer = await client.get(path)
+        assert answer.status_code == 404 and "Not found" in answer.text
+    posted = await client.post(
+        f"/events/{mine}/add-to-dataset", data={"dataset": str(uuid.uuid4()), "csrf_token": token}
+    )
+    assert posted.status_code == 404
+    assert (await client.get(f"{env_b.api}/events/{mine}", headers=env_b.headers)).status_code == 404

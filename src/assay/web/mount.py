@@ -12,6 +12,7 @@ from assay.web.errors import install_page_errors
 from assay.web.pages import (
     api_docs,
     compare,
+    event_detail,
     events,
     reliability,
     result_detail,
@@ -39,6 +40,7 @@ PAGE_ROUTERS = (
     review,
     reliability,
     events,
+    event_detail,
 )
 
 
