@@ -273,3 +273,40 @@ async def test_another_environments_event_is_not_found(client: httpx.AsyncClient
     )
     assert posted.status_code == 404
     assert (await client.get(f"{env_b.api}/events/{mine}", headers=env_b.headers)).status_code == 404
+
+
+async def test_trace_tree_timeline_and_evaluations(client: httpx.AsyncClient, env_a: Env, env_b: Env) -> None:
+    trace = "trace-tree:1"
+
+    def at(name: str, second: int, **props: Any) -> dict[str, Any]:
+        made = event(name, **{"$ai_trace_id": trace, **props})
+        made["timestamp"] = f"2026-03-01T10:00:{second:02d}Z"
+        return made
+
+    root = at("$ai_trace", 9, **{"$ai_span_name": "checkout", "$ai_latency": 9})
+    span = at(
+        "$ai_span", 8, **{"$ai_span_id": "s1", "$ai_parent_id": trace, "$ai_span_name": HOSTILE, "$ai_latency": 6}
+    )
+    first = at("$ai_generation", 4, **{"$ai_span_id": "g1", "$ai_parent_id": "s1", "$ai_latency": 2})
+    second = at("$ai_generation", 7, **{"$ai_parent_id": "s1", "$ai_latency": 1, "$ai_input_tokens": 30})
+    verdict = evaluation_of(second, name="helpful", result=False, reasoning="Too short.")
+    await capture(client, env_a, [second, span, root, first, verdict])
+    await sign_in(client, env_a.key, next_url="/events")
+    page = await client.get(f"/traces/{trace}")
+    assert page.status_code == 200, page.text
+    html = page.text
+    tree = html[html.index('id="tree"') :]
+    # checkout › span › (first, second), each generation linked, the span's hostile name shown as text
+    positions = [tree.index(f'/events/{e["uuid"]}"') for e in (root, span, first, second)]
+    assert positions == sorted(positions)
+    assert tree.count('<ul class="tree">') == 2
+    assert HOSTILE not in html and "&lt;script&gt;" in html
+    assert "helpful" in tree and "status-failed" in tree and "Too short." in tree
+    timeline = html[html.index('id="timeline"') : html.index('id="tree"')]
+    assert timeline.count("<rect") == 4 and "bar-generation" in timeline and "bar-span" in timeline
+    assert "9.00 s" in timeline  # the axis ends at the trace's duration
+    assert ">39<" in html and "37 in · 2 out" in html  # generations: 7 + 30 in, 1 + 1 out
+    client.cookies.clear()
+    await sign_in(client, env_b.key, next_url="/events")
+    assert (await client.get(f"/traces/{trace}")).status_code == 404
+    assert (await client.get("/traces/no-such-trace")).status_code == 404

@@ -22,6 +22,7 @@ from assay.web.pages import (
     sign_in,
     suite,
     suites,
+    traces,
 )
 from assay.web.security_headers import SecurityHeadersMiddleware
 from assay.web.session_cookie import SessionSigner
@@ -41,6 +42,7 @@ PAGE_ROUTERS = (
     reliability,
     events,
     event_detail,
+    traces,
 )
 
 
