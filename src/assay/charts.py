@@ -205,7 +205,7 @@ def trace_timeline_svg(rows: list[tuple[str, int, str, float, float]], *, total_
     total = total_s if total_s > 0 else 1.0
     label_w, plot_w, row_h, top = 260, 640, 18, 22
     height = top + row_h * max(1, len(rows)) + 6
-    width = label_w + plot_w + 12
+    width = label_w + plot_w + 36  # room for the last tick's label
     parts = [
         f'<svg class="chart timeline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="Trace timeline">'
