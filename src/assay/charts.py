@@ -195,3 +195,34 @@ def ci_chart_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def trace_timeline_svg(rows: list[tuple[str, int, str, float, float]], *, total_s: float) -> str:
+    """A timeline of a trace: one bar per (label, depth, kind, start_s, duration_s) row, from 0 to `total_s`.
+
+    `kind` picks the bar's class (`bar-generation`, `bar-span`, `bar-trace`, `bar-other`, `bar-error`).
+    """
+    total = total_s if total_s > 0 else 1.0
+    label_w, plot_w, row_h, top = 260, 640, 18, 22
+    height = top + row_h * max(1, len(rows)) + 6
+    width = label_w + plot_w + 36  # room for the last tick's label
+    parts = [
+        f'<svg class="chart timeline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="Trace timeline">'
+    ]
+    for i in range(5):
+        x = label_w + plot_w * i / 4
+        parts.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height}"/>')
+        parts.append(f'<text class="tick" x="{x:.1f}" y="{top - 8}" text-anchor="middle">{total * i / 4:.2f} s</text>')
+    for i, (label, depth, kind, start, duration) in enumerate(rows):
+        y = top + i * row_h
+        short = label if len(label) <= 34 else label[:33] + "…"
+        parts.append(f'<text class="label" x="{4 + 10 * min(depth, 12)}" y="{y + 12}">{escape(short)}</text>')
+        x = label_w + plot_w * max(0.0, start) / total
+        w = max(2.0, plot_w * max(0.0, duration) / total)
+        parts.append(
+            f'<rect class="bar-{escape(kind)}" x="{x:.1f}" y="{y + 3}" width="{min(w, label_w + plot_w - x):.1f}" '
+            f'height="{row_h - 6}" rx="2"><title>{escape(label)}: {duration:.3f} s</title></rect>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

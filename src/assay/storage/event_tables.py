@@ -28,6 +28,7 @@ class EventRow(Base):
         UniqueConstraint("environment_id", "uuid", name="uq_events_environment_uuid"),
         Index("ix_events_env_event_timestamp", "environment_id", "event", "timestamp"),
         Index("ix_events_env_timestamp", "environment_id", "timestamp"),
+        Index("ix_events_env_event_seq", "environment_id", "event", "seq"),  # the events page, newest first
         {"sqlite_autoincrement": True},  # never reuse a seq, even after deletes
     )
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,11 @@ class EventFilter:
     before: datetime | None = None
     trace_id: str | None = None
     distinct_id: str | None = None
+    event_prefix: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    property_key: str | None = None
+    property_value: str | None = None
 
 
 async def insert_events(*, session: AsyncSession, environment_id: uuid.UUID, events: Sequence[NormalizedEvent]) -> int:
@@ -109,18 +114,37 @@ async def _insert_sqlite(session: AsyncSession, environment_id: uuid.UUID, event
     return int(result.rowcount)
 
 
-def _filtered(environment_id: uuid.UUID, filters: EventFilter) -> Select[tuple[EventRow]]:
-    query = select(EventRow).where(EventRow.environment_id == environment_id)
+def _property_text(key: str) -> ColumnElement[str]:
+    """A top-level property as text on both databases (SQLite's JSON numbers are cast, PostgreSQL's ->> is text)."""
+    return cast(EventRow.properties[key].as_string(), String)
+
+
+def event_conditions(environment_id: uuid.UUID, filters: EventFilter) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of `filters` (ANDed) for the environment's events."""
+    conditions: list[ColumnElement[bool]] = [EventRow.environment_id == environment_id]
     if filters.event is not None:
-        query = query.where(EventRow.event == filters.event)
+        conditions.append(EventRow.event == filters.event)
+    if filters.event_prefix is not None:
+        conditions.append(EventRow.event.startswith(filters.event_prefix, autoescape=True))
     if filters.after is not None:
-        query = query.where(EventRow.timestamp > filters.after)
+        conditions.append(EventRow.timestamp > filters.after)
     if filters.before is not None:
-        query = query.where(EventRow.timestamp < filters.before)
+        conditions.append(EventRow.timestamp < filters.before)
     if filters.trace_id is not None:
-        query = query.where(EventRow.trace_id == filters.trace_id)
+        conditions.append(EventRow.trace_id == filters.trace_id)
     if filters.distinct_id is not None:
-        query = query.where(EventRow.distinct_id == filters.distinct_id)
+        conditions.append(EventRow.distinct_id == filters.distinct_id)
+    if filters.model is not None:
+        conditions.append(_property_text("$ai_model") == filters.model)
+    if filters.provider is not None:
+        conditions.append(_property_text("$ai_provider") == filters.provider)
+    if filters.property_key is not None:
+        conditions.append(_property_text(filters.property_key) == (filters.property_value or ""))
+    return conditions
+
+
+def _filtered(environment_id: uuid.UUID, filters: EventFilter) -> Select[tuple[EventRow]]:
+    query = select(EventRow).where(*event_conditions(environment_id, filters))
     return query.order_by(EventRow.timestamp.desc(), EventRow.seq.desc())
 
 

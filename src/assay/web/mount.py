@@ -14,6 +14,8 @@ from assay.web.pages import (
     api_docs,
     compare,
     datasets,
+    event_detail,
+    events,
     reliability,
     result_detail,
     review,
@@ -22,6 +24,7 @@ from assay.web.pages import (
     sign_in,
     suite,
     suites,
+    traces,
 )
 from assay.web.security_headers import SecurityHeadersMiddleware
 from assay.web.session_cookie import SessionSigner
@@ -41,6 +44,9 @@ PAGE_ROUTERS = (
     reliability,
     datasets,
     admin,
+    events,
+    event_detail,
+    traces,
 )
 
 

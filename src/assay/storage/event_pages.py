@@ -1,0 +1,93 @@
+"""What the events, event and trace pages read: keyset pages of events by `seq`, new events for the live tail,
+the `$ai_evaluation` events that judged an event, and the events of one trace.
+
+Filters are the events API's (`storage/events.py::event_conditions`), evaluated in SQL on both databases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.domain.ai_events import EVALUATION
+from assay.storage.event_tables import EventRow
+from assay.storage.events import EventFilter, event_conditions
+
+TARGET_KEY = "$ai_target_event_id"
+
+
+@dataclass(slots=True)
+class EventPage:
+    """One page of events, newest (highest `seq`) first; `next_cursor` is None on the last page."""
+
+    events: list[EventRow]
+    next_cursor: int | None
+
+
+async def page_events(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, before_seq: int | None, limit: int
+) -> EventPage:
+    """The `limit` newest matching events with a `seq` below `before_seq` (keyset pagination)."""
+    query = select(EventRow).where(*event_conditions(environment_id, filters))
+    if before_seq is not None:
+        query = query.where(EventRow.seq < before_seq)
+    rows = list(await session.scalars(query.order_by(EventRow.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return EventPage(rows, rows[-1].seq if more and rows else None)
+
+
+async def events_after(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, after_seq: int, limit: int
+) -> list[EventRow]:
+    """The newest `limit` matching events with a `seq` above `after_seq`, newest first (the live tail's poll)."""
+    query = select(EventRow).where(*event_conditions(environment_id, filters), EventRow.seq > after_seq)
+    return list(await session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)))
+
+
+async def latest_seq(*, session: AsyncSession, environment_id: uuid.UUID) -> int:
+    """The highest `seq` of the environment's events (0 when it has none)."""
+    found = await session.scalar(select(func.max(EventRow.seq)).where(EventRow.environment_id == environment_id))
+    return int(found or 0)
+
+
+async def evaluations_of(
+    *, session: AsyncSession, environment_id: uuid.UUID, target_ids: list[str], trace_id: str | None
+) -> list[EventRow]:
+    """The `$ai_evaluation` events that target these event uuids, oldest first.
+
+    Evaluation events carry their target's trace id, so a traced target is looked up through the trace index.
+    """
+    if not target_ids:
+        return []
+    target = EventRow.properties[TARGET_KEY].as_string()
+    query = select(EventRow).where(
+        EventRow.environment_id == environment_id, EventRow.event == EVALUATION, target.in_(target_ids)
+    )
+    if trace_id is not None:
+        query = query.where(EventRow.trace_id == trace_id)
+    return list(await session.scalars(query.order_by(EventRow.seq)))
+
+
+async def trace_events(
+    *, session: AsyncSession, environment_id: uuid.UUID, trace_id: str, limit: int
+) -> list[EventRow]:
+    """At most `limit` events of one trace (`$ai_evaluation` events excluded), oldest first."""
+    query = select(EventRow).where(
+        EventRow.environment_id == environment_id, EventRow.trace_id == trace_id, EventRow.event != EVALUATION
+    )
+    return list(await session.scalars(query.order_by(EventRow.timestamp, EventRow.seq).limit(limit)))
+
+
+async def trace_started_at(*, session: AsyncSession, environment_id: uuid.UUID, trace_id: str) -> datetime | None:
+    """The earliest timestamp of the trace's events (PostHog's trace `createdAt`)."""
+    found: datetime | None = await session.scalar(
+        select(func.min(EventRow.timestamp)).where(
+            EventRow.environment_id == environment_id, EventRow.trace_id == trace_id
+        )
+    )
+    return found
