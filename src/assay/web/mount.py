@@ -12,6 +12,7 @@ from assay.web.errors import install_page_errors
 from assay.web.pages import (
     api_docs,
     compare,
+    evaluations,
     reliability,
     result_detail,
     review,
@@ -26,7 +27,19 @@ from assay.web.session_cookie import SessionSigner
 
 STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_UI_DIR = Path(str(files("fastapi_offline") / "static"))  # Swagger UI 5 assets, installed with the package
-PAGE_ROUTERS = (api_docs, sign_in, suites, suite, compare, runs, result_detail, run_exports, review, reliability)
+PAGE_ROUTERS = (
+    api_docs,
+    sign_in,
+    suites,
+    suite,
+    compare,
+    runs,
+    result_detail,
+    run_exports,
+    review,
+    reliability,
+    evaluations,
+)
 
 
 def install_web(app: FastAPI) -> None:

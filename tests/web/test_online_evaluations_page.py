@@ -1,0 +1,174 @@
+"""The online evaluations pages through HTTP: the list with its 24-hour counts and toggle, with CSRF, scopes,
+environments and escaping enforced; numbers and writes agree with the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from assay.domain.statuses import EvaluationRunStatus
+from assay.storage.online_tables import EvaluationRunRow
+from tests.conftest import Env, add_key
+from tests.web.conftest import form_token, sign_in
+
+JUDGE = {
+    "name": "helpfulness",
+    "evaluation_type": "llm_judge",
+    "output_type": "boolean",
+    "evaluation_config": {"prompt": "Is the answer helpful?"},
+    "output_config": {"allows_na": True},
+}
+CONDITIONS = [
+    {
+        "id": "c1",
+        "rollout_percentage": 25,
+        "properties": [{"key": "$ai_model", "value": "gpt-4o", "operator": "exact", "type": "event"}],
+    }
+]
+
+
+async def create_evaluation(client: httpx.AsyncClient, env: Env, **fields: Any) -> dict[str, Any]:
+    r = await client.post(f"{env.api}/evaluations", json={**JUDGE, **fields}, headers=env.headers)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def store_runs(app: Any, env: Env, evaluation_id: str, outcomes: list[tuple[str, bool | None, float]]) -> None:
+    """Runs of the evaluation: (status, verdict, hours ago) each."""
+    now = datetime.now(UTC)
+    async with app.state.sessionmaker() as session:
+        for i, (status, verdict, hours_ago) in enumerate(outcomes):
+            session.add(
+                EvaluationRunRow(
+                    workflow_id=f"{evaluation_id}-{uuid.uuid4()}-manual-{i}",
+                    environment_id=uuid.UUID(env.id),
+                    evaluator_id=uuid.UUID(evaluation_id),
+                    event_uuid=uuid.uuid4(),
+                    event_seq=i + 1,
+                    source="manual",
+                    status=status,
+                    verdict=verdict,
+                    error="Hog raised" if status == EvaluationRunStatus.FAILED else None,
+                    created_at=now - timedelta(hours=hours_ago),
+                )
+            )
+        await session.commit()
+
+
+DONE, FAILED = EvaluationRunStatus.COMPLETED.value, EvaluationRunStatus.FAILED.value
+OUTCOMES = [
+    (DONE, True, 0.1),
+    (DONE, True, 1.5),
+    (DONE, True, 5),
+    (DONE, False, 2),
+    (DONE, None, 3),
+    (FAILED, None, 4),
+    (DONE, False, 30),  # outside the 24-hour window
+]
+
+
+def row_of(html: str, evaluation_id: str) -> str:
+    found = re.search(rf'<tr data-evaluation-id="{evaluation_id}">(.*?)</tr>', html, re.S)
+    assert found, f"no row for {evaluation_id}"
+    return found.group(1)
+
+
+def cell(row: str, name: str) -> str:
+    found = re.search(rf'<td class="num {name}">([^<]*)</td>', row)
+    assert found, name
+    return found.group(1).strip()
+
+
+async def test_list_shows_type_conditions_sampling_and_the_apis_counts(app, client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a, conditions=CONDITIONS, enabled=True)
+    hog = await create_evaluation(
+        client, env_a, name="non-empty", evaluation_type="hog", evaluation_config={"source": "return true"}
+    )
+    await store_runs(app, env_a, evaluation["id"], OUTCOMES)
+    await sign_in(client, env_a.key)
+    page = await client.get("/evaluations")
+    assert page.status_code == 200, page.text
+    row = row_of(page.text, evaluation["id"])
+    stats = (await client.get(f"{env_a.api}/evaluations/{evaluation['id']}/stats", headers=env_a.headers)).json()
+    assert cell(row, "passed") == str(stats["pass_count"]) == "3"
+    assert cell(row, "failed") == str(stats["fail_count"]) == "1"
+    assert cell(row, "na") == str(stats["na_count"]) == "1"
+    assert cell(row, "errors") == str(stats["error_count"]) == "1"
+    assert "LLM judge" in row and "$ai_model exact gpt-4o" in row and "25%" in row
+    assert 'class="sparkline"' in row and ("<circle" in row or "<polyline" in row)
+    assert "On" in row and 'aria-pressed="true"' in row
+    hog_row = row_of(page.text, hog["id"])
+    assert "Hog" in hog_row and "never runs online" in hog_row and cell(hog_row, "passed") == "0"
+
+
+async def test_toggle_changes_enabled_as_the_api_returns_it(client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a, conditions=CONDITIONS)
+    await sign_in(client, env_a.key)
+    token = form_token((await client.get("/evaluations")).text)
+    url = f"/evaluations/{evaluation['id']}/enabled"
+    for enabled in (True, False):
+        answer = await client.post(url, data={"csrf_token": token, "enabled": str(enabled).lower()})
+        assert answer.status_code == 303 and answer.headers["location"] == "/evaluations", answer.text
+        api = await client.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)
+        assert api.json()["enabled"] is enabled
+        assert api.json()["conditions"] == evaluation["conditions"]
+
+
+async def test_toggle_without_csrf_is_refused(client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a)
+    await sign_in(client, env_a.key)
+    answer = await client.post(f"/evaluations/{evaluation['id']}/enabled", data={"enabled": "true"})
+    assert answer.status_code == 403 and "CSRF" in answer.text
+    api = await client.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)
+    assert api.json()["enabled"] is False
+
+
+async def test_read_only_key_sees_no_toggle_and_its_writes_are_refused(app, client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a)
+    reader = await add_key(app, env_a, ["evaluation:read"])
+    token = await sign_in(client, reader)
+    page = await client.get("/evaluations")
+    assert page.status_code == 200
+    row = row_of(page.text, evaluation["id"])
+    assert "<form" not in row and "New evaluation" not in page.text
+    answer = await client.post(
+        f"/evaluations/{evaluation['id']}/enabled", data={"csrf_token": token, "enabled": "true"}
+    )
+    assert answer.status_code == 403
+    api = await client.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)
+    assert api.json()["enabled"] is False
+
+
+async def test_without_evaluation_read_the_list_is_refused(app, client, env_a) -> None:
+    other = await add_key(app, env_a, ["dataset:read"])
+    form = await client.get("/login")
+    answer = await client.post("/login", data={"api_key": other, "csrf_token": form_token(form.text), "next": "/"})
+    assert answer.status_code == 303
+    assert (await client.get("/evaluations")).status_code == 403
+
+
+async def test_another_environments_evaluation_is_404(client, env_a, env_b) -> None:
+    theirs = await create_evaluation(client, env_b)
+    token = await sign_in(client, env_a.key)
+    page = await client.get("/evaluations")
+    assert theirs["id"] not in page.text
+    for target in (theirs["id"], str(uuid.uuid4()), "not-a-uuid"):
+        answer = await client.post(f"/evaluations/{target}/enabled", data={"csrf_token": token, "enabled": "true"})
+        assert answer.status_code == 404, (target, answer.text)
+    api = await client.get(f"{env_b.api}/evaluations/{theirs['id']}", headers=env_b.headers)
+    assert api.json()["enabled"] is False
+
+
+async def test_names_descriptions_and_conditions_are_escaped(client, env_a) -> None:
+    nasty = "<script>alert(1)</script>"
+    conditions = [{"rollout_percentage": 100, "properties": [{"key": nasty, "value": nasty, "operator": "exact"}]}]
+    await create_evaluation(client, env_a, name=nasty, description=nasty, conditions=conditions)
+    await sign_in(client, env_a.key)
+    page = await client.get("/evaluations")
+    assert nasty not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
