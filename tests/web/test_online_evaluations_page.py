@@ -38,8 +38,15 @@ async def create_evaluation(client: httpx.AsyncClient, env: Env, **fields: Any) 
     return body
 
 
-async def store_runs(app: Any, env: Env, evaluation_id: str, outcomes: list[tuple[str, bool | None, float]]) -> None:
-    """Runs of the evaluation: (status, verdict, hours ago) each."""
+async def store_runs(
+    app: Any,
+    env: Env,
+    evaluation_id: str,
+    outcomes: list[tuple[str, bool | None, float]],
+    events: list[str] | None = None,
+    reason: str = "Too terse",
+) -> None:
+    """Runs of the evaluation: (status, verdict, hours ago) each, on the given event uuids or random ones."""
     now = datetime.now(UTC)
     async with app.state.sessionmaker() as session:
         for i, (status, verdict, hours_ago) in enumerate(outcomes):
@@ -48,12 +55,15 @@ async def store_runs(app: Any, env: Env, evaluation_id: str, outcomes: list[tupl
                     workflow_id=f"{evaluation_id}-{uuid.uuid4()}-manual-{i}",
                     environment_id=uuid.UUID(env.id),
                     evaluator_id=uuid.UUID(evaluation_id),
-                    event_uuid=uuid.uuid4(),
+                    event_uuid=uuid.UUID(events[i]) if events else uuid.uuid4(),
                     event_seq=i + 1,
                     source="manual",
                     status=status,
                     verdict=verdict,
                     error="Hog raised" if status == EvaluationRunStatus.FAILED else None,
+                    result={"verdict": verdict, "reasoning": reason}
+                    if status == EvaluationRunStatus.COMPLETED
+                    else None,
                     created_at=now - timedelta(hours=hours_ago),
                 )
             )
@@ -160,6 +170,8 @@ async def test_another_environments_evaluation_is_404(client, env_a, env_b) -> N
     for target in (theirs["id"], str(uuid.uuid4()), "not-a-uuid"):
         answer = await client.post(f"/evaluations/{target}/enabled", data={"csrf_token": token, "enabled": "true"})
         assert answer.status_code == 404, (target, answer.text)
+        rerun = await client.post(f"/evaluations/{target}/rerun-failed", data={"csrf_token": token})
+        assert rerun.status_code == 404, (target, rerun.text)
     api = await client.get(f"{env_b.api}/evaluations/{theirs['id']}", headers=env_b.headers)
     assert api.json()["enabled"] is False
 
@@ -172,3 +184,91 @@ async def test_names_descriptions_and_conditions_are_escaped(client, env_a) -> N
     page = await client.get("/evaluations")
     assert nasty not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def generation(distinct_id: str) -> dict[str, Any]:
+    return {
+        "event": "$ai_generation",
+        "distinct_id": distinct_id,
+        "uuid": str(uuid.uuid4()),
+        "properties": {"$ai_model": "gpt-4o", "$ai_output_choices": [{"role": "assistant", "content": "4"}]},
+    }
+
+
+async def test_health_counts_chart_and_failures_with_reasons(app, client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a, conditions=CONDITIONS)
+    nasty = "<script>alert('reason')</script>"
+    await store_runs(app, env_a, evaluation["id"], [*OUTCOMES, (DONE, True, 24 * 40)], reason=nasty)
+    await sign_in(client, env_a.key)
+    page = await client.get(f"/evaluations/{evaluation['id']}/health")
+    assert page.status_code == 200, page.text
+    # 48 hours: the run 30 hours ago counts, the one 40 days ago does not
+    for name, expected in (("passed", 3), ("failed", 2), ("na", 1), ("errors", 1)):
+        assert re.search(rf'id="total-{name}">{expected}<', page.text), name
+    assert 'class="stacked-bars"' in page.text and page.text.count("<rect x=") >= 4
+    assert "Hog raised" in page.text and nasty not in page.text and "&lt;script&gt;" in page.text
+    assert page.text.count('class="reason"') == 3  # two failed verdicts and one error
+    month = await client.get(f"/evaluations/{evaluation['id']}/health", params={"range": "30d"})
+    assert re.search(r'id="total-passed">3<', month.text)
+    assert (await client.get(f"/evaluations/{evaluation['id']}/health", params={"range": "1y"})).status_code == 422
+    bad = await client.get(f"/evaluations/{evaluation['id']}/health", params={"after": "nonsense"})
+    assert bad.status_code == 422
+
+
+async def test_failures_page_by_keyset(app, client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a)
+    await store_runs(app, env_a, evaluation["id"], [(DONE, False, i / 10) for i in range(30)])
+    await sign_in(client, env_a.key)
+    first = await client.get(f"/evaluations/{evaluation['id']}/health")
+    assert first.text.count('class="reason"') == 25
+    older = re.search(r'href="([^"]+)#failures" rel="next"', first.text)
+    assert older, "no next page link"
+    second = await client.get(f"/evaluations/{evaluation['id']}/health" + older.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and second.text.count('class="reason"') == 5
+    assert 'rel="next"' not in second.text
+
+
+async def test_rerun_failed_queues_manual_runs_of_the_failed_events(app, client, env_a) -> None:
+    evaluation = await create_evaluation(client, env_a)
+    events = [generation(f"user-{i}") for i in range(4)]
+    r = await client.post("/batch/", json={"api_key": env_a.project_token, "batch": events})
+    assert r.status_code == 200, r.text
+    uuids = [e["uuid"] for e in events]
+    # event 0 passed (and failed 3 days ago: outside 48 h), 1 failed, 2 errored, 3 failed twice (queued once)
+    outcomes = [(DONE, True, 1), (DONE, False, 1), (FAILED, None, 2), (DONE, False, 3), (DONE, False, 4)]
+    await store_runs(app, env_a, evaluation["id"], [*outcomes, (DONE, False, 72)], events=[*uuids, uuids[3], uuids[0]])
+    token = await sign_in(client, env_a.key)
+    page = await client.get(f"/evaluations/{evaluation['id']}/health")
+    assert "Re-run failed" in page.text
+    answer = await client.post(
+        f"/evaluations/{evaluation['id']}/rerun-failed", data={"csrf_token": token, "range": "48h"}
+    )
+    assert answer.status_code == 303, answer.text
+    assert "queued=3" in answer.headers["location"]
+    after = await client.get(answer.headers["location"])
+    assert "Queued 3 runs of failed events." in after.text
+    runs = await client.get(
+        f"{env_a.api}/evaluation_runs",
+        params={"evaluation_id": evaluation["id"], "status": "queued"},
+        headers=env_a.headers,
+    )
+    queued = runs.json()["results"]
+    assert sorted(run["target_event_id"] for run in queued) == sorted(uuids[1:4])
+    assert {run["source"] for run in queued} == {"manual"}
+
+    no_csrf = await client.post(f"/evaluations/{evaluation['id']}/rerun-failed", data={"range": "48h"})
+    assert no_csrf.status_code == 403
+
+
+async def test_health_scopes_and_environments(app, client, env_a, env_b) -> None:
+    mine = await create_evaluation(client, env_a)
+    theirs = await create_evaluation(client, env_b)
+    reader = await add_key(app, env_a, ["evaluation:read"])
+    token = await sign_in(client, reader)
+    await store_runs(app, env_a, mine["id"], [(DONE, False, 1)])
+    page = await client.get(f"/evaluations/{mine['id']}/health")
+    assert page.status_code == 200 and "Re-run failed" not in page.text and "<form" not in page.text.split("<main")[1]
+    refused = await client.post(f"/evaluations/{mine['id']}/rerun-failed", data={"csrf_token": token})
+    assert refused.status_code == 403
+    for target in (theirs["id"], str(uuid.uuid4()), "nope"):
+        assert (await client.get(f"/evaluations/{target}/health")).status_code == 404, target

@@ -12,6 +12,7 @@ from assay.web.errors import install_page_errors
 from assay.web.pages import (
     api_docs,
     compare,
+    evaluation_health,
     evaluations,
     reliability,
     result_detail,
@@ -39,6 +40,7 @@ PAGE_ROUTERS = (
     review,
     reliability,
     evaluations,
+    evaluation_health,
 )
 
 
