@@ -55,3 +55,32 @@ async def test_list_toggle_and_health_in_the_browser(app: Any, chromium: Any, li
     await page.goto(f"{live_url}/evaluations/{evaluation['id']}/health?range=30d")
     await page.screenshot(path=str(SCREENSHOTS / "evaluation-health-30d.png"), full_page=True)
     problems.assert_none()
+
+
+async def test_hog_syntax_error_appears_at_its_line_while_typing(
+    app: Any, chromium: Any, live_url: str, env_a: Env
+) -> None:
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        evaluation = await create_evaluation(
+            api, env_a, name="short", evaluation_type="hog", evaluation_config={"source": "return true"}
+        )
+    page = await chromium.new_page(viewport={"width": 1200, "height": 900})
+    problems = PageProblems(page)
+    await browser_sign_in(page, live_url, env_a.key, next_url=f"/evaluations/{evaluation['id']}")
+    assert await page.locator("#hog-problems li").count() == 0
+    await page.fill("#hog-source", "let n := length(output)\nlet ok := n < 500\nreturn (ok")
+    await page.locator("#hog-problems li").first.wait_for()
+    assert (await page.locator("#hog-problems li").inner_text()).startswith("Line 3, column 11")
+    assert await page.locator("#hog-gutter span.error").inner_text() == "3"
+    await page.screenshot(path=str(SCREENSHOTS / "evaluation-editor-error.png"), full_page=True)
+    await page.press("#hog-source", "End")
+    await page.keyboard.type(")")
+    await page.locator("#hog-problems li").wait_for(state="detached")
+    assert await page.locator("#hog-gutter span.error").count() == 0
+    async with page.expect_navigation():
+        await page.click("button[type=submit].primary")
+    assert "Saved." in await page.locator("main").inner_text()
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        body = (await api.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)).json()
+    assert body["evaluation_config"]["source"].endswith("return (ok)")
+    problems.assert_none()

@@ -272,3 +272,88 @@ async def test_health_scopes_and_environments(app, client, env_a, env_b) -> None
     assert refused.status_code == 403
     for target in (theirs["id"], str(uuid.uuid4()), "nope"):
         assert (await client.get(f"/evaluations/{target}/health")).status_code == 404, target
+
+
+def editor_form(**changes: str) -> dict[str, str]:
+    form = {
+        "name": "answers briefly",
+        "description": "",
+        "evaluation_type": "hog",
+        "source": "return length(output) < 500",
+        "allows_na": "on",
+        "conditions": '[{"properties": [], "rollout_percentage": 50}]',
+    }
+    return {**form, **changes}
+
+
+async def test_editor_creates_and_saves_as_the_api_then_returns(client, env_a) -> None:
+    token = await sign_in(client, env_a.key)
+    page = await client.get("/evaluations/new", params={"type": "hog"})
+    assert page.status_code == 200 and 'id="hog-source"' in page.text
+    created = await client.post("/evaluations/new", data={"csrf_token": token, **editor_form()})
+    assert created.status_code == 303, created.text
+    evaluation_id = created.headers["location"].split("/")[2].split("?")[0]
+    api = (await client.get(f"{env_a.api}/evaluations/{evaluation_id}", headers=env_a.headers)).json()
+    assert api["evaluation_type"] == "hog" and api["evaluation_config"]["source"] == "return length(output) < 500"
+    assert api["evaluation_config"]["bytecode"] and api["output_config"] == {"allows_na": True}
+    assert api["conditions"][0]["rollout_percentage"] == 50 and api["enabled"] is False
+
+    judge = editor_form(evaluation_type="llm_judge", prompt="Is it polite?", provider="openai", model="gpt-4o-mini")
+    saved = await client.post(f"/evaluations/{evaluation_id}", data={"csrf_token": token, **judge, "enabled": "on"})
+    assert saved.status_code == 303, saved.text
+    api = (await client.get(f"{env_a.api}/evaluations/{evaluation_id}", headers=env_a.headers)).json()
+    assert api["evaluation_type"] == "llm_judge" and api["evaluation_config"] == {"prompt": "Is it polite?"}
+    assert api["model_configuration"]["model"] == "gpt-4o-mini" and api["enabled"] is True
+    shown = await client.get(f"/evaluations/{evaluation_id}")
+    assert "Is it polite?" in shown.text and 'value="gpt-4o-mini"' in shown.text
+
+
+async def test_bad_hog_source_is_refused_with_its_line_and_nothing_saved(client, env_a) -> None:
+    evaluation = await create_evaluation(
+        client, env_a, evaluation_type="hog", evaluation_config={"source": "return true"}
+    )
+    token = await sign_in(client, env_a.key)
+    bad = "let x := 1\nreturn x +"
+    answer = await client.post(
+        f"/evaluations/{evaluation['id']}", data={"csrf_token": token, **editor_form(source=bad)}
+    )
+    assert answer.status_code == 400
+    assert "line 2, column 11" in answer.text and "Line 2, column 11: Unexpected end of input" in answer.text
+    api = (await client.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)).json()
+    assert api["evaluation_config"]["source"] == "return true"
+    api_answer = await client.patch(
+        f"{env_a.api}/evaluations/{evaluation['id']}",
+        json={"evaluation_config": {"source": bad}},
+        headers=env_a.headers,
+    )
+    assert api_answer.status_code == 400  # the same refusal through the API
+    for form in (editor_form(conditions="[oops"), editor_form(name=" "), editor_form(evaluation_type="sql")):
+        refused = await client.post("/evaluations/new", data={"csrf_token": token, **form})
+        assert refused.status_code == 400, form
+
+
+async def test_compile_endpoint_reports_line_and_column(client, env_a) -> None:
+    token = await sign_in(client, env_a.key)
+    url = "/evaluations/compile"
+    ok = await client.post(url, json={"source": "return true"}, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200 and ok.json() == {"errors": []}
+    bad = await client.post(url, json={"source": "let a := 1\n\nreturn 'open"}, headers={"X-CSRF-Token": token})
+    assert bad.json() == {"errors": [{"line": 3, "column": 8, "message": "Unterminated string literal"}]}
+    assert (await client.post(url, json={"source": "return 1"})).status_code == 403  # no CSRF header
+    assert (await client.post(url, json={}, headers={"X-CSRF-Token": token})).status_code in (400, 422)
+
+
+async def test_editor_read_only_other_env_and_escaping(app, client, env_a, env_b) -> None:
+    nasty = "<script>alert(1)</script>"
+    mine = await create_evaluation(client, env_a, name=nasty, evaluation_config={"prompt": nasty})
+    theirs = await create_evaluation(client, env_b)
+    reader = await add_key(app, env_a, ["evaluation:read"])
+    token = await sign_in(client, reader)
+    page = await client.get(f"/evaluations/{mine['id']}")
+    assert page.status_code == 200 and nasty not in page.text and "&lt;script&gt;" in page.text
+    assert "<fieldset disabled>" in page.text and 'type="submit" class="primary">Save' not in page.text
+    refused = await client.post(f"/evaluations/{mine['id']}", data={"csrf_token": token, **editor_form()})
+    assert refused.status_code == 403
+    assert (await client.get("/evaluations/new")).status_code == 403
+    for target in (theirs["id"], str(uuid.uuid4()), "nope"):
+        assert (await client.get(f"/evaluations/{target}")).status_code == 404, target

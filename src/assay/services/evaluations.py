@@ -106,3 +106,40 @@ async def _replace_model_configuration(
     row.model_configuration_id = new.id
     if old_id is not None:
         await store.delete_model_configuration(session=session, config_id=old_id)
+
+
+async def create_evaluation(
+    *,
+    session: Session,
+    environment_id: uuid.UUID,
+    created_by_id: uuid.UUID | None,
+    fields: dict[str, Any],
+    model_configuration: ModelConfigurationInput | None = None,
+) -> EvaluatorRow:
+    """Create an evaluation from its writable fields (validated and saved as `save_evaluation` does) and commit."""
+    row = EvaluatorRow(environment_id=environment_id, created_by_id=created_by_id)
+    return await save_evaluation(
+        session=session, environment_id=environment_id, row=row, fields=fields, model_configuration=model_configuration
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HogProblem:
+    """Where Hog source fails to compile (1-based line and column, when known) and why."""
+
+    line: int | None
+    column: int | None
+    message: str
+
+
+def hog_problems(source: str) -> list[HogProblem]:
+    """The compile errors of Hog source (empty when it compiles), by the compiler saving uses."""
+    from assay.hog import HogSyntaxError, compile_program
+
+    try:
+        compile_program(source)
+    except HogSyntaxError as exc:
+        return [HogProblem(line=exc.line, column=exc.column, message=exc.message)]
+    except RecursionError:
+        return [HogProblem(line=None, column=None, message="The program is nested too deeply")]
+    return []

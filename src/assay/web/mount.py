@@ -12,6 +12,7 @@ from assay.web.errors import install_page_errors
 from assay.web.pages import (
     api_docs,
     compare,
+    evaluation_editor,
     evaluation_health,
     evaluations,
     reliability,
@@ -41,6 +42,7 @@ PAGE_ROUTERS = (
     reliability,
     evaluations,
     evaluation_health,
+    evaluation_editor,
 )
 
 
