@@ -12,7 +12,15 @@ import pytest
 
 from tests.conftest import Env
 from tests.web.conftest import PageProblems, browser_sign_in, needs_chromium
-from tests.web.test_online_evaluations_page import CONDITIONS, DONE, FAILED, OUTCOMES, create_evaluation, store_runs
+from tests.web.test_online_evaluations_page import (
+    CONDITIONS,
+    DONE,
+    FAILED,
+    OUTCOMES,
+    create_evaluation,
+    generation,
+    store_runs,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -64,19 +72,27 @@ async def test_hog_syntax_error_appears_at_its_line_while_typing(
         evaluation = await create_evaluation(
             api, env_a, name="short", evaluation_type="hog", evaluation_config={"source": "return true"}
         )
+        events = [generation(f"user-{i}") for i in range(2)]
+        sent = await api.post("/batch/", json={"api_key": env_a.project_token, "batch": events})
+        assert sent.status_code == 200, sent.text
     page = await chromium.new_page(viewport={"width": 1200, "height": 900})
     problems = PageProblems(page)
     await browser_sign_in(page, live_url, env_a.key, next_url=f"/evaluations/{evaluation['id']}")
     assert await page.locator("#hog-problems li").count() == 0
-    await page.fill("#hog-source", "let n := length(output)\nlet ok := n < 500\nreturn (ok")
+    await page.fill("#hog-source", "let n := length(output)\nlet ok := n < 500\nprint('n is', n)\nreturn (ok")
     await page.locator("#hog-problems li").first.wait_for()
-    assert (await page.locator("#hog-problems li").inner_text()).startswith("Line 3, column 11")
-    assert await page.locator("#hog-gutter span.error").inner_text() == "3"
+    assert (await page.locator("#hog-problems li").inner_text()).startswith("Line 4, column 11")
+    assert await page.locator("#hog-gutter span.error").inner_text() == "4"
     await page.screenshot(path=str(SCREENSHOTS / "evaluation-editor-error.png"), full_page=True)
     await page.press("#hog-source", "End")
     await page.keyboard.type(")")
     await page.locator("#hog-problems li").wait_for(state="detached")
     assert await page.locator("#hog-gutter span.error").count() == 0
+    await page.click("#run-playground")
+    await page.locator("#playground-results tbody tr").nth(1).wait_for()
+    assert await page.locator("#playground-results tbody tr[data-result=pass]").count() == 2
+    assert "2 events evaluated." in await page.locator("#playground-message").inner_text()
+    await page.screenshot(path=str(SCREENSHOTS / "evaluation-playground.png"), full_page=True)
     async with page.expect_navigation():
         await page.click("button[type=submit].primary")
     assert "Saved." in await page.locator("main").inner_text()

@@ -357,3 +357,27 @@ async def test_editor_read_only_other_env_and_escaping(app, client, env_a, env_b
     assert (await client.get("/evaluations/new")).status_code == 403
     for target in (theirs["id"], str(uuid.uuid4()), "nope"):
         assert (await client.get(f"/evaluations/{target}")).status_code == 404, target
+
+
+async def test_playground_output_equals_test_hogs_and_saves_nothing(client, env_a) -> None:
+    events = [generation(f"user-{i}") for i in range(3)]
+    events[1]["properties"]["$ai_output_choices"] = [{"role": "assistant", "content": "<script>x</script> long"}]
+    r = await client.post("/batch/", json={"api_key": env_a.project_token, "batch": events})
+    assert r.status_code == 200, r.text
+    source = "print(concat('length ', toString(length(output))))\nreturn length(output) < 50"
+    draft = {"source": source, "sample_count": 3, "allows_na": False, "conditions": []}
+    api = await client.post(f"{env_a.api}/evaluations/test_hog", json=draft, headers=env_a.headers)
+    assert api.status_code == 200, api.text
+    token = await sign_in(client, env_a.key)
+    ui = await client.post("/evaluations/playground", json=draft, headers={"X-CSRF-Token": token})
+    assert ui.status_code == 200, ui.text
+    assert ui.json()["results"] == api.json()["results"] and len(api.json()["results"]) == 3
+    assert {r["reasoning"].split(" ")[0] for r in ui.json()["results"]} == {"length"}
+    assert sorted(r["result"] for r in ui.json()["results"]) == [False, True, True]
+    listed = await client.get(f"{env_a.api}/evaluations", headers=env_a.headers)
+    assert listed.json()["count"] == 0
+    bad = await client.post(
+        "/evaluations/playground", json={**draft, "source": "return ("}, headers={"X-CSRF-Token": token}
+    )
+    assert bad.status_code == 400 and bad.json()["error"].startswith("Compilation error")
+    assert (await client.post("/evaluations/playground", json=draft)).status_code == 403  # no CSRF header

@@ -15,6 +15,7 @@ from assay.domain.evaluator_config import MAX_HOG_SOURCE_LENGTH
 from assay.domain.providers import PROVIDERS
 from assay.errors import ValidationFailed
 from assay.services import evaluations as evaluation_service
+from assay.services import hog_trials
 from assay.storage import evaluators as evaluator_store
 from assay.storage.tables import EvaluatorRow
 from assay.web.auth import DbSession, User, WebUser
@@ -95,6 +96,33 @@ async def compile_hog(
     user.require_read("evaluation")
     problems = evaluation_service.hog_problems(source)
     return JSONResponse({"errors": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]})
+
+
+@router.post("/evaluations/playground")
+async def playground(
+    session: DbSession,
+    user: User,
+    source: Annotated[str, Body(max_length=MAX_HOG_SOURCE_LENGTH)],
+    sample_count: Annotated[int, Body(ge=1, le=10)] = 5,
+    allows_na: Annotated[bool, Body()] = False,
+    conditions: Annotated[list[dict[str, Any]] | None, Body()] = None,
+) -> JSONResponse:
+    """Run draft Hog on recent events without saving, as the API's `test_hog`: `{"results", "message"}`."""
+    user.require_read("evaluation")
+    if not source.strip():
+        return JSONResponse({"error": "The source may not be blank."}, status_code=400)
+    try:
+        trial = await hog_trials.try_hog(
+            session=session,
+            environment_id=user.environment_id,
+            source=source,
+            sample_count=sample_count,
+            allows_na=allows_na,
+            conditions=conditions or [],
+        )
+    except hog_trials.HogTrialRefused as refused:
+        return JSONResponse({"error": refused.error}, status_code=400)
+    return JSONResponse({"results": [r.to_json() for r in trial.results], "message": trial.message})
 
 
 @router.get("/evaluations/new")

@@ -55,3 +55,51 @@ if (editor && source && gutter && list) {
   source.addEventListener("scroll", () => { gutter.scrollTop = source.scrollTop; });
   check();
 }
+
+// The playground: run the draft on recent events without saving, as the API's test_hog does.
+const playground = document.getElementById("playground");
+if (playground && source) {
+  playground.hidden = false;
+  const button = document.getElementById("run-playground");
+  const message = document.getElementById("playground-message");
+  const table = document.getElementById("playground-results");
+  const form = source.form;
+  button.addEventListener("click", async () => {
+    let conditions = [];
+    try { conditions = JSON.parse(form.elements.conditions.value || "[]"); } catch { conditions = []; }
+    button.disabled = true;
+    message.textContent = "Running…";
+    try {
+      const answer = await fetch(playground.dataset.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({
+          source: source.value,
+          sample_count: Number(document.getElementById("sample-count").value) || 5,
+          allows_na: form.elements.allows_na.checked,
+          conditions,
+        }),
+      });
+      const body = await answer.json();
+      const rows = body.results ?? [];
+      message.textContent = body.error ? `Refused: ${JSON.stringify(body.error)}` : (body.message ?? `${rows.length} events evaluated.`);
+      const tbody = table.tBodies[0];
+      tbody.replaceChildren(...rows.map((r) => {
+        const tr = document.createElement("tr");
+        const verdict = r.result === true ? "pass" : r.result === false ? "fail" : "N/A";
+        for (const text of [r.event_uuid.slice(0, 8), r.output_preview, r.error ? "error" : verdict, r.reasoning, r.error ?? ""]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          tr.append(td);
+        }
+        tr.dataset.result = r.error ? "error" : verdict;
+        return tr;
+      }));
+      table.hidden = rows.length === 0;
+    } catch {
+      message.textContent = "The playground could not reach the server.";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
