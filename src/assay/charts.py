@@ -226,3 +226,50 @@ def trace_timeline_svg(rows: list[tuple[str, int, str, float, float]], *, total_
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def stacked_bars_svg(
+    bars: list[tuple[str, list[int]]],
+    series: list[tuple[str, str]],
+    *,
+    title: str,
+    width: int = 760,
+    height: int = 200,
+    label_every: int = 1,
+) -> str:
+    """Stacked columns, one per (label, counts) bar, oldest first; `series` names and colours each count.
+
+    Every `label_every`-th label is written under its column; each column has a tooltip with all its counts.
+    """
+    left, bottom, top = 34, 22, 8
+    plot_w, plot_h = width - left - 4, height - bottom - top
+    peak = max((sum(counts) for _, counts in bars), default=0)
+    scale = plot_h / peak if peak else 0.0
+    step = plot_w / max(1, len(bars))
+    bar_w = max(1.0, step * 0.8)
+    parts = [
+        f'<svg class="stacked-bars" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" stroke="#ccc"/>',
+        f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="10" fill="#667085">{peak}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10" fill="#667085">0</text>',
+    ]
+    for i, (label, counts) in enumerate(bars):
+        x = left + i * step + (step - bar_w) / 2
+        y: float = top + plot_h
+        tip = escape(f"{label}: " + ", ".join(f"{name} {n}" for (name, _), n in zip(series, counts, strict=False)))
+        parts.append(f"<g><title>{tip}</title>")
+        for (_, color), n in zip(series, counts, strict=False):
+            if n <= 0:
+                continue
+            h = n * scale
+            y -= h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{color}"/>')
+        parts.append("</g>")
+        if i % max(1, label_every) == 0:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{height - 6}" text-anchor="middle" font-size="10" '
+                f'fill="#667085">{escape(label)}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from assay.errors import ResourceNotFound
+from assay.storage import evaluation_runs as run_store
 from assay.storage import evaluators as evaluator_store
 from assay.storage import events as event_store
 from assay.storage import online as online_store
@@ -68,3 +69,57 @@ async def start_evaluation_run(
     if notify is not None:
         notify()
     return StartedEvaluationRun(workflow_id=workflow_id, evaluation_id=evaluator.id, evaluation_name=evaluator.name)
+
+
+async def rerun_failed(
+    *,
+    session: Session,
+    environment_id: uuid.UUID,
+    evaluation_id: uuid.UUID,
+    since: datetime,
+    limit: int,
+    notify: Callable[[], None] | None = None,
+) -> list[StartedEvaluationRun]:
+    """Queue a manual run of the evaluation for each event whose run since `since` failed (verdict false or an error).
+
+    Up to `limit` distinct events, newest failures first; events no longer stored are passed over. Each run
+    is queued by `start_evaluation_run`, as `POST …/evaluation_runs` does. Raises `ResourceNotFound` for an
+    evaluation that is not the environment's.
+    """
+    try:
+        await evaluator_store.get_evaluator(session=session, environment_id=environment_id, evaluator_id=evaluation_id)
+    except ResourceNotFound:
+        raise ResourceNotFound(f"Evaluation {evaluation_id} not found") from None
+    failures, _ = await run_store.list_runs(
+        session=session,
+        environment_id=environment_id,
+        limit=limit * 4,
+        evaluator_id=evaluation_id,
+        failures_only=True,
+        since=since,
+    )
+    started: list[StartedEvaluationRun] = []
+    seen: set[uuid.UUID] = set()
+    for failure in failures:
+        if failure.event_uuid in seen or len(started) >= limit:
+            continue
+        seen.add(failure.event_uuid)
+        event = await event_store.get_event(
+            session=session, environment_id=environment_id, event_uuid=failure.event_uuid
+        )
+        if event is None:
+            continue
+        started.append(
+            await start_evaluation_run(
+                session=session,
+                environment_id=environment_id,
+                evaluation_id=evaluation_id,
+                target_event_id=event.uuid,
+                timestamp=event.timestamp,
+                event=event.event,
+                distinct_id=event.distinct_id,
+            )
+        )
+    if started and notify is not None:
+        notify()
+    return started

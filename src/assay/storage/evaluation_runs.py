@@ -31,8 +31,13 @@ async def list_runs(
     evaluator_id: uuid.UUID | None = None,
     statuses: Sequence[str] | None = None,
     source: str | None = None,
+    failures_only: bool = False,
+    since: datetime | None = None,
 ) -> tuple[list[EvaluationRunRow], bool]:
     """Up to `limit` runs newest first, strictly after the key `after`; True when more follow.
+
+    `failures_only` keeps completed runs with verdict false and runs that failed (errors); `since` keeps runs
+    created at or after it.
 
     Keyset pagination on `(created_at, workflow_id)`: every page costs the same however deep it is, and runs
     created meanwhile never shift a page.
@@ -45,6 +50,15 @@ async def list_runs(
         query = query.where(run.status.in_(list(statuses)))
     if source is not None:
         query = query.where(run.source == source)
+    if failures_only:
+        query = query.where(
+            or_(
+                and_(run.status == EvaluationRunStatus.COMPLETED, run.verdict.is_(False)),
+                run.status == EvaluationRunStatus.FAILED,
+            )
+        )
+    if since is not None:
+        query = query.where(run.created_at >= since)
     if after is not None:
         created, workflow = after
         query = query.where(or_(run.created_at < created, and_(run.created_at == created, run.workflow_id < workflow)))

@@ -14,6 +14,9 @@ from assay.web.pages import (
     api_docs,
     compare,
     datasets,
+    evaluation_editor,
+    evaluation_health,
+    evaluations,
     event_detail,
     events,
     reliability,
@@ -47,6 +50,9 @@ PAGE_ROUTERS = (
     events,
     event_detail,
     traces,
+    evaluations,
+    evaluation_health,
+    evaluation_editor,
 )
 
 

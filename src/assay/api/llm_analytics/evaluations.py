@@ -30,14 +30,10 @@ from assay.api.llm_analytics.common import (
 )
 from assay.api.llm_analytics.datasets import HARD_DELETE_DOC
 from assay.api.pagination import Page, PageParams, make_page, page_params
-from assay.domain.evaluator_config import (
-    evaluator_warnings,
-    validate_conditions,
-    validate_evaluation_configs,
-)
+from assay.domain.evaluator_config import evaluator_warnings
 from assay.domain.providers import Provider
-from assay.errors import ValidationFailed
-from assay.evaluators.stored_evaluation import prepare_evaluator
+from assay.services import evaluations as evaluations_service
+from assay.services.evaluations import ModelConfigurationInput
 from assay.storage import evaluation_runs as run_store
 from assay.storage import evaluators as store
 from assay.storage.evaluators import EVALUATOR_ORDERINGS
@@ -190,59 +186,21 @@ def to_public(row: EvaluatorRow) -> EvaluationPublic:
 async def _save(
     body: EvaluationFields, row: EvaluatorRow, session: SessionDep, principal: Principal, *, full: bool
 ) -> EvaluatorRow:
-    """The original serializer's rules: validate, normalise configs, compile, replace the model configuration."""
+    """Save the given fields (all of them when `full`) through the evaluations service, which commits."""
     given = set(type(body).model_fields) if full else set(body.model_fields_set)
     fields = {name: getattr(body, name) for name in given if name != "model_configuration"}
-    if {"evaluation_config", "output_config", "evaluation_type", "output_type"} <= given:
-        try:
-            validate_evaluation_configs(
-                fields["evaluation_type"], fields["output_type"], fields["evaluation_config"], fields["output_config"]
-            )
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), attr="config") from None
-    if "conditions" in fields:
-        try:
-            validate_conditions(fields["conditions"])
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), attr="conditions") from None
-    merged = {
-        "evaluation_type": fields.get("evaluation_type", row.evaluation_type),
-        "output_type": fields.get("output_type", row.output_type),
-        "evaluation_config": fields.get("evaluation_config", row.evaluation_config),
-        "output_config": fields.get("output_config", row.output_config),
-        "conditions": fields.get("conditions", row.conditions),
-    }
-    fields.update(prepare_evaluator(**merged))
-    if "model_configuration" in given and body.model_configuration is not None:
-        await _replace_model_configuration(body.model_configuration, row, session, principal)
-    return await store.save_evaluator(session=session, row=row, fields=fields)
-
-
-async def _replace_model_configuration(
-    config: ModelConfigurationWrite, row: EvaluatorRow, session: SessionDep, principal: Principal
-) -> None:
-    if config.provider_key_id is not None:
-        key = await store.get_provider_key(
-            session=session, environment_id=principal.environment_id, key_id=config.provider_key_id
-        )
-        if key is None:
-            raise ValidationFailed("Provider key not found", attr="model_configuration__provider_key_id")
-        if key.provider != config.provider:
-            raise ValidationFailed(
-                f"Provider '{config.provider}' does not match key provider '{key.provider}'",
-                attr="model_configuration__provider",
-            )
-    old_id = row.model_configuration_id
-    new = await store.create_model_configuration(
+    config = body.model_configuration if "model_configuration" in given else None
+    return await evaluations_service.save_evaluation(
         session=session,
         environment_id=principal.environment_id,
-        provider=config.provider,
-        model=config.model,
-        provider_key_id=config.provider_key_id,
+        row=row,
+        fields=fields,
+        model_configuration=None
+        if config is None
+        else ModelConfigurationInput(
+            provider=config.provider, model=config.model, provider_key_id=config.provider_key_id
+        ),
     )
-    row.model_configuration_id = new.id
-    if old_id is not None:
-        await store.delete_model_configuration(session=session, config_id=old_id)
 
 
 @router.get("", openapi_extra=scopes_doc("evaluation:read"))
@@ -279,7 +237,6 @@ async def create_evaluation(body: EvaluationWrite, session: SessionDep, principa
     for name in ("description", "enabled", "evaluation_config", "output_config", "conditions", "deleted"):
         setattr(row, name, getattr(body, name))
     row = await _save(body, row, session, principal, full=False)
-    await session.commit()
     return to_public(row)
 
 
@@ -335,7 +292,6 @@ async def update_evaluation(id: str, body: EvaluationPatch, session: SessionDep,
         session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id), include_deleted=True
     )
     row = await _save(body, row, session, principal, full=False)
-    await session.commit()
     return to_public(row)
 
 
@@ -348,7 +304,6 @@ async def replace_evaluation(
         session=session, environment_id=principal.environment_id, evaluator_id=parse_object_id(id), include_deleted=True
     )
     row = await _save(body, row, session, principal, full=True)
-    await session.commit()
     return to_public(row)
 
 
