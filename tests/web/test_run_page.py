@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from assay.domain.stats import mean_interval_from_moments
 from assay.storage import runs as run_store
 from assay.storage.run_execution import record_finish
 from assay.storage.types import utcnow
@@ -429,3 +430,49 @@ async def test_a_deleted_case_still_reads_as_run(client, app, env_a: Env) -> Non
     result = next(r for r in await api_results(client, env_a, run) if r["test_case_id"] == str(gone))
     detail = await client.get(f"/runs/{run.run_id}/results/{result['id']}")
     assert detail.status_code == 200 and "question 00002: where is order 2?" in detail.text  # the run's copy
+
+
+CI_TEXT = re.compile(r"95 % CI ([0-9.]+) – ([0-9.]+)")
+
+
+async def test_charts_of_a_finished_run_follow_overrides(client, app, env_a: Env) -> None:  # noqa: ANN001
+    """The finished run's aggregates are cached; an override (a new summary version) makes the page read anew."""
+    run = await seeded(app, env_a, 12)
+    token = await sign_in(client, env_a.key, next_url=f"/runs/{run.run_id}")
+    before = CI_TEXT.search((await client.get(f"/runs/{run.run_id}")).text)
+    assert before is not None
+    assert CI_TEXT.search((await client.get(f"/runs/{run.run_id}?sort=-score")).text).groups() == before.groups()
+    for result in await api_results(client, env_a, run):
+        if result["status"] == "failed":
+            answer = await client.post(
+                f"/runs/{run.run_id}/results/{result['id']}/override",
+                data={"score": "100", "reason": "fine", "csrf_token": token},
+            )
+            assert answer.status_code == 303
+    after_page = (await client.get(f"/runs/{run.run_id}")).text
+    after = CI_TEXT.search(after_page)
+    assert after is not None and float(after.group(2)) > float(before.group(2))
+    scores = [r["score"] for r in await api_results(client, env_a, run) if r["score"] is not None]
+    low, high = mean_interval_from_moments(
+        len(scores), sum(scores), sum(s * s for s in scores), bounds=(0.0, 100.0)
+    ) or (None, None)
+    assert after.groups() == (f"{low:.1f}", f"{high:.1f}")
+
+
+async def test_a_searchs_count_follows_an_override_of_a_finished_run(client, app, env_a: Env) -> None:  # noqa: ANN001
+    """Counts of a finished run are cached too, and an override's new reason is searched at once."""
+    run = await seeded(app, env_a, 12)
+    token = await sign_in(client, env_a.key, next_url=f"/runs/{run.run_id}")
+    count = re.compile(r'id="result-count">(\d+) result')
+    failed = [r for r in await api_results(client, env_a, run) if "not fine" in (r["score_reason"] or "")]
+    before = count.search((await client.get(f"/runs/{run.run_id}?q=NOT+FINE")).text)
+    assert before is not None and int(before.group(1)) == len(failed) > 1
+    assert count.search((await client.get(f"/runs/{run.run_id}?q=not+fine")).text).group(1) == before.group(1)
+    answer = await client.post(
+        f"/runs/{run.run_id}/results/{failed[0]['id']}/override",
+        data={"score": "90", "reason": "looked again: all good", "csrf_token": token},
+    )
+    assert answer.status_code == 303
+    after = count.search((await client.get(f"/runs/{run.run_id}?q=not+fine")).text)
+    assert after is not None and int(after.group(1)) == len(failed) - 1
+    assert "1 result" in (await client.get(f"/runs/{run.run_id}?q=ALL+GOOD")).text

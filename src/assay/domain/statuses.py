@@ -18,6 +18,10 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+FINISHED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+"""The run statuses that are final: nothing changes a run's results after one but overrides."""
+
+
 class ResultStatus(StrEnum):
     """One case of a run: scored (passed, failed), errored, or without anything to score it against."""
 

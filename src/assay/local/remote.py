@@ -7,13 +7,11 @@ from typing import Any
 
 import httpx
 
-from assay.domain.statuses import RunStatus
+from assay.domain.statuses import FINISHED_RUN_STATUSES
 from assay.local.dataset_cases import remote_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
 from assay.local.runner import Progress
 from assay.local.suitefile import SuiteFile
-
-FINAL = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
 
 
 class RemoteError(RuntimeError):
@@ -82,7 +80,7 @@ async def run_remote(
             p = task["progress"]
             if progress:
                 progress(p["completed"], p["errors"], p["total"])
-            if task["status"] in FINAL:
+            if task["status"] in FINISHED_RUN_STATUSES:
                 break
             await asyncio.sleep(poll_seconds)
         rows = await _send(c, "GET", f"/v1/evaluations/{suite_id}/results", params={"task_id": task_id})

@@ -28,7 +28,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-65536",
+    "PRAGMA cache_size=-8192",
 )
 
 

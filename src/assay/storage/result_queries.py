@@ -176,6 +176,16 @@ def _like_pattern(search: str) -> str:
     return f"%{escaped}%"
 
 
+def _search_condition(search: str) -> ColumnElement[bool]:
+    """The text in the case's input, the response or the reason, ignoring case.
+
+    `lower(…) LIKE` rather than ILIKE: PostgreSQL folds case a character at a time in ILIKE, a fifth slower on
+    long texts; SQLite's ILIKE is this same expression."""
+    pattern = _like_pattern(search.lower())
+    columns = (TestCaseRow.input_message, ResultRow.agent_response, ResultRow.score_reason)
+    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+
+
 def _tag_condition(dialect: str, tag: str) -> Condition:
     if dialect == "postgresql":
         return type_coerce(TestCaseRow.tags, JSONB).contains([tag])
@@ -211,14 +221,7 @@ def _conditions(dialect: str, run_id: uuid.UUID, flt: ResultFilter) -> list[Cond
     elif flt.verdict is not None:
         raise ValidationFailed("choose the evaluator whose verdict to filter on", attr="evaluator")
     if flt.search:
-        pattern = _like_pattern(flt.search)
-        conditions.append(
-            or_(
-                TestCaseRow.input_message.ilike(pattern, escape="\\"),
-                ResultRow.agent_response.ilike(pattern, escape="\\"),
-                ResultRow.score_reason.ilike(pattern, escape="\\"),
-            )
-        )
+        conditions.append(_search_condition(flt.search))
     return conditions
 
 
@@ -310,8 +313,11 @@ async def result_page(
     sort: ResultSort,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    matching: int | None = None,
 ) -> ResultPage:
-    """One keyset page of the filtered, sorted results (`cursor` from a previous page's next/previous)."""
+    """One keyset page of the filtered, sorted results (`cursor` from a previous page's next/previous).
+
+    `matching`, when the caller knows how many results the filter lets through, saves counting them."""
     expression = _sort_expression(sort.key)
     conditions = _conditions(_dialect(session), run_id, flt)
     forward = True
@@ -320,7 +326,7 @@ async def result_page(
         forward = direction == "next"
         conditions.append(_beyond(expression, sort.descending, value, result_id, forward=forward))
     # A text search scans nearly every row to fill a page, so its first page counts the match in the same scan.
-    counted_here = cursor is None and flt.search is not None
+    counted_here = cursor is None and flt.search is not None and matching is None
     query = _joined(
         select(
             ResultRow.id,
@@ -371,9 +377,9 @@ async def result_page(
     previous_cursor = encode_cursor(sort, "previous", rows[0][14], rows[0][0]) if rows and has_previous else None
     if counted_here:
         matching = int(rows[0][15]) if rows else 0
-    elif cursor is None and not more:
+    elif matching is None and cursor is None and not more:
         matching = len(items)  # the whole match fits on this first page: no second scan to count it
-    else:
+    elif matching is None:
         matching = await count_results(session=session, run_id=run_id, flt=flt)
     return ResultPage(items, matching, next_cursor, previous_cursor)
 

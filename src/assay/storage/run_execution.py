@@ -100,6 +100,7 @@ async def record_finish(
     row.finished_at = finished_at
     row.error = error
     row.summary = summary
+    row.summary_version = RunRow.summary_version + 1  # in SQL: two processes never write the same number
     row.completed_cases = summary["completed"]
     row.error_cases = summary["error"]
     row.lease_until = None

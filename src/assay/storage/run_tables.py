@@ -62,6 +62,9 @@ class RunRow(Base):
     completed_cases: Mapped[int] = mapped_column(Integer, default=0)
     error_cases: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # One more at each write of the summary (the finish, every override or undo): with the run's id it keys
+    # caches of aggregates over its results, valid across processes.
+    summary_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     worker_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -120,6 +120,7 @@ async def record_override(
 async def set_summary(*, session: AsyncSession, row: RunRow, summary: dict[str, Any]) -> None:
     """Replace a run's summary (the caller commits)."""
     row.summary = summary
+    row.summary_version = RunRow.summary_version + 1  # in SQL: two processes never write the same number
     await session.flush()
 
 

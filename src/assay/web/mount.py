@@ -29,6 +29,7 @@ from assay.web.pages import (
     suites,
     traces,
 )
+from assay.web.run_aggregates import RunAggregatesCache
 from assay.web.security_headers import SecurityHeadersMiddleware
 from assay.web.session_cookie import SessionSigner
 
@@ -60,6 +61,7 @@ def install_web(app: FastAPI) -> None:
     """Serve the UI at `/` (after the API's error handlers are installed, which it wraps)."""
     settings = app.state.settings
     app.state.web_signer = SessionSigner(settings.secret_key, max_age_seconds=settings.ui_session_seconds)
+    app.state.run_aggregates = RunAggregatesCache()
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")

@@ -12,11 +12,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from assay.charts import latency_buckets_chart, nice_edges, pass_rate_by_tag_chart, score_buckets_chart
+from assay.charts import latency_buckets_chart, pass_rate_by_tag_chart, score_buckets_chart
 from assay.domain.stats import mean_interval_from_moments
-from assay.domain.statuses import RunStatus
+from assay.domain.statuses import FINISHED_RUN_STATUSES
 from assay.engine.runs.summary import compute_summary
-from assay.storage import result_queries
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import Session
@@ -29,7 +28,6 @@ from assay.web.templating import render
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
-FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 SORT_COLUMNS = (
     ("input", "Input"),
     ("tags", "Tags"),
@@ -55,7 +53,7 @@ async def load_run(session: Session, user: Any, run_id: uuid.UUID) -> RunRow:
 
 async def run_summary(session: Session, run: RunRow) -> dict[str, Any]:
     """The stored summary of a finished run; a live one (the same computation) while it is queued or running."""
-    if run.status in FINISHED and run.summary.get("total") is not None:
+    if run.status in FINISHED_RUN_STATUSES and run.summary.get("total") is not None:
         return dict(run.summary)
     return await compute_summary(
         session,
@@ -74,13 +72,10 @@ async def run_page(request: Request, run_id: uuid.UUID, session: DbSession, user
     query = table_query(request.query_params)
     suite = await suite_store.get_suite(session=session, environment_id=user.environment_id, suite_id=run.suite_id)
     summary = await run_summary(session, run)
-    spread = await result_queries.run_distributions(
-        session=session, run_id=run.id, latency_edges=lambda top: nice_edges([top])
-    )
-    page = await result_queries.result_page(
-        session=session, run_id=run.id, flt=query.flt, sort=query.sort, cursor=query.cursor
-    )
-    evaluators = await result_queries.evaluator_names(session=session, run_id=run.id)
+    cache = request.app.state.run_aggregates
+    aggregates = await cache.get(session, run)
+    spread = aggregates.distributions
+    page = await cache.page(session, run, query.flt, query.sort, query.cursor)
     kept = kept_params(request.query_params)
     filtered = any(request.query_params.get(name) for name in FILTER_PARAMS)
     context = {
@@ -88,7 +83,7 @@ async def run_page(request: Request, run_id: uuid.UUID, session: DbSession, user
         "suite": suite,
         "summary": summary,
         "concurrency": summary.get("concurrency") or {},
-        "finished": run.status in FINISHED,
+        "finished": run.status in FINISHED_RUN_STATUSES,
         "ci": mean_interval_from_moments(spread.scored, spread.score_sum, spread.score_square_sum, bounds=(0.0, 100.0)),
         "charts": {
             "score": score_buckets_chart(spread.score_buckets),
@@ -96,7 +91,7 @@ async def run_page(request: Request, run_id: uuid.UUID, session: DbSession, user
             "tags": pass_rate_by_tag_chart(spread.tag_rates),
         },
         "tags": [t for t, _, _ in spread.tag_rates],
-        "evaluators": evaluators,
+        "evaluators": aggregates.evaluators,
         "statuses": RESULT_STATUSES,
         "verdicts": VERDICT_STATUSES,
         "params": {name: request.query_params.get(name, "") for name in FILTER_PARAMS},
@@ -138,7 +133,7 @@ async def run_events(request: Request, run_id: uuid.UUID, session: DbSession, us
             if data != previous:
                 yield _event("progress", data)
                 previous, last_sent = data, loop.time()
-            if status in FINISHED:
+            if status in FINISHED_RUN_STATUSES:
                 yield _event("end", data)
                 return
             now = loop.time()
