@@ -68,9 +68,11 @@ class Measures:
 
     backend: str
     seed_s: float = 0.0
+    first: dict[str, float | str] = field(default_factory=dict)
     server: dict[str, float | str] = field(default_factory=dict)
     browser: dict[str, dict[str, float] | str] = field(default_factory=dict)
     rss_mb: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rss_rounds: list[float] = field(default_factory=list)
 
 
 def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
@@ -224,21 +226,24 @@ def sign_in(http: httpx.Client, key: str) -> None:
     assert answer.status_code == 303, f"sign-in refused: {answer.status_code}"
 
 
-def time_page(http: httpx.Client, path: str, repeat: int) -> float | str:
-    """Median milliseconds of `repeat` GETs of `path` after one warm-up, or "missing" when it answers 404."""
+def time_page(http: httpx.Client, path: str, repeat: int) -> tuple[float | str, float | str]:
+    """Milliseconds of the first GET of `path` (nothing cached yet) and the median of `repeat` more, or
+    "missing" when it answers 404."""
+    started = time.perf_counter()
     warm = http.get(path)
+    first = (time.perf_counter() - started) * 1000
     if warm.status_code == 404:
-        return "missing"
+        return "missing", "missing"
     if warm.status_code != 200:
-        return f"HTTP {warm.status_code}"
+        return f"HTTP {warm.status_code}", ""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         answer = http.get(path)
         times.append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200:
-            return f"HTTP {answer.status_code}"
-    return statistics.median(times)
+            return first, f"HTTP {answer.status_code}"
+    return first, statistics.median(times)
 
 
 NAVIGATION = """() => {
@@ -292,7 +297,7 @@ def pages_for(s: Seeded) -> list[Page]:
     ]
 
 
-def measure(backend: str, url: str, cases: int, repeat: int, browser: bool) -> tuple[Measures, list[Page]]:
+def measure(backend: str, url: str, cases: int, repeat: int, browser: bool, rounds: int) -> tuple[Measures, list[Page]]:
     result = Measures(backend)
     started = time.perf_counter()
     seeded = asyncio.run(seed(url, cases))
@@ -304,11 +309,16 @@ def measure(backend: str, url: str, cases: int, repeat: int, browser: bool) -> t
             sign_in(http, seeded.key)
             before = rss_mb(server.proc.pid)
             for page in pages:
-                result.server[page.label] = time_page(http, page.path, repeat)
+                result.first[page.label], result.server[page.label] = time_page(http, page.path, repeat)
+            after_pass = rss_mb(server.proc.pid)
+            for _ in range(rounds):  # every page again: a server whose memory stays flat ends each round alike
+                for page in pages:
+                    http.get(page.path)
+                result.rss_rounds.append(rss_mb(server.proc.pid))
         if browser and os.access(CHROMIUM, os.X_OK):
             shot = {"run page": pages[1].path, "suites page /": "/"}
             result.browser = asyncio.run(browser_timings(server.base, seeded.key, shot, repeat))
-        result.rss_mb = (before, rss_mb(server.proc.pid), rss_mb(server.proc.pid, "VmHWM"))
+        result.rss_mb = (before, after_pass, rss_mb(server.proc.pid, "VmHWM"))
     except Exception:
         print(f"assay serve said:\n{server.log_tail()}", file=sys.stderr)
         raise
@@ -330,17 +340,21 @@ def verdict(value: float | str, target: float | None) -> str:
 
 def print_table(results: list[Measures], pages: list[Page], cases: int, repeat: int) -> None:
     backends = [r.backend for r in results]
-    print(f"\nUI pages, two runs of {cases:,} results each; server time = median of {repeat} requests (ms)")
-    head = f"{'page':<40} {'target':>8}" + "".join(f" {b:>12} {'':>4}" for b in backends)
+    print(
+        f"\nUI pages, two runs of {cases:,} results each; server time (ms) = the first request (nothing cached),"
+        f" then the median of {repeat} more"
+    )
+    head = f"{'page':<40} {'target':>8}" + "".join(f" {b + ' first':>17} {b:>12} {'':>4}" for b in backends)
     print(head)
     print("-" * len(head))
     for page in pages:
         target = f"< {page.target_ms:g}" if page.target_ms else ""
         line = f"{page.label:<40} {target:>8}"
         for r in results:
-            value = r.server.get(page.label, "")
+            first, value = r.first.get(page.label, ""), r.server.get(page.label, "")
+            first_shown = f"{first:.1f}" if isinstance(first, float) else str(first)
             shown = f"{value:.1f}" if isinstance(value, float) else str(value)
-            line += f" {shown:>12} {verdict(value, page.target_ms):>4}"
+            line += f" {first_shown:>17} {shown:>12} {verdict(value, page.target_ms):>4}"
         print(line)
     print(f"\nChromium navigation timings, median of {repeat} loads (ms from navigation start; load target < 1000)")
     for r in results:
@@ -354,10 +368,15 @@ def print_table(results: list[Measures], pages: list[Page], cases: int, repeat: 
                     f"  DOMContentLoaded {timings['dom_content_loaded']:7.1f}  load {load:7.1f}"
                     f"  {'ok' if load < 1000 else 'OVER'}"
                 )
-    print("\nserver RSS (MB): after sign-in → after every page; peak")
+    print(
+        "\nserver RSS (MB): after sign-in → after measuring every page → after each further round of every page; peak"
+    )
     for r in results:
         before, after, peak = r.rss_mb
-        print(f"  {r.backend:<10} {before:6.0f} → {after:6.0f}; peak {peak:.0f}   (seeding took {r.seed_s:.1f} s)")
+        rounds = " → ".join(f"{m:.0f}" for m in r.rss_rounds)
+        print(
+            f"  {r.backend:<10} {before:6.0f} → {after:6.0f} → {rounds}; peak {peak:.0f}   (seeding {r.seed_s:.1f} s)"
+        )
 
 
 def main() -> None:
@@ -367,6 +386,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", help="a PostgreSQL server to create the bench database on")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timings")
+    parser.add_argument("--rounds", type=int, default=3, help="further rounds of every page, for the memory figures")
     parser.add_argument("--quick", action="store_true", help="1,000 results per run, 3 repeats, SQLite only")
     args = parser.parse_args()
     if args.quick:
@@ -384,7 +404,7 @@ def main() -> None:
         for backend, pg_url in backends:
             print(f"{backend}: seeding {args.cases:,} cases and two runs, then measuring…", file=sys.stderr, flush=True)
             with bench_database(backend, pg_url) as url:
-                measured, pages = measure(backend, url, args.cases, args.repeat, not args.no_browser)
+                measured, pages = measure(backend, url, args.cases, args.repeat, not args.no_browser, args.rounds)
                 results.append(measured)
     print_table(results, pages, args.cases, args.repeat)
 
