@@ -100,3 +100,66 @@ async def test_hog_syntax_error_appears_at_its_line_while_typing(
         body = (await api.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)).json()
     assert body["evaluation_config"]["source"].endswith("return (ok)")
     problems.assert_none()
+
+
+async def test_conditions_builder_and_judge_playground(
+    app: Any, chromium: Any, live_url: str, env_a: Env, fake: Any
+) -> None:
+    """Conditions built with the builder are saved in PostHog's shape; the judge playground shows the verdict the
+    fake judge gives through the evaluation's provider key."""
+    fake.set_scenario({"rules": [{"json": {"verdict": True, "reasoning": "Polite and correct."}}]})
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        key = await api.post(
+            f"{env_a.api}/llm_provider_keys",
+            json={"provider": "openai", "name": "local", "base_url": fake.base_url},
+            headers=env_a.headers,
+        )
+        assert key.status_code == 201, key.text
+        evaluation = await create_evaluation(
+            api,
+            env_a,
+            conditions=CONDITIONS,
+            model_configuration={"provider": "openai", "model": "builder-judge", "provider_key_id": key.json()["id"]},
+        )
+        sent = await api.post("/batch/", json={"api_key": env_a.project_token, "batch": [generation("user-1")]})
+        assert sent.status_code == 200, sent.text
+    page = await chromium.new_page(viewport={"width": 1200, "height": 1000})
+    problems = PageProblems(page)
+    await browser_sign_in(page, live_url, env_a.key, next_url=f"/evaluations/{evaluation['id']}")
+    builder = page.locator("#conditions-builder")
+    assert await builder.locator(".condition-set").count() == 1
+    first = builder.locator(".condition-filter").first
+    assert await first.get_by_label("Property", exact=True).input_value() == "$ai_model"
+    assert await first.get_by_label("Value").input_value() == "gpt-4o"
+    await first.get_by_label("Operator").select_option("icontains")
+    await first.get_by_label("Value").fill("gpt")
+    await first.get_by_label("Value").dispatch_event("change")
+    await builder.get_by_role("button", name="+ Filter").click()
+    second = builder.locator(".condition-filter").nth(1)
+    await second.get_by_label("Property", exact=True).fill("$ai_provider")
+    await second.get_by_label("Property", exact=True).dispatch_event("change")
+    await second.get_by_label("Operator").select_option("is_set")
+    await builder.get_by_label("Rollout percentage").fill("40")
+    await builder.get_by_label("Rollout percentage").dispatch_event("change")
+    await builder.get_by_role("button", name="+ Condition set (or)").click()
+    assert await builder.locator(".condition-set").count() == 2
+
+    await page.click("#run-judge")
+    await page.locator("#judge-result").wait_for()
+    assert await page.locator("#judge-verdict").inner_text() == "pass"
+    assert await page.locator("#judge-reasoning").inner_text() == "Polite and correct."
+    assert "builder-judge" in await page.locator("#judge-usage").inner_text()
+    await page.screenshot(path=str(SCREENSHOTS / "evaluation-judge-playground.png"), full_page=True)
+    async with page.expect_navigation():
+        await page.click("button[type=submit].primary")
+    assert "Saved." in await page.locator("main").inner_text()
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        body = (await api.get(f"{env_a.api}/evaluations/{evaluation['id']}", headers=env_a.headers)).json()
+    first_set, second_set = body["conditions"]
+    assert first_set["id"] == "c1" and first_set["rollout_percentage"] == 40
+    assert first_set["properties"] == [
+        {"key": "$ai_model", "value": "gpt", "operator": "icontains", "type": "event"},
+        {"key": "$ai_provider", "operator": "is_set", "type": "event"},
+    ]
+    assert second_set["properties"] == [] and second_set["rollout_percentage"] == 100
+    problems.assert_none()

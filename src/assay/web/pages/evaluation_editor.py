@@ -12,10 +12,11 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from assay.domain.evaluator_config import MAX_HOG_SOURCE_LENGTH
+from assay.domain.messages import extract_event_io, text_preview
 from assay.domain.providers import PROVIDERS
 from assay.errors import ValidationFailed
 from assay.services import evaluations as evaluation_service
-from assay.services import hog_trials
+from assay.services import hog_trials, judge_trials
 from assay.storage import evaluators as evaluator_store
 from assay.storage.tables import EvaluatorRow
 from assay.web.auth import DbSession, User, WebUser
@@ -26,6 +27,7 @@ from assay.web.templating import render
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
 TYPES = ("llm_judge", "hog")
+MAX_PROMPT_LENGTH = 100_000
 DEFAULT_HOG = "// `input`, `output` and `properties` describe the event.\nreturn length(output) > 0\n"
 
 
@@ -62,7 +64,7 @@ def draft_of(row: EvaluatorRow | None, evaluation_type: str) -> dict[str, Any]:
     }
 
 
-def editor(
+async def editor(
     request: Request,
     user: WebUser,
     row: EvaluatorRow | None,
@@ -72,6 +74,12 @@ def editor(
     status: int = 200,
 ) -> Response:
     problems = evaluation_service.hog_problems(draft["source"]) if draft["evaluation_type"] == "hog" else []
+    recent = []
+    if draft["evaluation_type"] == "llm_judge":
+        rows = await judge_trials.recent_generations(
+            sessionmaker=request.app.state.sessionmaker, environment_id=user.environment_id
+        )
+        recent = [(str(r.uuid), text_preview(extract_event_io(r.event, r.properties)[1], 80)) for r in rows]
     return render(
         request,
         "evaluation_editor.html",
@@ -82,6 +90,7 @@ def editor(
             "problems": problems,
             "providers": PROVIDERS,
             "types": TYPES,
+            "recent_events": recent,
             "can_write": user.can_write("evaluation"),
         },
         status_code=status,
@@ -125,13 +134,57 @@ async def playground(
     return JSONResponse({"results": [r.to_json() for r in trial.results], "message": trial.message})
 
 
+@router.post("/evaluations/judge-playground")
+async def judge_playground(
+    request: Request,
+    session: DbSession,
+    user: User,
+    prompt: Annotated[str, Body(max_length=MAX_PROMPT_LENGTH)],
+    event_uuid: Annotated[uuid.UUID, Body()],
+    allows_na: Annotated[bool, Body()] = False,
+    provider: Annotated[str, Body(max_length=40)] = "",
+    model: Annotated[str, Body(max_length=100)] = "",
+    evaluation_id: Annotated[uuid.UUID | None, Body()] = None,
+) -> JSONResponse:
+    """Run the draft judge on one event without saving: `{"result": …}` as `JudgeTrial.to_json`, or `{"error"}`."""
+    user.require_read("evaluation")
+    configuration: dict[str, Any] | None = None
+    if model.strip():
+        if provider not in PROVIDERS:
+            return JSONResponse({"error": f"Unknown provider '{provider}'."}, status_code=400)
+        configuration = {"provider": provider, "model": model.strip()}
+        if evaluation_id is not None:  # the saved evaluation's provider key, while the provider is unchanged
+            row = await evaluator_store.get_evaluator(
+                session=session, environment_id=user.environment_id, evaluator_id=evaluation_id
+            )
+            stored = row.model_configuration
+            if stored is not None and stored.provider == provider and stored.provider_key_id is not None:
+                configuration["provider_key_id"] = str(stored.provider_key_id)
+    await session.close()  # the judge may take seconds: hold no connection meanwhile
+    try:
+        trial = await judge_trials.try_judge(
+            sessionmaker=request.app.state.sessionmaker,
+            settings=request.app.state.settings,
+            environment_id=user.environment_id,
+            event_uuid=event_uuid,
+            prompt=prompt,
+            allows_na=allows_na,
+            model_configuration=configuration,
+        )
+    except ValidationFailed as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse({"result": trial.to_json()})
+
+
 @router.get("/evaluations/new")
 async def new_evaluation_page(
     request: Request, user: User, evaluation_type: Annotated[str, Query(alias="type", max_length=20)] = "llm_judge"
 ) -> Response:
     """A blank editor for a new evaluation of the given type."""
     user.require_write("evaluation")
-    return editor(request, user, None, draft_of(None, evaluation_type if evaluation_type in TYPES else "llm_judge"))
+    return await editor(
+        request, user, None, draft_of(None, evaluation_type if evaluation_type in TYPES else "llm_judge")
+    )
 
 
 @router.get("/evaluations/{evaluation_id}")
@@ -141,7 +194,7 @@ async def evaluation_page(request: Request, evaluation_id: str, session: DbSessi
     row = await evaluator_store.get_evaluator(
         session=session, environment_id=user.environment_id, evaluator_id=parse_evaluation_id(evaluation_id)
     )
-    return editor(request, user, row, draft_of(row, row.evaluation_type))
+    return await editor(request, user, row, draft_of(row, row.evaluation_type))
 
 
 async def form_draft(request: Request) -> dict[str, Any]:
@@ -213,7 +266,7 @@ async def create_evaluation(request: Request, session: DbSession, user: User) ->
         )
     except ValidationFailed as exc:
         await session.rollback()
-        return editor(request, user, None, draft, error=str(exc), status=400)
+        return await editor(request, user, None, draft, error=str(exc), status=400)
     return RedirectResponse(f"/evaluations/{row.id}?saved=1", status_code=303)
 
 
@@ -236,5 +289,5 @@ async def save_evaluation(request: Request, evaluation_id: str, session: DbSessi
         row = await evaluator_store.get_evaluator(
             session=session, environment_id=user.environment_id, evaluator_id=evaluator_id
         )
-        return editor(request, user, row, draft, error=str(exc), status=400)
+        return await editor(request, user, row, draft, error=str(exc), status=400)
     return RedirectResponse(f"/evaluations/{evaluator_id}?saved=1", status_code=303)
