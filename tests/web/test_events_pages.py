@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from assay.web.pages.events import TAIL_BATCH
 from tests.conftest import Env, add_key
 from tests.web.conftest import form_token, sign_in
 
@@ -138,10 +139,22 @@ async def test_live_tail_stream_shape(live_url: str, env_a: Env, env_b: Env) -> 
         [(name, data)] = await read_sse(client, url, messages=1)
         assert name == "events"
         assert [e["uuid"] for e in data["events"]] == [new[2], new[0]]  # newest first, generations only
-        assert data["last_seq"] == data["events"][0]["seq"]
+        assert data["last_seq"] == data["events"][0]["seq"] and data["arrived"] == 2
         assert set(data["events"][0]) >= {"uuid", "seq", "event", "timestamp", "model", "distinct_id", "trace_id"}
         assert data["events"][0]["model"] == "gpt-4o-mini"
         assert (await client.get("/events/stream", params={"since": "-1"})).status_code == 422
+
+
+async def test_a_flood_shows_the_newest_and_counts_every_event(live_url: str, env_a: Env) -> None:
+    """More new events than one message holds: the newest are sent, and `arrived` counts all of them."""
+    async with httpx.AsyncClient(base_url=live_url, timeout=20) as client:
+        await sign_in(client, env_a.key, next_url="/events")
+        page = await client.get("/events")
+        url = re.search(r'data-stream-url="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+        flood = await capture(client, env_a, [event(distinct_id=f"user-{i}") for i in range(TAIL_BATCH + 30)])
+        [(name, data)] = await read_sse(client, url, messages=1)
+        assert name == "events" and data["arrived"] == TAIL_BATCH + 30
+        assert [e["uuid"] for e in data["events"]] == flood[::-1][:TAIL_BATCH]
 
 
 def tool_conversation(**props: Any) -> dict[str, Any]:

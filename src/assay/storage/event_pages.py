@@ -49,6 +49,16 @@ async def events_after(
     return list(await session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)))
 
 
+async def count_between(
+    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, after_seq: int, upto_seq: int
+) -> int:
+    """How many matching events have a `seq` above `after_seq` and at most `upto_seq` (what one tail poll saw)."""
+    query = select(func.count()).where(
+        *event_conditions(environment_id, filters), EventRow.seq > after_seq, EventRow.seq <= upto_seq
+    )
+    return int(await session.scalar(query) or 0)
+
+
 async def latest_seq(*, session: AsyncSession, environment_id: uuid.UUID) -> int:
     """The highest `seq` of the environment's events (0 when it has none)."""
     found = await session.scalar(select(func.max(EventRow.seq)).where(EventRow.environment_id == environment_id))

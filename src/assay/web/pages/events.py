@@ -31,7 +31,8 @@ router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 EVENTS_PER_PAGE = 50
 TAIL_INTERVAL_S = 0.5
 TAIL_BATCH = 100
-"""At most this many new events per poll: under a flood the tail shows the newest and never falls behind."""
+"""At most this many new events per poll: under a flood the tail shows the newest and never falls behind, and
+counts the rest (`arrived`), so a person sees how many came without the page receiving each one."""
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 3600.0
 ANY_AI_EVENT = "any"
@@ -159,7 +160,8 @@ def _sse(name: str, data: dict[str, Any]) -> str:
 
 @router.get("/events/stream")
 async def events_stream(request: Request, session: DbSession, user: User) -> Response:
-    """New matching events after `since` (a `seq`): `events` messages, newest first, polled with a short session each."""
+    """New matching events after `since` (a `seq`): `events` messages (the newest `TAIL_BATCH`, newest first, and
+    how many `arrived` since the last message), polled with a short session each."""
     require_events(user)
     filters = event_filter(request.query_params)
     since = _seq(request.query_params.get("since"), "since")
@@ -179,10 +181,19 @@ async def events_stream(request: Request, session: DbSession, user: User) -> Res
                 rows = await store.events_after(
                     session=reading, environment_id=environment_id, filters=filters, after_seq=last, limit=TAIL_BATCH
                 )
+                arrived = len(rows)
+                if arrived == TAIL_BATCH:
+                    arrived = await store.count_between(
+                        session=reading,
+                        environment_id=environment_id,
+                        filters=filters,
+                        after_seq=last,
+                        upto_seq=rows[0].seq,
+                    )
             now = loop.time()
             if rows:
                 last = rows[0].seq
-                yield _sse("events", {"last_seq": last, "events": [event_row(r) for r in rows]})
+                yield _sse("events", {"last_seq": last, "arrived": arrived, "events": [event_row(r) for r in rows]})
                 last_sent = now
             elif now - last_sent > KEEPALIVE_S:
                 yield ": keep-alive\n\n"

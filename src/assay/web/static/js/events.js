@@ -47,7 +47,9 @@ function follow(table, status) {
   if (!url || typeof EventSource === "undefined") return;
   const body = document.getElementById("events-body");
   const source = new EventSource(url);
-  source.addEventListener("open", () => { status.textContent = "live"; });
+  let arrived = 0;
+  const live = () => (arrived ? `live · ${arrived.toLocaleString()} new since this page opened` : "live");
+  source.addEventListener("open", () => { status.textContent = live(); });
   source.addEventListener("error", () => { status.textContent = "reconnecting…"; });
   source.addEventListener("events", (message) => {
     const data = JSON.parse(message.data);
@@ -56,7 +58,8 @@ function follow(table, status) {
     for (const event of fresh.reverse()) body.prepend(row(event));
     while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
     document.getElementById("events-empty")?.remove();
-    status.textContent = "live";
+    arrived += Number(data.arrived ?? fresh.length);
+    status.textContent = live();
   });
 }
 
