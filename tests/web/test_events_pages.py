@@ -3,6 +3,7 @@ add to dataset, tenancy and escaping. Events arrive through the capture endpoint
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from assay.storage import event_pages
 from assay.web.pages.events import TAIL_BATCH
 from tests.conftest import Env, add_key
 from tests.web.conftest import form_token, sign_in
@@ -143,6 +145,25 @@ async def test_live_tail_stream_shape(live_url: str, env_a: Env, env_b: Env) -> 
         assert set(data["events"][0]) >= {"uuid", "seq", "event", "timestamp", "model", "distinct_id", "trace_id"}
         assert data["events"][0]["model"] == "gpt-4o-mini"
         assert (await client.get("/events/stream", params={"since": "-1"})).status_code == 422
+
+
+async def test_a_sparse_filter_offers_to_look_further_back(client: httpx.AsyncClient, env_a: Env, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(event_pages, "SCAN_WINDOW", 10)
+    batch = [event(**{"$ai_model": "needle" if i in (2, 25) else "hay"}) for i in range(30)]
+    await capture(client, env_a, batch)
+    await sign_in(client, env_a.key)
+    page = await client.get("/events", params={"model": "needle"})
+    assert shown_uuids(page.text) == [batch[25]["uuid"]] and 'id="search-window"' in page.text
+    further = re.search(r'href="(/events\?[^"]*cursor=\d+)" rel="next">Look further back', page.text)
+    assert further is not None
+    seen = []
+    url = html.unescape(further.group(1))
+    while url:
+        page = await client.get(url)
+        seen += shown_uuids(page.text)
+        found = re.search(r'href="(/events\?[^"]*cursor=\d+)" rel="next"', page.text)
+        url = html.unescape(found.group(1)) if found else ""
+    assert seen == [batch[2]["uuid"]]
 
 
 async def test_a_flood_shows_the_newest_and_counts_every_event(live_url: str, env_a: Env) -> None:

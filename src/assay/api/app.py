@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,10 +28,12 @@ from assay.api.llm_analytics import (
 from assay.api.openapi_doc import install_openapi
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
+from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
+from assay.storage.planner_stats import keep_planner_statistics
 from assay.targets import close_http_clients
 from assay.web.mount import install_web
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        statistics = asyncio.create_task(keep_planner_statistics(engine)) if engine.dialect.name == "sqlite" else None
         workers = None
         if settings.workers > 0:
             workers = BackgroundWorkers(app.state.sessionmaker, settings)
@@ -69,6 +73,8 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         finally:
             if workers is not None:
                 await workers.stop()
+            if statistics is not None:
+                await cancel_and_wait([statistics], grace=STOP_GRACE_SECONDS, what="planner statistics")
             await close_registry()
             await close_http_clients()
             await engine.dispose()

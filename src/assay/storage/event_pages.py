@@ -20,25 +20,60 @@ from assay.storage.events import EventFilter, event_conditions
 TARGET_KEY = "$ai_target_event_id"
 
 
+SCAN_WINDOW = 25_000
+"""How many positions of the event sequence one page may look through when its filters have no index to follow
+(a model, a provider, any property, any `$ai_*` event): each page then costs at most this much, whatever the
+table holds, and a rare match further back is reached with "look further back" (`EventPage.searched_to`)."""
+
+
 @dataclass(slots=True)
 class EventPage:
-    """One page of events, newest (highest `seq`) first; `next_cursor` is None on the last page."""
+    """One page of events, newest (highest `seq`) first; `next_cursor` is None on the last page.
+
+    `searched_to` is the lowest `seq` looked at when the page stopped at its scan window with fewer than a
+    page of matches (older events were not searched yet; `next_cursor` continues below it), else None."""
 
     events: list[EventRow]
     next_cursor: int | None
+    searched_to: int | None = None
+
+
+def _indexed(filters: EventFilter) -> bool:
+    """Whether an index leads straight to the matches (a trace, a person, a time range), so no scan window is
+    needed: the work is then that of the trace's, the person's or the time range's events."""
+    return any(v is not None for v in (filters.trace_id, filters.distinct_id, filters.after, filters.before))
 
 
 async def page_events(
-    *, session: AsyncSession, environment_id: uuid.UUID, filters: EventFilter, before_seq: int | None, limit: int
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    filters: EventFilter,
+    before_seq: int | None,
+    limit: int,
+    window: int = SCAN_WINDOW,
 ) -> EventPage:
-    """The `limit` newest matching events with a `seq` below `before_seq` (keyset pagination)."""
+    """The `limit` newest matching events with a `seq` below `before_seq` (keyset pagination), looking through at
+    most `window` positions of the sequence unless an index leads to the matches."""
     query = select(EventRow).where(*event_conditions(environment_id, filters))
     if before_seq is not None:
         query = query.where(EventRow.seq < before_seq)
+    floor: int | None = None
+    if not _indexed(filters):
+        top = before_seq if before_seq is not None else await latest_seq(session=session) + 1
+        floor = top - window
+        if floor > 0:
+            query = query.where(EventRow.seq >= floor)
+        else:
+            floor = None
     rows = list(await session.scalars(query.order_by(EventRow.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return EventPage(rows, rows[-1].seq if more and rows else None)
+    if more and rows:
+        return EventPage(rows, rows[-1].seq)
+    if floor is not None:  # the window ended before a page was full: older events are still to search
+        return EventPage(rows, floor, searched_to=floor)
+    return EventPage(rows, None)
 
 
 async def events_after(
@@ -59,9 +94,12 @@ async def count_between(
     return int(await session.scalar(query) or 0)
 
 
-async def latest_seq(*, session: AsyncSession, environment_id: uuid.UUID) -> int:
-    """The highest `seq` of the environment's events (0 when it has none)."""
-    found = await session.scalar(select(func.max(EventRow.seq)).where(EventRow.environment_id == environment_id))
+async def latest_seq(*, session: AsyncSession, environment_id: uuid.UUID | None = None) -> int:
+    """The highest `seq` of the environment's events, or of all events without one (0 when there are none)."""
+    query = select(func.max(EventRow.seq))
+    if environment_id is not None:
+        query = query.where(EventRow.environment_id == environment_id)
+    found = await session.scalar(query)
     return int(found or 0)
 
 

@@ -29,6 +29,8 @@ class EventRow(Base):
         Index("ix_events_env_event_timestamp", "environment_id", "event", "timestamp"),
         Index("ix_events_env_timestamp", "environment_id", "timestamp"),
         Index("ix_events_env_event_seq", "environment_id", "event", "seq"),  # the events page, newest first
+        Index("ix_events_env_seq", "environment_id", "seq"),  # any event of an environment, newest first
+        Index("ix_events_env_distinct_seq", "environment_id", "distinct_id", "seq"),  # one person's events
         {"sqlite_autoincrement": True},  # never reuse a seq, even after deletes
     )
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)

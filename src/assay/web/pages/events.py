@@ -131,7 +131,12 @@ async def events_page(request: Request, session: DbSession, user: User) -> Respo
     filters = event_filter(request.query_params)
     cursor = _seq(request.query_params.get("cursor"), "cursor")
     page = await store.page_events(
-        session=session, environment_id=user.environment_id, filters=filters, before_seq=cursor, limit=EVENTS_PER_PAGE
+        session=session,
+        environment_id=user.environment_id,
+        filters=filters,
+        before_seq=cursor,
+        limit=EVENTS_PER_PAGE,
+        window=store.SCAN_WINDOW,
     )
     top = page.events[0].seq if page.events else None
     since = (
@@ -143,6 +148,8 @@ async def events_page(request: Request, session: DbSession, user: User) -> Respo
     context = {
         "rows": [event_row(r) for r in page.events],
         "next_cursor": page.next_cursor,
+        "searched_to": page.searched_to,
+        "scan_window": store.SCAN_WINDOW,
         "paged": cursor is not None,
         "params": {name: request.query_params.get(name, "") for name in FILTER_PARAMS},
         "event_choices": EVENT_CHOICES,
