@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import glob
+import json
 import os
 import re
 import shutil
@@ -29,11 +30,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import text
@@ -45,6 +49,7 @@ from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.testing.fake_llm import free_port
 from assay.testing.seed import seed_suite
+from assay.testing.seed_events import RARE_EVERY, RARE_MODEL, SeededEvents, seed_events
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
@@ -73,6 +78,7 @@ class Measures:
     browser: dict[str, dict[str, float] | str] = field(default_factory=dict)
     rss_mb: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rss_rounds: list[float] = field(default_factory=list)
+    tail: TailMeasure | None = None
 
 
 def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
@@ -153,10 +159,12 @@ class Seeded:
     suite_id: uuid.UUID
     base_run: uuid.UUID
     head_run: uuid.UUID
+    project_token: str = ""
+    events: SeededEvents | None = None
 
 
-async def seed(url: str, cases: int) -> Seeded:
-    """Migrate, add an environment with a key, and seed the suite with two runs."""
+async def seed(url: str, cases: int, events: int = 0) -> Seeded:
+    """Migrate, add an environment with a key, seed the suite with two runs and `events` events."""
     engine = make_engine(url)
     try:
         await upgrade(engine)
@@ -168,7 +176,8 @@ async def seed(url: str, cases: int) -> Seeded:
         seeded = await seed_suite(
             sessionmaker, environment_id=env.id, secret_key=SECRET, cases=cases, runs=2, name="support bot"
         )
-        return Seeded(new.key, seeded.suite_id, seeded.run_ids[0], seeded.run_ids[1])
+        stored = await seed_events(sessionmaker, environment_id=env.id, count=events) if events else None
+        return Seeded(new.key, seeded.suite_id, seeded.run_ids[0], seeded.run_ids[1], env.project_token, stored)
     finally:
         await engine.dispose()
 
@@ -282,6 +291,29 @@ async def browser_timings(base: str, key: str, paths: dict[str, str], repeat: in
     return out
 
 
+def event_pages_for(s: Seeded) -> list[Page]:
+    """The events, event and trace pages over the seeded events (none when no events were seeded)."""
+    if s.events is None:
+        return []
+    day = s.events.first_at + (s.events.last_at - s.events.first_at) / 2
+    window = urlencode(
+        {"after": day.strftime("%Y-%m-%dT%H:%M"), "before": (day + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+    )
+    return [
+        Page("events: first page", "/events", 300),
+        Page("events: any $ai_* event", "/events?event=any", 300),
+        Page("events: model (common)", "/events?model=gpt-4o", 300),
+        Page(f"events: model (1 in {RARE_EVERY:,})", f"/events?model={RARE_MODEL}", 300),
+        Page("events: provider", "/events?provider=anthropic", 300),
+        Page("events: distinct id", "/events?distinct_id=user-00042", 300),
+        Page("events: trace id", f"/events?trace_id={s.events.sample_trace}", 300),
+        Page("events: one hour, 15 days back", f"/events?{window}", 300),
+        Page("events: property", "/events?property=$ai_http_status=500", 300),
+        Page("event (transcript)", f"/events/{s.events.sample_uuid}", 300),
+        Page("trace of 500 spans", f"/traces/{s.events.big_trace}", 500),
+    ]
+
+
 def pages_for(s: Seeded) -> list[Page]:
     run = f"/runs/{s.head_run}"
     return [
@@ -294,13 +326,78 @@ def pages_for(s: Seeded) -> list[Page]:
         Page("suite page", f"/suites/{s.suite_id}", None),
         Page("judge reliability", f"/suites/{s.suite_id}/reliability", None),
         Page("API docs /docs", "/docs", None),
+        *event_pages_for(s),
     ]
 
 
-def measure(backend: str, url: str, cases: int, repeat: int, browser: bool, rounds: int) -> tuple[Measures, list[Page]]:
+@dataclass(slots=True)
+class TailMeasure:
+    """The live tail under a steady flood: what was sent, what the stream counted and showed, how late it ended."""
+
+    rate: int
+    seconds: float
+    sent: int = 0
+    arrived: int = 0
+    shown: int = 0
+    catch_up_s: float | None = None
+    rss_mb: tuple[float, float] = (0.0, 0.0)
+
+
+def measure_tail(server: Server, http: httpx.Client, token: str, rate: int, seconds: float) -> TailMeasure:
+    """Send `rate` generations a second for `seconds` through `/batch/` while a signed-in client follows
+    `/events/stream`; the stream must count every event and catch up within a poll or two of the last one."""
+    result = TailMeasure(rate, seconds)
+    ready, done = threading.Event(), threading.Event()
+    finished_at: list[float] = []
+
+    def follow() -> None:
+        with http.stream("GET", "/events/stream", timeout=seconds + 60) as answer:
+            for line in answer.iter_lines():
+                ready.set()
+                if line.startswith("data: "):
+                    data = json.loads(line.removeprefix("data: "))
+                    result.arrived += int(data.get("arrived", len(data.get("events", []))))
+                    result.shown += len(data.get("events", []))
+                if finished_at and result.arrived >= result.sent:
+                    result.catch_up_s = time.perf_counter() - finished_at[0]
+                    return
+                if done.is_set() and time.perf_counter() - finished_at[0] > 30:
+                    return
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    ready.wait(10)
+    before = rss_mb(server.proc.pid)
+    batch, tick = max(1, rate // 20), 0.05
+    started = time.perf_counter()
+    with httpx.Client(base_url=server.base, timeout=30) as sender:
+        while time.perf_counter() - started < seconds:
+            events = [
+                {
+                    "event": "$ai_generation",
+                    "distinct_id": f"tail-{result.sent + i}",
+                    "properties": {"$ai_model": "tail-model", "$ai_trace_id": f"tail-{result.sent + i}"},
+                }
+                for i in range(batch)
+            ]
+            sender.post("/batch/", json={"api_key": token, "batch": events}).raise_for_status()
+            result.sent += batch
+            pause = started + tick * (result.sent // batch) - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+    finished_at.append(time.perf_counter())
+    done.set()
+    reader.join(40)
+    result.rss_mb = (before, rss_mb(server.proc.pid))
+    return result
+
+
+def measure(
+    backend: str, url: str, cases: int, repeat: int, browser: bool, rounds: int, events: int = 0
+) -> tuple[Measures, list[Page]]:
     result = Measures(backend)
     started = time.perf_counter()
-    seeded = asyncio.run(seed(url, cases))
+    seeded = asyncio.run(seed(url, cases, events))
     result.seed_s = time.perf_counter() - started
     pages = pages_for(seeded)
     server = Server(url)
@@ -315,6 +412,8 @@ def measure(backend: str, url: str, cases: int, repeat: int, browser: bool, roun
                 for page in pages:
                     http.get(page.path)
                 result.rss_rounds.append(rss_mb(server.proc.pid))
+            if events:
+                result.tail = measure_tail(server, http, seeded.project_token, rate=1000, seconds=10)
         if browser and os.access(CHROMIUM, os.X_OK):
             shot = {"run page": pages[1].path, "suites page /": "/"}
             result.browser = asyncio.run(browser_timings(server.base, seeded.key, shot, repeat))
@@ -368,6 +467,17 @@ def print_table(results: list[Measures], pages: list[Page], cases: int, repeat: 
                     f"  DOMContentLoaded {timings['dom_content_loaded']:7.1f}  load {load:7.1f}"
                     f"  {'ok' if load < 1000 else 'OVER'}"
                 )
+    tails = [(r.backend, r.tail) for r in results if r.tail is not None]
+    if tails:
+        print("\nlive tail: generations sent through /batch/ while a client follows /events/stream")
+        for backend, t in tails:
+            caught = f"{t.catch_up_s:.2f} s" if t.catch_up_s is not None else "NEVER"
+            ok = "ok" if t.catch_up_s is not None and t.arrived == t.sent else "OVER"
+            print(
+                f"  {backend:<10} {t.rate}/s for {t.seconds:g} s: sent {t.sent:,}, counted {t.arrived:,},"
+                f" shown {t.shown:,}; caught up {caught} after the last; RSS {t.rss_mb[0]:.0f} → {t.rss_mb[1]:.0f} MB"
+                f"  {ok}"
+            )
     print(
         "\nserver RSS (MB): after sign-in → after measuring every page → after each further round of every page; peak"
     )
@@ -387,10 +497,11 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timings")
     parser.add_argument("--rounds", type=int, default=3, help="further rounds of every page, for the memory figures")
+    parser.add_argument("--events", type=int, default=1_000_000, help="events to seed for the events pages (0: none)")
     parser.add_argument("--quick", action="store_true", help="1,000 results per run, 3 repeats, SQLite only")
     args = parser.parse_args()
     if args.quick:
-        args.cases, args.repeat, args.no_postgres = 1000, 3, True
+        args.cases, args.repeat, args.no_postgres, args.events = 1000, 3, True, min(args.events, 20_000)
     results: list[Measures] = []
     pages: list[Page] = []
     with contextlib.ExitStack() as stack:
@@ -402,9 +513,15 @@ def main() -> None:
             else:
                 print("no PostgreSQL (pass --postgres-url or install postgresql): SQLite only", file=sys.stderr)
         for backend, pg_url in backends:
-            print(f"{backend}: seeding {args.cases:,} cases and two runs, then measuring…", file=sys.stderr, flush=True)
+            print(
+                f"{backend}: seeding {args.cases:,} cases, two runs, {args.events:,} events, then measuring…",
+                file=sys.stderr,
+                flush=True,
+            )
             with bench_database(backend, pg_url) as url:
-                measured, pages = measure(backend, url, args.cases, args.repeat, not args.no_browser, args.rounds)
+                measured, pages = measure(
+                    backend, url, args.cases, args.repeat, not args.no_browser, args.rounds, args.events
+                )
                 results.append(measured)
     print_table(results, pages, args.cases, args.repeat)
 
