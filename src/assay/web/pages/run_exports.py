@@ -1,7 +1,7 @@
 """A run's results as CSV or JSON Lines, streamed in keyset batches (memory stays flat), with the table's filters.
 
 Each record has the fields of `GET /v1/evaluations/{id}/results` with the same values, plus the case's
-`input_message` and `tags`.
+`input_message` and `tags`; in CSV, a text that a spreadsheet would run as a formula starts with `'`.
 """
 
 from __future__ import annotations
@@ -95,9 +95,16 @@ def export_record(item: ExportedResult) -> dict[str, Any]:
     }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is a formula to a spreadsheet: an agent's response of
+`=HYPERLINK(...)` would run when the export is opened, so such cells get a leading `'` (OWASP's advice)."""
+
+
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return "" if value is None else value
 
 
