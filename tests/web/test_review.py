@@ -75,6 +75,7 @@ async def test_form_save_advances_and_undo_restores_with_history(engine_client, 
     token = await sign_in(engine_client, tenant.key, next_url=f"/runs/{run.task_id}/review")
     first_page = (await engine_client.get(f"/runs/{run.task_id}/review")).text
     first = shown_result(first_page)
+    judged_reason = (await api_results(engine_client, tenant, run))[first]["score_reason"]
     saved = await engine_client.post(
         f"/runs/{run.task_id}/review/{first}", data={"csrf_token": token, "score": "85", "reason": "Fine by me"}
     )
@@ -95,7 +96,7 @@ async def test_form_save_advances_and_undo_restores_with_history(engine_client, 
     undone = await engine_client.post(f"/runs/{run.task_id}/review/{first}/undo", data={"csrf_token": token})
     assert undone.status_code == 303 and undone.headers["location"] == f"/runs/{run.task_id}/review?result={first}"
     result = (await api_results(engine_client, tenant, run))[first]
-    assert result["score"] == 0 and result["status"] == "failed"
+    assert result["score"] == 0 and result["status"] == "failed" and result["score_reason"] == judged_reason
     history = [(o["score"], o["previous_score"], o["by"]) for o in result["overrides"]]
     assert history == [(85, 0, tenant.key_id), (0, 85, tenant.key_id)]
     assert result["overrides"][1]["reason"].startswith("Undo of the override of")

@@ -1,8 +1,8 @@
 """Reviewing results by hand: undoing the last override.
 
-An undo never edits history: it appends an override entry that sets the score back to what it was before the
-undone entry (`undoes` names that entry's position), so every change keeps who, when, the old and new score
-and the reason. Undos stack: a second undo reverts the override before, until none is left.
+An undo never edits history: it appends an override entry that sets the score and the reason back to what they
+were before the undone entry (`undoes` names that entry's position), so every change keeps who, when, the old and
+new score and the reason. Undos stack: a second undo reverts the override before, until none is left.
 """
 
 from __future__ import annotations
@@ -58,5 +58,8 @@ async def undo_last_override(
         "at": utcnow().isoformat(),
         "undoes": index,
     }
-    reason = entries[earlier].get("reason") if earlier is not None else None
+    if "previous_reason" in undone:  # the reason the undone override replaced, the judge's for the first one
+        reason = undone["previous_reason"] or ""
+    else:  # an entry written before reasons were kept: the reason of the override still standing, if any
+        reason = entries[earlier].get("reason") if earlier is not None else None
     return await apply_override_entry(session=session, row=row, entry=entry, reason=reason)

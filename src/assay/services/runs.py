@@ -81,7 +81,14 @@ async def override_result(
     """
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await run_store.get_result(session=session, suite_id=suite.id, result_id=result_id)
-    entry = {"score": score, "previous_score": row.score, "reason": reason, "by": by, "at": utcnow().isoformat()}
+    entry = {
+        "score": score,
+        "previous_score": row.score,
+        "previous_reason": row.score_reason,
+        "reason": reason,
+        "by": by,
+        "at": utcnow().isoformat(),
+    }
     return await apply_override_entry(session=session, row=row, entry=entry, reason=reason)
 
 
