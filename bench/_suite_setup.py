@@ -12,11 +12,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import httpx
 
 from assay.testing.fake_llm import free_port
+from assay.testing.serve_process import wait_until_healthy
 
 CONCURRENCY = 50
 """Requests in flight per endpoint (the agent instance and the judge), and a suite's default concurrency."""
@@ -50,15 +50,7 @@ class AssayServer:
             stderr=subprocess.DEVNULL,
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
+        wait_until_healthy(self.base, self.proc)
 
     def stop(self) -> None:
         """Terminate the server and wait for it to exit."""

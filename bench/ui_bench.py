@@ -50,6 +50,7 @@ from assay.storage.migrate import upgrade
 from assay.testing.fake_llm import free_port
 from assay.testing.seed import seed_suite
 from assay.testing.seed_events import RARE_EVERY, RARE_MODEL, SeededEvents, seed_events
+from assay.testing.serve_process import wait_until_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
@@ -200,16 +201,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"assay serve did not start (see {self.log.name})")
-            time.sleep(0.1)
+        wait_until_healthy(self.base, self.proc)
 
     def log_tail(self, lines: int = 80) -> str:
         """The last lines the server printed."""

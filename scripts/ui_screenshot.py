@@ -20,13 +20,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from assay.testing.fake_llm import free_port
+from assay.testing.serve_process import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -55,19 +55,6 @@ def demo_server_env(workdir: Path) -> dict[str, str]:
         COLUMNS="200",
     )
     return env
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("assay serve did not start")
-        time.sleep(0.1)
 
 
 def demo_ids(base: str, key: str) -> dict[str, str]:
@@ -144,7 +131,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_until_up(base, server)
+            wait_until_healthy(base, server)
             ids = demo_ids(base, key["key"])
             pages = [(name, path.format(**ids)) for name, path in wanted]
             failures = asyncio.run(shoot(base, key["key"], pages, args.out, args.width, args.height))
