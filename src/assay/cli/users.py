@@ -12,6 +12,7 @@ from rich.console import Console
 from assay.cli.admin import _fail, _run
 from assay.cli.context import open_session
 from assay.services import users as user_service
+from assay.services.passwords import Passwords
 from assay.settings import get_settings
 
 users_app = typer.Typer(help="People's accounts for the web UI.", no_args_is_help=True)
@@ -41,10 +42,19 @@ def user_create(
     if not password:
         raise _fail("a password is required", 2)
 
+    settings = get_settings()
+    hasher = Passwords(memory_kib=settings.password_memory_kib, time_cost=settings.password_time_cost)
+
     async def run() -> dict[str, str]:
-        async with open_session(get_settings()) as session:
+        async with open_session(settings) as session:
             user, env = await user_service.create_user(
-                session=session, email=email, name=name, password=password, environment=environment, role=role
+                session=session,
+                passwords=hasher,
+                email=email,
+                name=name,
+                password=password,
+                environment=environment,
+                role=role,
             )
             return {
                 "id": str(user.id),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assay.errors import AuthError, ConflictError, ResourceNotFound
-from assay.services.passwords import check_new_password, hash_password, verify_password
+from assay.services.passwords import Passwords, check_new_password
 from assay.services.users import Actor, check_name, normalize_email, require_admin, role_of
 from assay.storage import environments as environment_store
 from assay.storage import invites as store
@@ -92,7 +92,9 @@ async def view_invite(*, session: Session, token: str) -> InviteView:
     return InviteView(invite=invite, environment_name=environment.name, account_exists=account is not None)
 
 
-async def accept_invite(*, session: Session, token: str, name: str, password: str) -> tuple[UserRow, uuid.UUID]:
+async def accept_invite(
+    *, session: Session, passwords: Passwords, token: str, name: str, password: str
+) -> tuple[UserRow, uuid.UUID]:
     """Join the invite's environment with its role: a new account with `name` and `password`, or, when the email
     has an account, that account once `password` is its own. Returns the person and the environment's id.
     """
@@ -102,8 +104,8 @@ async def accept_invite(*, session: Session, token: str, name: str, password: st
     if user is None:
         person = check_name(name)
         check_new_password(password)
-        password_hash = hash_password(password)
-    elif not verify_password(user.password_hash, password):
+        password_hash = await passwords.hash(password)
+    elif not await passwords.verify(user.password_hash, password):
         raise AuthError("That is not the password of this account.", status_code=401, code="bad_credentials")
     if not await store.claim_invite(session=session, invite_id=invite.id, now=utcnow()):
         await session.rollback()

@@ -21,7 +21,7 @@ from assay.domain.sign_in_throttle import (
 )
 from assay.domain.storable import storable_problem
 from assay.errors import AuthError, ConflictError, ResourceNotFound, ValidationFailed
-from assay.services.passwords import check_new_password, hash_password, needs_rehash, verify_password
+from assay.services.passwords import Passwords, check_new_password
 from assay.storage import environments as environment_store
 from assay.storage import sign_in_failures as failure_store
 from assay.storage import users as store
@@ -94,7 +94,7 @@ def display_name(user: UserRow) -> str:
 
 
 async def create_user(
-    *, session: Session, email: str, name: str, password: str, environment: str, role: str
+    *, session: Session, passwords: Passwords, email: str, name: str, password: str, environment: str, role: str
 ) -> tuple[UserRow, EnvironmentRow]:
     """A new account with `role` in the environment named (or with the id) `environment` (`assay user create`).
 
@@ -104,7 +104,8 @@ async def create_user(
     address, person, wanted = normalize_email(email), check_name(name), role_of(role)
     check_new_password(password)
     env = await environment_store.find_environment(session=session, id_or_name=environment)
-    user = await store.create_user(session=session, email=address, name=person, password_hash=hash_password(password))
+    password_hash = await passwords.hash(password)
+    user = await store.create_user(session=session, email=address, name=person, password_hash=password_hash)
     await store.set_role(session=session, user_id=user.id, environment_id=env.id, role=wanted)
     await session.commit()
     return user, env
@@ -124,7 +125,7 @@ async def _count_failure(session: Session, subject: str, policy: ThrottlePolicy,
     return failures
 
 
-async def authenticate(*, session: Session, email: str, password: str, address: str) -> UserRow:
+async def authenticate(*, session: Session, passwords: Passwords, email: str, password: str, address: str) -> UserRow:
     """The account whose email and password these are.
 
     Failures are counted per account and per client `address` in the database (so every process sees them)
@@ -144,7 +145,7 @@ async def authenticate(*, session: Session, email: str, password: str, address: 
         logger.warning("sign-in refused while locked: email=%s ip=%s", login, address)
         raise SignInLocked(_seconds_until(locked, now))
     user = await store.user_by_email(session=session, email=login)
-    if not verify_password(user.password_hash if user else None, password):
+    if not await passwords.verify(user.password_hash if user else None, password):
         account_failures = await _count_failure(session, account_key, ACCOUNT_POLICY, now)
         await _count_failure(session, address_key, ADDRESS_POLICY, now)
         await session.commit()
@@ -158,8 +159,8 @@ async def authenticate(*, session: Session, email: str, password: str, address: 
         raise AuthError("That email and password do not match an account.", status_code=401, code="bad_credentials")
     assert user is not None
     await failure_store.clear(session=session, subject=account_key)
-    if needs_rehash(user.password_hash):
-        await store.set_password_hash(session=session, user_id=user.id, password_hash=hash_password(password))
+    if passwords.needs_rehash(user.password_hash):
+        await store.set_password_hash(session=session, user_id=user.id, password_hash=await passwords.hash(password))
     await session.commit()
     return user
 

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from assay.errors import AuthError
 from assay.services import users as user_service
+from assay.services.passwords import Passwords
 from assay.services.users import SignInLocked
 from assay.storage.environments import authenticate_key
 from assay.storage.users import user_environments
@@ -39,6 +40,12 @@ def safe_next(target: str | None) -> str:
 
 def is_https(request: Request, settings: AppSettings) -> bool:
     return request.url.scheme == "https" or (settings.public_url or "").startswith("https://")
+
+
+def passwords(request: Request) -> Passwords:
+    """The application's password hasher (its cost from the settings)."""
+    found: Passwords = request.app.state.passwords
+    return found
 
 
 def client_address(request: Request) -> str:
@@ -115,7 +122,11 @@ async def _person_sign_in(
 ) -> Response:
     try:
         person = await user_service.authenticate(
-            session=session, email=email, password=password, address=client_address(request)
+            session=session,
+            passwords=passwords(request),
+            email=email,
+            password=password,
+            address=client_address(request),
         )
     except SignInLocked as exc:
         return _login_form(
