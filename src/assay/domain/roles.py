@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 from assay.domain.scopes import ALL_SCOPES
 
@@ -22,9 +22,10 @@ REVIEWING_ROLES: frozenset[Role] = frozenset({"reviewer", "admin"})
 def parse_role(text: str) -> Role:
     """The role named by `text`; `ValueError` naming the known roles otherwise."""
     value = text.strip().lower()
-    if value not in ROLES:
-        raise ValueError(f"unknown role {text!r}; known roles: {', '.join(ROLES)}")
-    return cast(Role, value)
+    for role in ROLES:
+        if role == value:
+            return role
+    raise ValueError(f"unknown role {text!r}; known roles: {', '.join(ROLES)}")
 
 
 def role_scopes(role: Role) -> tuple[str, ...]:

@@ -22,7 +22,8 @@ class ThrottlePolicy:
         if failures < self.threshold:
             return timedelta(0)
         doublings = min(failures - self.threshold, 20)
-        return min(self.first_lock * (2**doublings), self.longest_lock)
+        lock: timedelta = self.first_lock * (2**doublings)
+        return min(lock, self.longest_lock)
 
 
 ACCOUNT_POLICY = ThrottlePolicy(threshold=5, first_lock=timedelta(seconds=30), longest_lock=timedelta(minutes=15))

@@ -7,7 +7,7 @@ manages people, and an environment always keeps one admin.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -46,7 +46,7 @@ async def invite_person(
     except (ValidationFailed, ConflictError) as exc:
         await session.rollback()
         status = 409 if isinstance(exc, ConflictError) else 422
-        extra = {"invite_error": exc.message, "invite_form": {"email": email, "role": role}}
+        extra: dict[str, Any] = {"invite_error": exc.message, "invite_form": {"email": email, "role": role}}
         return await render_admin_page(request, session, user, settings, people=extra, status_code=status)
     extra = {"new_invite": created.row, "new_invite_url": invite_url(request, settings, created.token)}
     page = await render_admin_page(request, session, user, settings, people=extra)

@@ -5,6 +5,7 @@ reviewer and between reviewers (`domain/reviewer_agreement.py`)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -55,7 +56,7 @@ async def reliability_page(request: Request, suite_id: uuid.UUID, session: DbSes
     return render(request, "reliability.html", context)
 
 
-def _key_ids(reviewers: dict[str, object]) -> list[uuid.UUID]:
+def _key_ids(reviewers: Mapping[str, object]) -> list[uuid.UUID]:
     """Reviewers recorded by an API key's id (a person is recorded by name and email)."""
     ids = []
     for name in reviewers:
