@@ -15,9 +15,6 @@ class ReviewShare:
     index: int
     count: int
 
-    def holds(self, case_rank: int) -> bool:
-        return case_rank % self.count == self.index
-
 
 def share_of(user_id: uuid.UUID | None, reviewers: list[uuid.UUID]) -> ReviewShare | None:
     """The share of `user_id` among `reviewers` (in the order given), or None when they are not one of them."""
