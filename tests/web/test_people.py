@@ -123,6 +123,27 @@ async def test_invited_people_sign_up_and_their_roles_decide(app, client, env_a:
 
     # Rita signs in again: the account exists, but has no environment left.
     assert (await person_sign_in(client_for(app), "rita@example.com", "rita's long password")).status_code == 403
+    # Invited back, she joins with the password of her account (a wrong one counts as a failed sign-in).
+    back = invite_token(
+        (
+            await client.post(
+                "/admin/people/invite", data={"csrf_token": csrf, "email": "rita@example.com", "role": "viewer"}
+            )
+        ).text
+    )
+    async with client_for(app) as returning:
+        page = await returning.get(f"/invite/{back}")
+        assert "has an account already" in page.text
+        wrong = await returning.post(
+            f"/invite/{back}", data={"password": "not her password", "csrf_token": form_token(page.text)}
+        )
+        assert wrong.status_code == 401
+        page = await returning.get(f"/invite/{back}")
+        joined = await returning.post(
+            f"/invite/{back}", data={"password": "rita's long password", "csrf_token": form_token(page.text)}
+        )
+        assert joined.status_code == 303
+        assert ">viewer<" in (await returning.get("/")).text
     for other in (rita, vic):
         await other.aclose()
 

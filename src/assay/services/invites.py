@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from assay.errors import AuthError, ConflictError, ResourceNotFound
+from assay.errors import ConflictError, ResourceNotFound
 from assay.services.passwords import Passwords, check_new_password
-from assay.services.users import Actor, check_name, normalize_email, require_admin, role_of
+from assay.services.users import Actor, authenticate, check_name, normalize_email, require_admin, role_of
 from assay.storage import environments as environment_store
 from assay.storage import invites as store
 from assay.storage import users as user_store
@@ -93,10 +93,11 @@ async def view_invite(*, session: Session, token: str) -> InviteView:
 
 
 async def accept_invite(
-    *, session: Session, passwords: Passwords, token: str, name: str, password: str
+    *, session: Session, passwords: Passwords, token: str, name: str, password: str, address: str
 ) -> tuple[UserRow, uuid.UUID]:
     """Join the invite's environment with its role: a new account with `name` and `password`, or, when the email
-    has an account, that account once `password` is its own. Returns the person and the environment's id.
+    has an account, that account once `password` is its own (checked as a sign-in from `address` is: failures
+    count towards the same lock). Returns the person and the environment's id.
     """
     view = await view_invite(session=session, token=token)
     invite = view.invite
@@ -105,8 +106,8 @@ async def accept_invite(
         person = check_name(name)
         check_new_password(password)
         password_hash = await passwords.hash(password)
-    elif not await passwords.verify(user.password_hash, password):
-        raise AuthError("That is not the password of this account.", status_code=401, code="bad_credentials")
+    else:
+        await authenticate(session=session, passwords=passwords, email=invite.email, password=password, address=address)
     if not await store.claim_invite(session=session, invite_id=invite.id, now=utcnow()):
         await session.rollback()
         raise InviteGone("This invite has been used already. Ask an admin for a new one.")

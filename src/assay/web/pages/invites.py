@@ -16,7 +16,7 @@ from assay.services import invites as invite_service
 from assay.services.invites import InviteGone, InviteView
 from assay.web.auth import AppSettings, DbSession, signer
 from assay.web.errors import mark_page
-from assay.web.pages.sign_in import open_session, passwords
+from assay.web.pages.sign_in import client_address, open_session, passwords
 from assay.web.session_cookie import WebSession, new_csrf_token, tokens_match
 from assay.web.templating import render
 
@@ -76,7 +76,12 @@ async def accept_invite(
         raise AuthError("The form expired: open the invite link again.", status_code=403, code="csrf_failed")
     try:
         user, environment_id = await invite_service.accept_invite(
-            session=session, passwords=passwords(request), token=token, name=name, password=password
+            session=session,
+            passwords=passwords(request),
+            token=token,
+            name=name,
+            password=password,
+            address=client_address(request),
         )
     except InviteGone as exc:
         return _gone(request, exc)
