@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     """A running run whose worker has not reported for this long is taken over (after a crash)."""
     ui_session_seconds: int = Field(default=12 * 3600, ge=60)
     """How long a web UI sign-in lasts."""
+    password_memory_kib: int = Field(default=65536, ge=64)
+    """Memory (KiB) of each argon2id password hash of a web UI account."""
+    password_time_cost: int = Field(default=3, ge=1)
+    """Passes of each argon2id password hash."""
     online_evaluation: bool = True
     """Run enabled evaluations on ingested `$ai_generation` events (the scheduler starts with `workers > 0`)."""
     online_poll_seconds: float = 0.25

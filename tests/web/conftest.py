@@ -103,4 +103,4 @@ async def browser_sign_in(page: Any, base_url: str, key: str, *, next_url: str =
     await page.goto(f"{base_url}/login?next={next_url}")
     await page.fill("#api_key", key)
     async with page.expect_navigation():
-        await page.click("button[type=submit]")
+        await page.click("#api-key-form button[type=submit]")

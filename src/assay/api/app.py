@@ -31,6 +31,7 @@ from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.services.passwords import Passwords
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.storage.planner_stats import keep_planner_statistics
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.passwords = Passwords(memory_kib=settings.password_memory_kib, time_cost=settings.password_time_cost)
     install_error_handlers(app)
     app.add_middleware(StrictJsonMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # outermost: 413 before buffering

@@ -9,6 +9,7 @@ from assay.cli.analysis import agreement, compare
 from assay.cli.demo import demo
 from assay.cli.run import run
 from assay.cli.serve import serve
+from assay.cli.users import users_app
 from assay.cli.worker import worker
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.command()(agreement)
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="user")
 
 
 def main() -> None:

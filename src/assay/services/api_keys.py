@@ -20,11 +20,15 @@ MAX_NAME_LENGTH = 200
 
 @dataclass(frozen=True, slots=True)
 class KeyHolder:
-    """The key asking: its id, environment and scopes."""
+    """Who asks: a key (its id) or a person (`user_id`, with their role's scopes), the environment and scopes.
 
-    key_id: uuid.UUID
+    A key created by a person records them as its owner.
+    """
+
+    key_id: uuid.UUID | None
     environment_id: uuid.UUID
     scopes: tuple[str, ...]
+    user_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,9 @@ def may_manage_keys(scopes: tuple[str, ...] | list[str]) -> bool:
 def require_key_manager(holder: KeyHolder) -> None:
     if not may_manage_keys(holder.scopes):
         raise AuthError(
-            "Only a key holding every scope may manage API keys.", status_code=403, code="permission_denied"
+            "Only a key holding every scope (or an admin) may manage API keys.",
+            status_code=403,
+            code="permission_denied",
         )
 
 
@@ -65,7 +71,7 @@ async def create_api_key(*, session: Session, holder: KeyHolder, name: str, scop
             code="permission_denied",
         )
     row, new = await store.create_api_key(
-        session=session, environment_id=holder.environment_id, scopes=wanted, name=name
+        session=session, environment_id=holder.environment_id, scopes=wanted, name=name, owner_user_id=holder.user_id
     )
     await session.commit()
     return CreatedKey(row=row, key=new.key)

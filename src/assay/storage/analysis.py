@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +77,16 @@ async def review_points(*, session: AsyncSession, run_ids: list[str], reviewed_o
         ReviewPoint(str(run), str(case), rep, score, original, bool(overrides), list(verdicts or []), str(result_id))
         for result_id, run, case, rep, score, original, overrides, verdicts in (await session.execute(query)).all()
     ]
+
+
+async def override_entries(*, session: AsyncSession, run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The override entries of the reviewed results of these runs, by result id (text)."""
+    if not run_ids:
+        return {}
+    query = select(ResultRow.id, ResultRow.overrides).where(
+        ResultRow.run_id.in_([uuid.UUID(r) for r in run_ids]), override_count(session, ResultRow.overrides) > 0
+    )
+    return {
+        str(result_id): [e for e in entries or [] if isinstance(e, dict)]
+        for result_id, entries in (await session.execute(query)).all()
+    }

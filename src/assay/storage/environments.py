@@ -54,10 +54,22 @@ async def rotate_project_token(*, session: AsyncSession, environment_id: uuid.UU
 
 
 async def create_api_key(
-    *, session: AsyncSession, environment_id: uuid.UUID, scopes: list[str], name: str = ""
+    *,
+    session: AsyncSession,
+    environment_id: uuid.UUID,
+    scopes: list[str],
+    name: str = "",
+    owner_user_id: uuid.UUID | None = None,
 ) -> tuple[ApiKeyRow, NewKey]:
     new = generate_key()
-    row = ApiKeyRow(environment_id=environment_id, name=name, prefix=new.prefix, key_hash=new.key_hash, scopes=scopes)
+    row = ApiKeyRow(
+        environment_id=environment_id,
+        name=name,
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+        scopes=scopes,
+        owner_user_id=owner_user_id,
+    )
     session.add(row)
     await session.flush()
     return row, new

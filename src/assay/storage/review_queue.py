@@ -3,7 +3,8 @@
 Order: results the machine failed first, then results whose test case's repetitions disagree (some passed,
 some failed), then the rest; within each group by test case and repetition. The machine verdict is the
 one before any override (`original_score` once overridden), so reviewing never reorders the queue.
-A result is reviewed when it has at least one override entry.
+A result is reviewed when it has at least one override entry. A `ReviewShare` (`domain/review_shares.py`)
+narrows the queue to one reviewer's cases: rank of the test case (dense, in id order) modulo the reviewers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.domain.review_shares import ReviewShare
 from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.errors import ResourceNotFound
 from assay.storage.run_tables import ResultRow, RunRow
@@ -77,8 +79,9 @@ def _machine_verdict(session: AsyncSession, row: Any, threshold: float) -> Colum
 
 
 def _queue_rows(session: AsyncSession, run: ReviewRun, test_case_id: uuid.UUID | None = None) -> Subquery:
-    """The run's results as queue rows (id, grp, test_case_id, repetition, overrides) in one pass: a case's
-    repetitions disagree when the lowest and highest machine verdict over its partition differ."""
+    """The run's results as queue rows (id, grp, test_case_id, repetition, overrides, case_rank) in one pass: a
+    case's repetitions disagree when the lowest and highest machine verdict over its partition differ;
+    `case_rank` is the 0-based dense rank of the test case (meaningful only over the whole run)."""
     verdict = _machine_verdict(session, ResultRow, run.pass_threshold)
     per_case = select(
         ResultRow.id,
@@ -88,6 +91,7 @@ def _queue_rows(session: AsyncSession, run: ReviewRun, test_case_id: uuid.UUID |
         override_count(session, ResultRow.overrides).label("overrides"),
         func.min(verdict).over(partition_by=ResultRow.test_case_id).label("lowest"),
         func.max(verdict).over(partition_by=ResultRow.test_case_id).label("highest"),
+        (func.dense_rank().over(order_by=ResultRow.test_case_id) - 1).label("case_rank"),
     ).where(ResultRow.run_id == run.id)
     if test_case_id is not None:
         per_case = per_case.where(ResultRow.test_case_id == test_case_id)
@@ -97,7 +101,13 @@ def _queue_rows(session: AsyncSession, run: ReviewRun, test_case_id: uuid.UUID |
         (rows.c.lowest != rows.c.highest, DISAGREEING),
         else_=REST,
     )
-    return select(rows.c.id, group.label("grp"), rows.c.test_case_id, rows.c.repetition, rows.c.overrides).subquery()
+    return select(
+        rows.c.id, group.label("grp"), rows.c.test_case_id, rows.c.repetition, rows.c.overrides, rows.c.case_rank
+    ).subquery()
+
+
+def _in_share(rows: Subquery, share: ReviewShare) -> ColumnElement[bool]:
+    return rows.c.case_rank % share.count == share.index
 
 
 async def review_run(*, session: AsyncSession, environment_id: uuid.UUID, run_id: uuid.UUID) -> ReviewRun:
@@ -138,12 +148,18 @@ class QueueWindow:
 
 
 async def queue_window(
-    *, session: AsyncSession, run: ReviewRun, result_id: uuid.UUID | None = None, skip_reviewed: bool = True
+    *,
+    session: AsyncSession,
+    run: ReviewRun,
+    result_id: uuid.UUID | None = None,
+    skip_reviewed: bool = True,
+    share: ReviewShare | None = None,
 ) -> QueueWindow | None:
     """`result_id`'s place in the queue (default: the queue's first result), in one ordered pass over the run.
 
-    `skip_reviewed` leaves reviewed results out of the queue, except `result_id` itself, which is always found
-    when it belongs to the run. None when the run has no such result (or nothing left to review).
+    `skip_reviewed` leaves reviewed results out of the queue and `share` the cases of other reviewers, except
+    `result_id` itself, which is always found when it belongs to the run. None when the run has no such result
+    (or nothing left to review).
     """
     id_type = ResultRow.__table__.c.id.type
     rows = _queue_rows(session, run)
@@ -151,6 +167,9 @@ async def queue_window(
     if skip_reviewed:
         unreviewed = rows.c.overrides == 0
         base = base.where(or_(unreviewed, rows.c.id == result_id) if result_id is not None else unreviewed)
+    if share is not None:
+        mine = _in_share(rows, share)
+        base = base.where(or_(mine, rows.c.id == result_id) if result_id is not None else mine)
     queue = base.subquery()
     order = (queue.c.grp, queue.c.test_case_id, queue.c.repetition)
     ranked = select(
@@ -190,6 +209,18 @@ async def queue_item(*, session: AsyncSession, run: ReviewRun, result_id: uuid.U
         return None
     grp, input_message, expected = found
     return QueueItem(result=row, group=int(grp), input_message=input_message, expected_behavior=expected)
+
+
+async def share_progress(*, session: AsyncSession, run: ReviewRun, share: ReviewShare) -> ReviewProgress:
+    """How many results of the run fall in `share` and how many of those have been reviewed."""
+    rows = _queue_rows(session, run)
+    reviewed = case((rows.c.overrides > 0, 1), else_=0)
+    total, done = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(reviewed), 0)).select_from(rows).where(_in_share(rows, share))
+        )
+    ).one()
+    return ReviewProgress(total=int(total), reviewed=int(done))
 
 
 async def review_progress(*, session: AsyncSession, run_id: uuid.UUID) -> ReviewProgress:

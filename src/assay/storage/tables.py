@@ -1,4 +1,5 @@
-"""ORM rows. Every row belongs to one environment; class names end in `Row`."""
+"""ORM rows. Every row belongs to one environment (people, `UserRow`, belong to environments through their
+roles); class names end in `Row`."""
 
 from __future__ import annotations
 
@@ -53,8 +54,21 @@ class EnvironmentRow(Base):
     updated_at: Mapped[datetime | None] = _updated()
 
 
+class UserRow(Base):
+    """A person who signs in to the web UI: email (stored lower-case) and an argon2 password hash."""
+
+    __tablename__ = "users"
+    id: Mapped[uuid.UUID] = _id()
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime | None] = _updated()
+
+
 class ApiKeyRow(Base):
-    """A personal API key. Only the SHA-256 of the key is stored."""
+    """A personal API key. Only the SHA-256 of the key is stored; `owner_user_id` is the person who created it
+    in the web UI (None for keys made by the CLI or by another key)."""
 
     __tablename__ = "api_keys"
     id: Mapped[uuid.UUID] = _id()
@@ -66,6 +80,9 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = _created()
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class DatasetRow(Base):

@@ -1,7 +1,7 @@
-"""Who is signed in to the web UI, what their key allows, and the CSRF check on every state change.
+"""Who is signed in to the web UI, what their key or role allows, and the CSRF check on every state change.
 
-Every request re-reads the key behind the session, so revoking a key ends its sessions at once and a
-change of scopes applies on the next page.
+Every request re-reads the key (or the person's role) behind the session, so revoking a key or removing a
+person ends their sessions at once and a change of scopes or role applies on the next page.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
+from assay.domain.roles import may_review, parse_role, role_scopes
 from assay.domain.scopes import ScopeObject, has_scope
 from assay.errors import AuthError
 from assay.settings import Settings
 from assay.storage.db import Session
 from assay.storage.environments import active_key_with_environment
+from assay.storage.users import user_with_role
 from assay.web.session_cookie import SESSION_COOKIE, SessionSigner, WebSession, tokens_match
 
 CSRF_FIELD = "csrf_token"
@@ -31,15 +33,32 @@ class SignInRequired(Exception):
 
 @dataclass(frozen=True, slots=True)
 class WebUser:
-    """The signed-in key: its environment and scopes, and the session's CSRF token."""
+    """The signed-in key or person: the environment, the scopes (a person's role's), the session's CSRF token.
 
-    key_id: uuid.UUID
+    A person has `user_id`, `user_email` and `role` set, `key_name` is their name and `key_id` None.
+    """
+
+    key_id: uuid.UUID | None
     key_name: str
     key_prefix: str
     environment_id: uuid.UUID
     environment_name: str
     scopes: tuple[str, ...]
     csrf_token: str
+    user_id: uuid.UUID | None = None
+    user_email: str = ""
+    role: str | None = None
+
+    @property
+    def may_review(self) -> bool:
+        """Whether overrides are allowed: a key with `evaluation:write`, a reviewer or an admin."""
+        if self.role is not None:
+            return may_review(parse_role(self.role))
+        return self.can_write("evaluation")
+
+    def require_review(self) -> None:
+        if not self.may_review:
+            raise AuthError("Reviewing takes the reviewer or admin role.", status_code=403, code="permission_denied")
 
     def can_read(self, scope_object: ScopeObject) -> bool:
         return has_scope(list(self.scopes), f"{scope_object}:read")
@@ -61,7 +80,9 @@ class WebUser:
 
     @property
     def who(self) -> str:
-        """How overrides and runs record this user (the key id, as the API does)."""
+        """How overrides and runs record this user: `Name <email>` for a person, the key id (as the API) for a key."""
+        if self.user_id is not None:
+            return f"{self.key_name} <{self.user_email}>"
         return str(self.key_id)
 
 
@@ -93,6 +114,10 @@ def sign_in_url(request: Request) -> str:
 async def load_user(request: Request, session: Session, web_session: WebSession | None) -> WebUser | None:
     if web_session is None:
         return None
+    if web_session.user_id is not None:
+        return await load_person(session, web_session)
+    if web_session.key_id is None:
+        return None
     found = await active_key_with_environment(session=session, key_id=web_session.key_id)
     if found is None or found[0].environment_id != web_session.environment_id:
         return None
@@ -105,6 +130,29 @@ async def load_user(request: Request, session: Session, web_session: WebSession 
         environment_name=environment.name,
         scopes=tuple(key.scopes),
         csrf_token=web_session.csrf_token,
+    )
+
+
+async def load_person(session: Session, web_session: WebSession) -> WebUser | None:
+    """A person's session, as long as they still have a role in its environment."""
+    assert web_session.user_id is not None
+    found = await user_with_role(
+        session=session, user_id=web_session.user_id, environment_id=web_session.environment_id
+    )
+    if found is None:
+        return None
+    person, role, environment = found
+    return WebUser(
+        key_id=None,
+        key_name=person.name,
+        key_prefix="",
+        environment_id=environment.id,
+        environment_name=environment.name,
+        scopes=role_scopes(parse_role(role)),
+        csrf_token=web_session.csrf_token,
+        user_id=person.id,
+        user_email=person.email,
+        role=role,
     )
 
 

@@ -14,11 +14,14 @@ from assay.web.pages import (
     api_docs,
     compare,
     datasets,
+    environment_picker,
     evaluation_editor,
     evaluation_health,
     evaluations,
     event_detail,
     events,
+    invites,
+    people,
     reliability,
     result_detail,
     review,
@@ -54,6 +57,9 @@ PAGE_ROUTERS = (
     evaluations,
     evaluation_health,
     evaluation_editor,
+    people,
+    invites,
+    environment_picker,
 )
 
 

@@ -1,6 +1,7 @@
-"""The signed session cookie of the web UI: who signed in, with which key, and the session's CSRF token.
+"""The signed session cookie of the web UI: who signed in, with which key or as which person, and the session's
+CSRF token.
 
-The cookie holds no secret: the key's id (never the key), its environment and a random CSRF token, signed with
+The cookie holds no secret: the key's id (never the key) or the person's id, the environment and a random CSRF token, signed with
 a key derived from the server secret and timestamped, so a session ends after `ui_session_seconds` or at sign-out.
 """
 
@@ -21,11 +22,13 @@ LOGIN_COOKIE = "assay_login"
 
 @dataclass(frozen=True, slots=True)
 class WebSession:
-    """A verified session: the API key it was opened with and its CSRF token."""
+    """A verified session: the API key it was opened with (or the person who signed in), the environment and
+    its CSRF token."""
 
-    key_id: uuid.UUID
+    key_id: uuid.UUID | None
     environment_id: uuid.UUID
     csrf_token: str
+    user_id: uuid.UUID | None = None
 
 
 def new_csrf_token() -> str:
@@ -47,6 +50,8 @@ class SessionSigner:
         self.max_age_seconds = max_age_seconds
 
     def dump_session(self, session: WebSession) -> str:
+        if session.user_id is not None:
+            return self._sessions.dumps(["user", str(session.user_id), str(session.environment_id), session.csrf_token])
         return self._sessions.dumps([str(session.key_id), str(session.environment_id), session.csrf_token])
 
     def load_session(self, cookie: str | None) -> WebSession | None:
@@ -54,7 +59,11 @@ class SessionSigner:
         if not cookie:
             return None
         try:
-            key_id, environment_id, csrf = self._sessions.loads(cookie, max_age=self.max_age_seconds)
+            fields = self._sessions.loads(cookie, max_age=self.max_age_seconds)
+            if len(fields) == 4 and fields[0] == "user":
+                _, user_id, environment_id, csrf = fields
+                return WebSession(None, uuid.UUID(environment_id), str(csrf), user_id=uuid.UUID(user_id))
+            key_id, environment_id, csrf = fields
             return WebSession(uuid.UUID(key_id), uuid.UUID(environment_id), str(csrf))
         except (BadSignature, ValueError, TypeError):
             return None

@@ -1,5 +1,6 @@
-"""Administration (`/admin`): the environment and its project token (copy, rotate), its API keys (list, create:
-shown once, revoke) and its LLM provider keys (list masked, create, delete).
+"""Administration (`/admin`): the environment and its project token (copy, rotate), its API keys (list with
+their owners, create: shown once, revoke), its people (`web/pages/people.py`) and its LLM provider keys (list
+masked, create, delete).
 
 Writes go through `services/environments.py`, `services/api_keys.py` and `services/provider_keys.py`, with the
 scopes the API uses: `event:write` rotates the token, `evaluation:read`/`write` read and change provider keys,
@@ -24,10 +25,12 @@ from assay.services.api_keys import KeyHolder
 from assay.settings import Settings
 from assay.storage import environments as environment_store
 from assay.storage import provider_keys as provider_key_store
+from assay.storage import users as user_store
 from assay.storage.db import Session
 from assay.storage.tables import ApiKeyRow
 from assay.web.auth import AppSettings, DbSession, User, WebUser
 from assay.web.errors import mark_page
+from assay.web.people_section import people_context
 from assay.web.session_cookie import SESSION_COOKIE
 from assay.web.templating import render
 
@@ -39,15 +42,18 @@ NOTICES = {
     "revoked": "The API key was revoked.",
     "provider-added": "Provider key added.",
     "provider-deleted": "Provider key deleted.",
+    "role-changed": "The role was changed.",
+    "person-removed": "The person was removed from this environment (and the API keys they own here revoked).",
+    "invite-withdrawn": "The invite was withdrawn.",
 }
 TextField = Annotated[str, Form()]
 
 
 def _holder(user: WebUser) -> KeyHolder:
-    return KeyHolder(key_id=user.key_id, environment_id=user.environment_id, scopes=user.scopes)
+    return KeyHolder(key_id=user.key_id, environment_id=user.environment_id, scopes=user.scopes, user_id=user.user_id)
 
 
-async def _admin_page(
+async def render_admin_page(
     request: Request,
     session: Session,
     user: WebUser,
@@ -59,10 +65,15 @@ async def _admin_page(
     key_form: dict[str, Any] | None = None,
     provider_error: str | None = None,
     provider_form: dict[str, str] | None = None,
+    people: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The page; `people` adds to the People section's context (a new invite's link, its form's error)."""
     environment = await environment_store.find_environment(session=session, id_or_name=str(user.environment_id))
     keys = await environment_store.list_api_keys(session=session, environment_id=user.environment_id)
+    owners = await user_store.user_names(
+        session=session, user_ids=list({k.owner_user_id for k in keys if k.owner_user_id is not None})
+    )
     provider_keys: list[dict[str, Any]] = []
     provider_count = 0
     if user.can_read("evaluation"):
@@ -78,6 +89,9 @@ async def _admin_page(
         {
             "environment": environment,
             "keys": keys,
+            "owners": owners,
+            **await people_context(session, user),
+            **(people or {}),
             "all_scopes": ALL_SCOPES,
             "may_manage_keys": key_service.may_manage_keys(user.scopes),
             "providers": PROVIDERS,
@@ -102,7 +116,7 @@ def _back(notice: str, anchor: str) -> RedirectResponse:
 @router.get("/admin")
 async def admin_page(request: Request, session: DbSession, settings: AppSettings, user: User) -> Response:
     """The environment, its token, API keys and provider keys; write controls only for keys that may use them."""
-    return await _admin_page(request, session, user, settings)
+    return await render_admin_page(request, session, user, settings)
 
 
 @router.post("/admin/token/rotate")
@@ -129,10 +143,10 @@ async def create_key(
     except ValidationFailed as exc:
         await session.rollback()
         form = {"name": name, "scopes": scopes}
-        return await _admin_page(
+        return await render_admin_page(
             request, session, user, settings, key_error=exc.message, key_form=form, status_code=422
         )
-    page = await _admin_page(request, session, user, settings, new_key=created.key, new_key_row=created.row)
+    page = await render_admin_page(request, session, user, settings, new_key=created.key, new_key_row=created.row)
     page.headers["Cache-Control"] = "no-store"  # the key is on this page only; keep it out of caches
     return page
 
@@ -175,7 +189,7 @@ async def create_provider_key(
     except ValidationFailed as exc:
         await session.rollback()
         form = {"provider": provider, "name": name, "base_url": base_url}
-        return await _admin_page(
+        return await render_admin_page(
             request, session, user, settings, provider_error=exc.message, provider_form=form, status_code=422
         )
     return _back("provider-added", "provider-keys")

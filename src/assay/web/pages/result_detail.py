@@ -57,7 +57,7 @@ async def result_page(
         "previous_id": previous_id,
         "next_id": next_id,
         "view_query": view_query,
-        "can_write": user.can_write("evaluation"),
+        "can_write": user.may_review,
         "saved": request.query_params.get("saved") == "1",
     }
     return render(request, "result.html", context)
@@ -78,7 +78,7 @@ async def override(
     request: Request, run_id: uuid.UUID, result_id: uuid.UUID, session: DbSession, user: User
 ) -> Response:
     """Set the result's score by hand (the form of the detail view); back to the result afterwards."""
-    user.require_write("evaluation")
+    user.require_review()
     run = await load_run(session, user, run_id)
     form = await request.form()
     score = _form_score(form.get("score"))

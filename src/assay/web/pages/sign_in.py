@@ -1,13 +1,22 @@
-"""Sign in with an API key, sign out."""
+"""Sign in with an account (email and password) or an API key (for automation), sign out.
+
+A person with roles in several environments signs in to the first by name and picks another at `/environments`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from assay.errors import AuthError
+from assay.services import users as user_service
+from assay.services.passwords import Passwords
+from assay.services.users import SignInLocked
 from assay.storage.environments import authenticate_key
+from assay.storage.users import user_environments
 from assay.web.auth import AppSettings, DbSession, User, load_user, signer
 from assay.web.errors import mark_page
 from assay.web.session_cookie import (
@@ -33,14 +42,34 @@ def is_https(request: Request, settings: AppSettings) -> bool:
     return request.url.scheme == "https" or (settings.public_url or "").startswith("https://")
 
 
-def _login_form(request: Request, settings: AppSettings, *, next_url: str, error: str | None, status: int) -> Response:
+def passwords(request: Request) -> Passwords:
+    """The application's password hasher (its cost from the settings)."""
+    found: Passwords = request.app.state.passwords
+    return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _login_form(
+    request: Request,
+    settings: AppSettings,
+    *,
+    next_url: str,
+    error: str | None,
+    status: int,
+    email: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
     token = new_csrf_token()
     response = render(
         request,
         "login.html",
-        {"form_token": token, "next_url": next_url, "error": error},
+        {"form_token": token, "next_url": next_url, "error": error, "email": email},
         status_code=status,
     )
+    response.headers.update(headers or {})
     response.set_cookie(
         LOGIN_COOKIE,
         signer(request).dump_login(token),
@@ -68,20 +97,72 @@ async def login(
     session: DbSession,
     settings: AppSettings,
     api_key: Annotated[str, Form(max_length=500)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Check the key; on success open a session and go on to `next`."""
+    """Check the email and password (or the key); on success open a session and go on to `next`."""
     expected = signer(request).load_login(request.cookies.get(LOGIN_COOKIE))
     if expected is None or not tokens_match(expected, csrf_token):
         return _login_form(
             request, settings, next_url=safe_next(next), error="The form expired. Try again.", status=403
         )
+    if email.strip():
+        return await _person_sign_in(request, session, settings, email=email, password=password, next_url=next)
     key = await authenticate_key(session=session, key=api_key.strip()) if api_key.strip() else None
     if key is None:
         return _login_form(request, settings, next_url=safe_next(next), error="That API key is not valid.", status=401)
     web_session = WebSession(key_id=key.id, environment_id=key.environment_id, csrf_token=new_csrf_token())
-    response = RedirectResponse(safe_next(next), status_code=303)
+    return open_session(request, settings, web_session, safe_next(next))
+
+
+async def _person_sign_in(
+    request: Request, session: DbSession, settings: AppSettings, *, email: str, password: str, next_url: str
+) -> Response:
+    try:
+        person = await user_service.authenticate(
+            session=session,
+            passwords=passwords(request),
+            email=email,
+            password=password,
+            address=client_address(request),
+        )
+    except SignInLocked as exc:
+        return _login_form(
+            request,
+            settings,
+            next_url=safe_next(next_url),
+            error=exc.message,
+            status=429,
+            email=email,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except AuthError as exc:
+        return _login_form(
+            request, settings, next_url=safe_next(next_url), error=exc.message, status=exc.status_code, email=email
+        )
+    environments = await user_environments(session=session, user_id=person.id)
+    if not environments:
+        return _login_form(
+            request,
+            settings,
+            next_url=safe_next(next_url),
+            error="Your account has no role in any environment. Ask an admin to invite you.",
+            status=403,
+            email=email,
+        )
+    first = environments[0][0]
+    web_session = WebSession(key_id=None, environment_id=first.id, csrf_token=new_csrf_token(), user_id=person.id)
+    target = safe_next(next_url)
+    if len(environments) > 1:
+        target = f"/environments?next={quote(target, safe='')}"
+    return open_session(request, settings, web_session, target)
+
+
+def open_session(request: Request, settings: AppSettings, web_session: WebSession, target: str) -> Response:
+    """Set the session cookie and go to `target`."""
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         signer(request).dump_session(web_session),

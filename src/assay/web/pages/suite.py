@@ -384,7 +384,7 @@ async def run_suite(
             notify=dispatcher.notify if dispatcher is not None else None,
             repetitions=reps,
             concurrency=workers,
-            started_by=user.who,
+            started_by=user.who[:100],  # the column holds 100 characters
         )
     except ValidationFailed as exc:
         await session.rollback()

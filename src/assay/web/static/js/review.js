@@ -15,6 +15,10 @@ function showAll() {
   return root.dataset.showAll === "1";
 }
 
+function mine() {
+  return root.dataset.mine === "1";
+}
+
 function message(text, isError = false) {
   const box = document.getElementById("review-message");
   if (!box) return;
@@ -38,6 +42,7 @@ async function show(resultId) {
   const params = new URLSearchParams();
   if (resultId) params.set("result", resultId);
   if (showAll()) params.set("all", "1");
+  if (mine()) params.set("mine", "1");
   const response = await fetch(`${root.dataset.panelUrl}?${params}`, { headers: { Accept: "application/json" } });
   if (!response.ok) {
     message(await failure(response), true);
@@ -55,6 +60,7 @@ function move(direction) {
 
 async function post(url, body) {
   if (showAll()) body.set("all", "1");
+  if (mine()) body.set("mine", "1");
   const item = document.querySelector(".review-item");
   if (item) item.classList.add("saving");
   const response = await fetch(url, {
