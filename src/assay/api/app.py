@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,8 @@ from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
 from assay.api.agent_evals import evaluations as agent_evaluations
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
-from assay.api.ingest import capture
+from assay.api.ingest import capture, otlp
+from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics import (
     dataset_items,
     datasets,
@@ -29,6 +31,7 @@ from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.services.otlp_ingestion import sweep_forever
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.targets import close_http_clients
@@ -58,15 +61,26 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         workers = None
+        sweeper: asyncio.Task[None] | None = None
         if settings.workers > 0:
             workers = BackgroundWorkers(app.state.sessionmaker, settings)
             workers.start()
             app.state.dispatcher = workers.dispatcher
             if workers.online is not None:
                 app.state.online = workers.online
+            sweeper = asyncio.create_task(
+                sweep_forever(
+                    app.state.sessionmaker,
+                    interval=max(0.2, min(5.0, settings.otlp_log_wait_seconds / 4)),
+                    notify=online_notifier(app),
+                )
+            )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
             if workers is not None:
                 await workers.stop()
             await close_registry()
@@ -104,6 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         recipes,
         environment_token,
         capture,
+        otlp,
     )
     for module in routers:
         app.include_router(module.router)
