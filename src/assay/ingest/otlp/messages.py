@@ -23,6 +23,16 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def decoded_json(value: Any) -> Any:
+    """A value that is always sent JSON-encoded (OpenLLMetry's entity input and output), decoded; text if not JSON."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
 def as_number(value: Any) -> int | float | None:
     """A token count or parameter as a number (numeric strings too); None when it is not one."""
     if isinstance(value, bool):

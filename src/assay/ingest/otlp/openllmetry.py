@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from assay.ingest.otlp.mapped import Kind, Mapped
-from assay.ingest.otlp.messages import as_number, json_value
+from assay.ingest.otlp.messages import as_number, decoded_json, json_value
 
 _INDEXED = re.compile(r"^(gen_ai\.prompt|gen_ai\.completion|llm\.request\.functions)\.(\d+)\.(.+)$")
 _TOOL_CALL = re.compile(r"^tool_calls\.(\d+)\.(id|name|arguments)$")
@@ -78,6 +78,6 @@ def read_openllmetry(attributes: dict[str, Any]) -> Mapped:
         ]
     out.take(attributes, "llm.usage.total_tokens", "$ai_total_tokens", as_number)
     out.take(attributes, "llm.is_streaming", "$ai_stream", lambda v: v if isinstance(v, bool) else None)
-    out.take(attributes, "traceloop.entity.input", "$ai_input_state", json_value)
-    out.take(attributes, "traceloop.entity.output", "$ai_output_state", json_value)
+    out.take(attributes, "traceloop.entity.input", "$ai_input_state", decoded_json)
+    out.take(attributes, "traceloop.entity.output", "$ai_output_state", decoded_json)
     return out
