@@ -31,7 +31,7 @@ from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
-from assay.services.otlp_ingestion import sweep_forever
+from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.targets import close_http_clients
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
             sweeper = asyncio.create_task(
                 sweep_forever(
                     app.state.sessionmaker,
-                    interval=max(0.2, min(5.0, settings.otlp_log_wait_seconds / 4)),
+                    interval=sweep_interval(settings.otlp_log_wait_seconds),
                     notify=online_notifier(app),
                 )
             )

@@ -32,6 +32,7 @@ from assay.storage.db import Session, SessionFactory, write_lock
 from assay.storage.otlp_pending import (
     PendingPart,
     add_parts,
+    any_expired,
     delete_parts,
     drop_expired_logs,
     extend_parts,
@@ -205,6 +206,8 @@ async def sweep_expired(
 ) -> int:
     """Store the spans whose wait is over (with whatever logs came) and drop lone expired logs; returns stored."""
     now = now or utcnow()
+    if not await any_expired(session=session, now=now):  # a read: no write turn on the hot path
+        return 0
     async with write_lock(session):
         spans = await take_expired_spans(session=session, now=now)
         dropped = await drop_expired_logs(session=session, now=now)
@@ -237,6 +240,11 @@ async def sweep_expired(
                 await delete_parts(session=session, ids=joined)
                 await session.commit()
     return stored
+
+
+def sweep_interval(wait_seconds: float) -> float:
+    """How often to sweep: a quarter of the wait, between 0.2 and 5 seconds."""
+    return max(0.2, min(5.0, wait_seconds / 4))
 
 
 async def sweep_forever(

@@ -91,6 +91,12 @@ async def extend_parts(*, session: Session, ids: Iterable[uuid.UUID], expires_at
         )
 
 
+async def any_expired(*, session: Session, now: datetime) -> bool:
+    """Whether any part's wait is over."""
+    found = await session.scalar(select(OtlpPendingRow.id).where(OtlpPendingRow.expires_at <= now).limit(1))
+    return found is not None
+
+
 async def take_expired_spans(*, session: Session, now: datetime, limit: int = 500) -> list[PendingPart]:
     """Delete and return the spans whose wait is over (each taken by one caller only); the caller commits."""
     ids = select(OtlpPendingRow.id).where(OtlpPendingRow.kind == "span", OtlpPendingRow.expires_at <= now).limit(limit)

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tests.ingest.otlp.helpers import export, payload, stored
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 
@@ -46,6 +46,7 @@ def _auth(env: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {env.project_token}"}
 
 
+@sqlite_only
 async def test_protobuf_with_and_without_gzip_on_every_path(client, env_a) -> None:  # noqa: ANN001
     body = _sdk_request()
     for path, compress in (("/v1/traces", False), ("/i/v0/ai/otel", True), ("/i/v0/ai/otel/", False)):
@@ -61,18 +62,24 @@ async def test_protobuf_with_and_without_gzip_on_every_path(client, env_a) -> No
     assert event["properties"]["$ai_input"] == [{"role": "user", "content": "hi"}]
 
 
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_partial_success_counts_refused_spans(client, env_a) -> None:  # noqa: ANN001
     doc = payload("semconv")["traces"]
     spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
     spans[1]["traceId"] = ""  # no trace id: refused
     spans[2]["attributes"].append({"key": "$ai_input_tokens", "value": {"stringValue": "many"}})  # not a number
+    spans[3]["attributes"].append({"key": "score", "value": {"doubleValue": "NaN"}})  # kept, as text
     answer = await export(client, env_a, "traces", doc)
     partial = answer["partialSuccess"]
     assert int(partial["rejectedSpans"]) == 2
     assert "no valid trace id" in partial["errorMessage"] and "$ai_input_tokens" in partial["errorMessage"]
-    assert {e["event"] for e in await stored(client, env_a)} == {"$ai_trace", "$ai_embedding"}
+    events = {e["event"]: e for e in await stored(client, env_a)}
+    assert set(events) == {"$ai_trace", "$ai_embedding"} and events["$ai_embedding"]["properties"]["score"] == "nan"
 
 
+@sqlite_only
 async def test_log_partial_success_and_protobuf_answer(client, env_a) -> None:  # noqa: ANN001
     doc = payload("log_details")["logs"]
     doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["spanId"] = ""
@@ -94,6 +101,7 @@ BAD_REQUESTS = [
 ]
 
 
+@sqlite_only
 async def test_bad_requests(client, env_a) -> None:  # noqa: ANN001
     for headers, body, status, says in BAD_REQUESTS:
         for path in ("/v1/traces", "/v1/logs"):
@@ -112,6 +120,7 @@ async def test_bad_requests(client, env_a) -> None:  # noqa: ANN001
     assert r.status_code == 400 and "limit" in r.json()["message"]
 
 
+@sqlite_only
 async def test_the_project_token_is_required(client, env_a) -> None:  # noqa: ANN001
     body = json.dumps(payload("semconv")["traces"])
     json_type = {"Content-Type": "application/json"}

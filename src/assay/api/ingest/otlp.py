@@ -32,6 +32,7 @@ router = APIRouter(tags=["opentelemetry"])
 
 TRACE_PATHS = ("/v1/traces", "/i/v0/ai/otel", "/i/v0/ai/otel/v1/traces")
 LOG_PATHS = ("/v1/logs", "/i/v0/ai/otel/v1/logs")
+DOCUMENTED = ("/v1/traces", "/v1/logs", "/i/v0/ai/otel")  # the other paths and slash forms work the same
 _PROTOBUF = PROTOBUF_TYPE = "application/x-protobuf"
 _GRPC_UNAUTHENTICATED, _GRPC_INVALID_ARGUMENT, _GRPC_UNIMPLEMENTED = 16, 3, 12
 _MISSING_TOKEN = (
@@ -137,11 +138,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 _BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "An OTLP export request, protobuf or JSON, optionally gzip-compressed.",
-        "content": {
-            PROTOBUF_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
+        "description": "An OTLP export request: protobuf, or OTLP JSON as `application/json`; gzip or deflate allowed.",
+        "content": {PROTOBUF_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 
@@ -165,5 +163,5 @@ for _paths, _handler in ((TRACE_PATHS, export_traces), (LOG_PATHS, export_logs))
                 methods=["POST"],
                 responses=_RESPONSES,
                 openapi_extra=_BODY,
-                include_in_schema=not _variant.endswith("/"),
+                include_in_schema=_variant in DOCUMENTED,
             )

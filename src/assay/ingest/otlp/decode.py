@@ -10,6 +10,7 @@ JSON when it starts like JSON, as protobuf otherwise. An unknown content type or
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -73,7 +74,7 @@ def decompress(body: bytes, content_encoding: str | None) -> bytes:
 
 
 def any_value(value: AnyValue, depth: int = 0) -> Any:
-    """An `AnyValue` as a Python value (bytes as base64 text; kvlists as dicts)."""
+    """An `AnyValue` as a Python value (bytes as base64 text, kvlists as dicts, non-finite doubles as text)."""
     kind = value.WhichOneof("value")
     if kind is None:
         return None
@@ -85,6 +86,8 @@ def any_value(value: AnyValue, depth: int = 0) -> Any:
         return key_values(value.kvlist_value.values, depth + 1)
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
+    if kind == "double_value" and not math.isfinite(value.double_value):
+        return str(value.double_value)  # NaN and infinities are not JSON: kept as text
     return getattr(value, kind)
 
 
