@@ -33,7 +33,7 @@ router = APIRouter(tags=["opentelemetry"])
 TRACE_PATHS = ("/v1/traces", "/i/v0/ai/otel", "/i/v0/ai/otel/v1/traces")
 LOG_PATHS = ("/v1/logs", "/i/v0/ai/otel/v1/logs")
 DOCUMENTED = ("/v1/traces", "/v1/logs", "/i/v0/ai/otel")  # the other paths and slash forms work the same
-_PROTOBUF = PROTOBUF_TYPE = "application/x-protobuf"
+_PROTOBUF = "application/x-protobuf"
 _GRPC_UNAUTHENTICATED, _GRPC_INVALID_ARGUMENT, _GRPC_UNIMPLEMENTED = 16, 3, 12
 _MISSING_TOKEN = (
     "Project token is missing: send it as `Authorization: Bearer <project token>`. "
@@ -98,7 +98,7 @@ async def _export(request: Request, session: Session, *, signal: str) -> Respons
     wait: float = request.app.state.settings.otlp_log_wait_seconds
     notify = online_notifier(request.app)
     if not content_type:
-        content_type = "application/json" if body.lstrip()[:1] == b"{" else PROTOBUF_TYPE
+        content_type = "application/json" if body.lstrip()[:1] == b"{" else _PROTOBUF
     try:
         if signal == "traces":
             spans = decode_traces(body, content_type=content_type, content_encoding=encoding_header)
@@ -135,22 +135,19 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "An OTLP export request: protobuf, or OTLP JSON as `application/json`; gzip or deflate allowed.",
-        "content": {PROTOBUF_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-
-
 async def export_traces(request: Request, session: SessionDep) -> Response:
-    """Receive an OTLP `ExportTraceServiceRequest`; GenAI spans become `$ai_*` events."""
+    """Receive an OTLP `ExportTraceServiceRequest`; GenAI spans become `$ai_*` events.
+
+    The body is protobuf (`application/x-protobuf`) or OTLP JSON (`application/json`), optionally gzip or deflate.
+    """
     return await _export(request, session, signal="traces")
 
 
 async def export_logs(request: Request, session: SessionDep) -> Response:
-    """Receive an OTLP `ExportLogsServiceRequest`; GenAI log events give their spans' messages."""
+    """Receive an OTLP `ExportLogsServiceRequest`; GenAI log events give their spans' messages.
+
+    The body is protobuf (`application/x-protobuf`) or OTLP JSON (`application/json`), optionally gzip or deflate.
+    """
     return await _export(request, session, signal="logs")
 
 
@@ -162,6 +159,5 @@ for _paths, _handler in ((TRACE_PATHS, export_traces), (LOG_PATHS, export_logs))
                 _handler,
                 methods=["POST"],
                 responses=_RESPONSES,
-                openapi_extra=_BODY,
                 include_in_schema=_variant in DOCUMENTED,
             )
