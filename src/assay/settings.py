@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     """Wait before the first retry of a failed evaluation run; doubled for each further retry."""
     online_retry_max_seconds: float = Field(default=60.0, ge=0)
     """Longest wait between two attempts of an evaluation run."""
+    otlp_log_wait_seconds: float = Field(default=10.0, ge=0)
+    """How long an OTLP generation span without messages waits for the log events that carry them (0: never)."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -14,7 +14,8 @@ from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
 from assay.api.agent_evals import evaluations as agent_evaluations
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
-from assay.api.ingest import capture
+from assay.api.ingest import capture, otlp
+from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics import (
     dataset_items,
     datasets,
@@ -31,6 +32,7 @@ from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.services.passwords import Passwords
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
@@ -63,19 +65,27 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         statistics = asyncio.create_task(keep_planner_statistics(engine)) if engine.dialect.name == "sqlite" else None
         workers = None
+        sweeper: asyncio.Task[None] | None = None
         if settings.workers > 0:
             workers = BackgroundWorkers(app.state.sessionmaker, settings)
             workers.start()
             app.state.dispatcher = workers.dispatcher
             if workers.online is not None:
                 app.state.online = workers.online
+            sweeper = asyncio.create_task(
+                sweep_forever(
+                    app.state.sessionmaker,
+                    interval=sweep_interval(settings.otlp_log_wait_seconds),
+                    notify=online_notifier(app),
+                )
+            )
         try:
             yield
         finally:
+            loops = [task for task in (sweeper, statistics) if task is not None]
+            await cancel_and_wait(loops, grace=STOP_GRACE_SECONDS, what="application loops")
             if workers is not None:
                 await workers.stop()
-            if statistics is not None:
-                await cancel_and_wait([statistics], grace=STOP_GRACE_SECONDS, what="planner statistics")
             await close_registry()
             await close_http_clients()
             await engine.dispose()
@@ -112,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         recipes,
         environment_token,
         capture,
+        otlp,
     )
     for module in routers:
         app.include_router(module.router)

@@ -14,6 +14,7 @@ from assay.api.safe_json import unstorable_json_reason
 
 _SURFACES = ("/api/", "/v1/")
 _METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_OWN_DECODING = ("/v1/traces", "/v1/logs")  # OTLP receivers: their JSON errors follow the OTLP specification
 
 
 def _is_json(scope: Scope) -> bool:
@@ -33,6 +34,7 @@ class StrictJsonMiddleware:
             scope["type"] != "http"
             or scope["method"] not in _METHODS
             or not scope["path"].startswith(_SURFACES)
+            or scope["path"].rstrip("/") in _OWN_DECODING
             or not _is_json(scope)
         ):
             await self.app(scope, receive, send)

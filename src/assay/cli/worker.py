@@ -10,6 +10,7 @@ from rich.console import Console
 from assay.cli.long_running import settle_process
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.settings import get_settings
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
@@ -32,6 +33,13 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         workers.start()
+        sweeper = asyncio.create_task(
+            sweep_forever(
+                workers.sessionmaker,
+                interval=sweep_interval(settings.otlp_log_wait_seconds),
+                notify=workers.online.notify if workers.online is not None else None,
+            )
+        )
         Console(stderr=True).print(
             f"assay worker {workers.dispatcher.worker_id if workers.dispatcher else ''} "
             f"running on {settings.database_url}"
@@ -39,6 +47,8 @@ def worker() -> None:
         try:
             await stop.wait()
         finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
             await workers.stop()
             await close_registry()
             await close_http_clients()

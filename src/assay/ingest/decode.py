@@ -88,6 +88,11 @@ def gunzip(data: bytes) -> bytes:
     return _bounded_inflate(data, 16 + zlib.MAX_WBITS, "gzip")
 
 
+def inflate(data: bytes) -> bytes:
+    """Decompress zlib (`Content-Encoding: deflate`) with a size bound."""
+    return _bounded_inflate(data, zlib.MAX_WBITS, "deflate")
+
+
 def _b64decode(text: str | bytes) -> bytes:
     if isinstance(text, bytes):
         try:
@@ -243,7 +248,7 @@ def _decompress_body(body: bytes, encoding: str, compression: str) -> bytes:
     if encoding == "gzip" or compression in ("gzip", "gzip-js") or body.startswith(_GZIP_MAGIC):
         return gunzip(body)
     if encoding == "deflate":
-        return _bounded_inflate(body, zlib.MAX_WBITS, "deflate")
+        return inflate(body)
     return body
 
 
