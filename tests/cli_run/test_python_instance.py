@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assay.targets import InstanceError, call_instance, parse_spec
-from assay.targets.python_target import PythonSpec, enable_python_instances
+from assay.targets.python_target import PythonSpec
+from assay.trusted_code import enable_trusted_code
 
 DATA = str(Path(__file__).parent / "data")
 
@@ -16,9 +17,9 @@ DATA = str(Path(__file__).parent / "data")
 @pytest.fixture
 def allowed():  # noqa: ANN201
     sys.path.insert(0, DATA)
-    enable_python_instances()
+    enable_trusted_code()
     yield
-    enable_python_instances(False)
+    enable_trusted_code(False)
     sys.path.remove(DATA)
 
 

@@ -1,7 +1,7 @@
 """`assay run SUITE.yaml`: run a suite file locally (embedded database, no server) or on a server.
 
 Exit codes: 0 the run met its gates; 1 a gate failed (`--fail-under`, `--max-errors`) or the run failed;
-2 invalid input (suite file, flags, a python instance with `--server`, a judge without a model);
+2 invalid input (suite file, flags, a python instance or evaluator with `--server`, a judge without a model);
 3 nothing could be scored: cases errored and none passed or failed (unless `--max-errors` allows those errors).
 """
 
@@ -194,7 +194,7 @@ def execute(
     """Run the suite locally (or on `server`) with a progress bar on stderr."""
     from assay.local.remote import run_remote
     from assay.local.runner import run_local
-    from assay.targets.python_target import enable_python_instances
+    from assay.trusted_code import enable_trusted_code
 
     progress = make_progress(err_console)
     task_id = progress.add_task(suite.name, total=len(suite.cases) * (repetitions or suite.repetitions), errors=0)
@@ -206,7 +206,7 @@ def execute(
     with progress if show_progress else _Null():
         if server:
             return asyncio.run(run_remote(suite, server, api_key or "", repetitions=repetitions, progress=callback))
-        enable_python_instances()
+        enable_trusted_code()
         folder = str(suite.path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
@@ -276,6 +276,8 @@ def run(
         raise _fail("invalid suite file\n" + "\n".join(f"  {p}" for p in exc.problems), 2) from None
     if server and suite.instance_kind == "python":
         raise _fail("a python instance runs local code and cannot run on a server: drop --server", 2)
+    if server and suite.has_python_evaluators:
+        raise _fail("python evaluators run local code and cannot run on a server: drop --server", 2)
     started = time.monotonic()
     try:
         outcome = execute(

@@ -9,11 +9,14 @@ instance:                           # openai_chat | http | python (python: trust
 concurrency: 4                      # cases in flight (default 8)
 repetitions: 1                      # runs of every case (`--repeat N` overrides)
 pass_threshold: 70                  # a case passes when its score (0-100) reaches this
-evaluators:                         # built-in checks, llm_judge, hog; each with optional weight/required
+evaluators:                         # built-in checks, llm_judge, hog, python; each with optional weight/required
   - {type: contains, value: refund, weight: 2, required: true}
   - {type: tool_call_match, arguments: subset}
   - type: hog
     source: "return length(output) < 500"
+  - type: python                    # trusted local code: returns bool, a number, (score, reason), dict
+    function: my_checks:polite      # or a Verdict; scale: unit (0-1, default) or percent (0-100)
+    timeout_s: 10
   - type: llm_judge                 # model: provider/model, or {provider, model, base_url}
     prompt: "Is the reply polite? {{output}}"
     if_env: ASSAY_JUDGE_MODEL       # (any item) only used when this environment variable is set
@@ -126,6 +129,11 @@ class SuiteFile:
     @property
     def instance_kind(self) -> str:
         return str(self.instance.get("kind"))
+
+    @property
+    def has_python_evaluators(self) -> bool:
+        """Whether an evaluator runs local Python code (which a server refuses)."""
+        return any(i["evaluator"].get("type") == "python" for i in self.items)
 
 
 def _lines(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:

@@ -5,14 +5,14 @@ second argument when it accepts one. It may be sync (run in a worker thread) or 
 or `{"text": str, "tool_calls": [{"name", "arguments"}], "tokens": int}`. It runs under `timeout_s`; any
 exception, a timeout or a malformed reply becomes an `InstanceError`.
 
-Running local code is refused unless the process opted in with `enable_python_instances()`: the `assay run`
-command does, `assay serve` never does, so a stored python instance never executes inside the server.
+Running local code is refused unless the process opted in with `assay.trusted_code.enable_trusted_code()`:
+`assay run` and `assay.evals` do, `assay serve` never does, so a stored python instance never executes inside
+the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import time
@@ -24,13 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assay.concurrency import with_timeout
 from assay.domain.outcomes import ToolCall
 from assay.targets.types import InstanceError, InstanceReply
-
-_state = {"enabled": False}
-
-
-def enable_python_instances(enabled: bool = True) -> None:
-    """Allow this process to run `python` instances (trusted local code)."""
-    _state["enabled"] = enabled
+from assay.trusted_code import CallableNotFound, check_target, load_callable, takes_positional, trusted_code_enabled
 
 
 class PythonSpec(BaseModel):
@@ -46,15 +40,10 @@ class PythonSpec(BaseModel):
     @field_validator("callable")
     @classmethod
     def _target(cls, value: str) -> str:
-        module, sep, name = value.strip().partition(":")
-        if (
-            not sep
-            or not module
-            or not name
-            or not all(p.isidentifier() for p in [*module.split("."), *name.split(".")])
-        ):
-            raise ValueError("callable must look like 'package.module:function'")
-        return value.strip()
+        try:
+            return check_target(value)
+        except ValueError:
+            raise ValueError("callable must look like 'package.module:function'") from None
 
     def reveal(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -63,29 +52,15 @@ class PythonSpec(BaseModel):
         return []
 
 
-def load_callable(target: str) -> Callable[..., Any]:
-    """Import `module:function` (attributes may be dotted); raise `InstanceError` when it cannot."""
-    module_name, _, attr = target.partition(":")
+def _agent(target: str) -> Callable[..., Any]:
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the instance's error
-        raise InstanceError(f"cannot load {target}: {type(exc).__name__}: {exc}", kind="not_found") from None
-    if not callable(obj):
-        raise InstanceError(f"{target} is not callable", kind="not_found")
-    return obj  # type: ignore[no-any-return]
+        return load_callable(target)
+    except CallableNotFound as exc:
+        raise InstanceError(str(exc), kind="not_found") from None
 
 
 def _wants_case(fn: Callable[..., Any]) -> bool:
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2
+    return takes_positional(fn, 2)
 
 
 def _tool_call(raw: Any) -> ToolCall:
@@ -128,11 +103,11 @@ def to_reply(value: Any, latency_ms: float) -> InstanceReply:
 
 async def call_python(spec: PythonSpec, input_message: str, case_fields: dict[str, Any]) -> InstanceReply:
     """Call the spec's callable with one case (see the module doc)."""
-    if not _state["enabled"]:
+    if not trusted_code_enabled():
         raise InstanceError(
             "python instances run only under `assay run` (trusted local code), not in the server", kind="permission"
         )
-    fn = load_callable(spec.callable)
+    fn = _agent(spec.callable)
     args: tuple[Any, ...] = (input_message, dict(case_fields)) if _wants_case(fn) else (input_message,)
     start = time.perf_counter()
     try:
