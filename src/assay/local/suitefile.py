@@ -195,6 +195,13 @@ def _item(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float, bool]:
     return validate_inline(config), float(weight), required
 
 
+def recipe_item(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """A suite-file evaluator entry (`weight`, `required`, `if_env` beside the config) as a validated recipe item;
+    None when `if_env` skips it. Raises `InlineError` with `loc` inside the entry."""
+    config, weight, required = _item(raw)
+    return None if config is None else {"evaluator": config, "weight": weight, "required": required}
+
+
 def _cases_from(path: Path, name: str) -> list[tuple[dict[str, Any], str]]:
     """Raw case dicts from a CSV or JSONL file, each with its `file:line` label."""
     target = (path.parent / name).resolve()
@@ -279,14 +286,14 @@ def load_suite(path: Path | str) -> SuiteFile:
     items: list[dict[str, Any]] = []
     for index, raw in enumerate(model.evaluators):
         try:
-            config, weight, required = _item(raw)
+            item = recipe_item(raw)
         except InlineError as exc:
             for err in exc.errors:
                 loc = ("evaluators", index, *err["loc"])
                 problems.append(f"{path}:{_line_of(lines, loc)}: {_where(loc)}: {err['msg']}")
             continue
-        if config is not None:
-            items.append({"evaluator": config, "weight": weight, "required": required})
+        if item is not None:
+            items.append(item)
     if not items and not problems:
         problems.append(f"{path}:{_line_of(lines, ('evaluators',))}: evaluators: every evaluator was skipped by if_env")
 
