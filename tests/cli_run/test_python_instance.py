@@ -40,7 +40,7 @@ async def test_sync_and_async_callables(allowed: None) -> None:
     ("target", "kind", "text"),
     [
         ("toy_agent:slow", "timeout", "did not return within 0.2s"),
-        ("toy_agent:bad_type", "invalid_response", "must return a string or a dict"),
+        ("toy_agent:bad_type", "invalid_response", "must return a string, an AgentOutput or a dict"),
         ("toy_agent:missing", "not_found", "cannot load toy_agent:missing"),
         ("no_such_module_xyz:f", "not_found", "ModuleNotFoundError"),
     ],

@@ -18,13 +18,14 @@ See docs/evals-as-code.md. The pytest plugin is `assay.pytest`.
 """
 
 from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
-from assay.evals._agent import AgentLike, AgentOutput
+from assay.evals._agent import AgentLike
 from assay.evals._dataset import Case, Dataset
 from assay.evals._evaluators import Evaluator, EvaluatorLike, check, hog, judge, python
 from assay.evals._report import CaseReport, EvalReport, Summary
 from assay.evals._run import Store, evaluate, evaluate_sync
 from assay.evals._suite import EvalSuite
 from assay.evaluators.python_eval import PythonCase
+from assay.targets.python_target import AgentOutput
 
 __all__ = [
     "AgentLike",

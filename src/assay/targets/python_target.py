@@ -2,7 +2,7 @@
 
 The callable receives the input message, and the case fields (`expected_behavior`, `tags`, `metadata`) as a
 second argument when it accepts one. It may be sync (run in a worker thread) or async, and returns a string
-or `{"text": str, "tool_calls": [{"name", "arguments"}], "tokens": int}`. It runs under `timeout_s`; any
+an `AgentOutput`, or `{"text": str, "tool_calls": [{"name", "arguments"}], "tokens": int}`. It runs under `timeout_s`; any
 exception, a timeout or a malformed reply becomes an `InstanceError`.
 
 Running local code is refused unless the process opted in with `assay.trusted_code.enable_trusted_code()`:
@@ -17,6 +17,7 @@ import inspect
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,6 +53,16 @@ class PythonSpec(BaseModel):
         return []
 
 
+@dataclass(slots=True)
+class AgentOutput:
+    """A reply richer than text: the tool calls the agent made (`ToolCall`s or `{name, arguments}` dicts) and
+    the tokens it used."""
+
+    text: str
+    tool_calls: list[ToolCall | dict[str, Any]] = field(default_factory=list)
+    tokens: int | None = None
+
+
 def _agent(target: str) -> Callable[..., Any]:
     try:
         return load_callable(target)
@@ -64,6 +75,8 @@ def _wants_case(fn: Callable[..., Any]) -> bool:
 
 
 def _tool_call(raw: Any) -> ToolCall:
+    if isinstance(raw, ToolCall):
+        return ToolCall(name=raw.name, arguments=dict(raw.arguments))
     if not isinstance(raw, dict):
         raise InstanceError(f"a tool call must be an object, got {type(raw).__name__}", kind="invalid_response")
     fn = raw.get("function") if isinstance(raw.get("function"), dict) else raw
@@ -82,9 +95,11 @@ def to_reply(value: Any, latency_ms: float) -> InstanceReply:
     """A callable's return value as an `InstanceReply`."""
     if isinstance(value, str):
         return InstanceReply(text=value, latency_ms=latency_ms)
+    if isinstance(value, AgentOutput):
+        value = {"text": value.text, "tool_calls": value.tool_calls, "tokens": value.tokens}
     if not isinstance(value, dict):
         raise InstanceError(
-            f"the callable must return a string or a dict with 'text', got {type(value).__name__}",
+            f"the callable must return a string, an AgentOutput or a dict with 'text', got {type(value).__name__}",
             kind="invalid_response",
         )
     text = value.get("text")

@@ -1,0 +1,121 @@
+"""`assay.evals` in-process: inside a running event loop (as in a notebook), Python evaluators of every shape,
+a judge on the fake LLM server with the judge cache of a stored database, and the errors of bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from assay.evals import AgentOutput, Case, Dataset, ToolCall, evaluate, evaluate_sync, judge, python
+from assay.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+import eval_checks  # noqa: E402
+
+
+def _verdicts(report, name: str) -> dict[str, dict]:  # noqa: ANN001
+    case = next(c for c in report.cases if c.name == name)
+    return {v["evaluator"]: v for v in case.evaluators}
+
+
+async def test_evaluate_sync_inside_a_running_loop_with_every_return_shape() -> None:
+    asyncio.get_running_loop()  # the notebook case: a loop already runs in this thread
+    report = evaluate_sync(
+        Dataset.of([Case("hello", name="hello"), Case("weather?", name="weather"), Case("boom", name="boom")]),
+        agent=eval_checks.agent,
+        evaluators=[
+            eval_checks.is_echo,  # a bare callable: a python evaluator
+            python(eval_checks.length_percent, scale="percent"),
+            python("eval_checks:with_reason"),
+            python(eval_checks.as_dict),
+            python(eval_checks.as_verdict, name="verdict"),
+            python(eval_checks.async_check),
+            python(eval_checks.too_slow, timeout_s=0.05),
+            python(eval_checks.raises),
+            python(eval_checks.returns_list),
+        ],
+        name="shapes",
+    )
+    assert report.status == "completed" and report.stored_in is None
+    hello = _verdicts(report, "hello")
+    assert (hello["is_echo"]["status"], hello["is_echo"]["score"]) == ("passed", 1.0)
+    assert hello["length_percent"]["score"] == pytest.approx(1.0)
+    assert (hello["with_reason"]["score"], hello["with_reason"]["reason"]) == (0.9, "answered 'hello'")
+    assert (hello["as_dict"]["status"], hello["as_dict"]["reason"]) == ("not_applicable", "no tool calls")
+    assert (hello["verdict"]["status"], hello["verdict"]["reason"]) == ("passed", "a verdict object")
+    assert hello["async_check"]["status"] == "passed"
+    assert "did not return within 0.05s" in hello["too_slow"]["error"]
+    assert hello["raises"]["error"] == "ValueError: cannot judge 'hello'"
+    assert "got list" in hello["returns_list"]["error"]
+    weather = _verdicts(report, "weather")
+    assert weather["is_echo"]["status"] == "failed"
+    assert weather["as_dict"]["details"] == {"n": 1} and weather["as_dict"]["score"] == 1.0
+    cases = {c.name: c for c in report.cases}
+    assert cases["weather"].tool_calls == [{"name": "get_weather", "arguments": {"city": "Paris"}}]
+    assert cases["weather"].tokens == 9 and cases["hello"].response == "echo: hello"
+    assert cases["hello"].status == "error" and cases["hello"].score is None  # errored evaluators: no score
+    assert "too_slow" in (cases["hello"].error or "") and "raises" in (cases["hello"].error or "")
+    assert cases["boom"].status == "error" and "RuntimeError: the agent exploded" in (cases["boom"].error or "")
+    assert report.summary.errors == 3 and report.summary.total == 3
+    assert report.gate_problems(max_errors=0) == ["3 errors exceed --max-errors 0"]
+
+
+async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: Path) -> None:  # noqa: ANN001
+    fake.set_scenario(
+        {
+            "rules": [
+                {"model": "judge", "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "Kind."}},
+                {"model": "judge", "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "Rude."}},
+            ]
+        }
+    )
+
+    async def agent(text: str, case: dict) -> AgentOutput:
+        await asyncio.sleep(0)
+        return AgentOutput(f"[{'good' if 'thanks' in text else 'bad'}] {case['tags']}", [ToolCall("greet", {})])
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'evals.db'}"
+    cases = [Case("thanks!", tags=["polite"]), Case("go away"), Case("thanks again")]
+    settings = Settings(database_url="sqlite+aiosqlite:///unused.db", _env_file=None)  # type: ignore[call-arg]
+    kwargs = {
+        "agent": agent,
+        "evaluators": [judge("Is this polite? {{output}}", model="openai/judge", base_url=fake.base_url, name="polite")],
+        "name": "judged",
+        "store": url,
+        "settings": settings,
+        "concurrency": 2,
+    }
+    first = await evaluate(cases, **kwargs)
+    assert first.stored_in == url
+    assert [c.status for c in first.cases] == ["passed", "failed", "passed"]
+    assert first.cases[0].response == "[good] ['polite']" and first.cases[0].tool_calls[0]["name"] == "greet"
+    assert first.cases[1].reason and "Rude." in first.cases[1].reason
+    assert first.summary.pass_rate == pytest.approx(0.6667) and first.summary.judge_tokens
+    judged = len(fake.requests())
+    assert judged == 3
+    second = await evaluate(cases, **kwargs)
+    assert second.run_id != first.run_id and [c.score for c in second.cases] == [c.score for c in first.cases]
+    assert len(fake.requests()) == judged  # the judge cache answered every judgement
+
+
+def test_suite_file_dataset_and_bad_input() -> None:
+    dataset = Dataset.from_suite(DATA / "assay_toy.yaml")
+    assert dataset.name == "toy evals" and [c.name for c in dataset.cases] == ["hello", "weather", "short"]
+    report = evaluate_sync(dataset)
+    assert [c.status for c in report.cases] == ["passed", "failed", "passed"] and report.pass_threshold == 60
+    assert report.cases[1].score == 25
+
+    with pytest.raises(ValueError, match="give an agent"):
+        evaluate_sync(["hi"], evaluators=["contains"])
+    with pytest.raises(ValueError, match="give at least one evaluator"):
+        evaluate_sync(["hi"], agent=eval_checks.agent)
+    with pytest.raises(ValueError, match="invalid evaluator 'contains'"):
+        evaluate_sync(["hi"], agent=eval_checks.agent, evaluators=["contains"])
+    with pytest.raises(ValueError, match="invalid agent"):
+        evaluate_sync(["hi"], agent={"kind": "http"}, evaluators=[eval_checks.is_echo])
+    with pytest.raises(ValueError, match="cannot run on a server"):
+        evaluate_sync(["hi"], agent=eval_checks.agent, evaluators=["equals"], server="http://127.0.0.1:9")
