@@ -78,7 +78,7 @@ def register_callable(fn: Callable[..., Any]) -> str:
 
 
 def _identifier(text: str, fallback: str) -> str:
-    safe = _NOT_IDENTIFIER.sub("_", text).strip("_") or fallback
+    safe = _NOT_IDENTIFIER.sub("_", text.replace("<", "").replace(">", "")) or fallback
     return f"_{safe}" if safe[0].isdigit() else safe
 
 

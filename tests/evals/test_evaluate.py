@@ -68,8 +68,18 @@ async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: 
     fake.set_scenario(
         {
             "rules": [
-                {"model": "judge", "target": "any", "contains": "[good]", "json": {"verdict": True, "reasoning": "Kind."}},
-                {"model": "judge", "target": "any", "contains": "[bad]", "json": {"verdict": False, "reasoning": "Rude."}},
+                {
+                    "model": "judge",
+                    "target": "any",
+                    "contains": "[good]",
+                    "json": {"verdict": True, "reasoning": "Kind."},
+                },
+                {
+                    "model": "judge",
+                    "target": "any",
+                    "contains": "[bad]",
+                    "json": {"verdict": False, "reasoning": "Rude."},
+                },
             ]
         }
     )
@@ -83,7 +93,9 @@ async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: 
     settings = Settings(database_url="sqlite+aiosqlite:///unused.db", _env_file=None)  # type: ignore[call-arg]
     kwargs = {
         "agent": agent,
-        "evaluators": [judge("Is this polite? {{output}}", model="openai/judge", base_url=fake.base_url, name="polite")],
+        "evaluators": [
+            judge("Is this polite? {{output}}", model="openai/judge", base_url=fake.base_url, name="polite")
+        ],
         "name": "judged",
         "store": url,
         "settings": settings,
@@ -119,3 +131,18 @@ def test_suite_file_dataset_and_bad_input() -> None:
         evaluate_sync(["hi"], agent={"kind": "http"}, evaluators=[eval_checks.is_echo])
     with pytest.raises(ValueError, match="cannot run on a server"):
         evaluate_sync(["hi"], agent=eval_checks.agent, evaluators=["equals"], server="http://127.0.0.1:9")
+
+
+def test_assay_run_refuses_python_evaluators_on_a_server(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from assay.cli.main import app
+
+    suite = tmp_path / "remote.yaml"
+    suite.write_text(
+        "name: remote\ninstance: {kind: http, url: 'http://agent.example/chat'}\n"
+        "evaluators:\n  - {type: python, function: 'eval_checks:is_echo'}\ncases:\n  - {input: hi}\n"
+    )
+    result = CliRunner().invoke(app, ["run", str(suite), "--server", "http://127.0.0.1:9", "--api-key", "k"])
+    assert result.exit_code == 2
+    assert "python evaluators run local code and cannot run on a server" in result.output

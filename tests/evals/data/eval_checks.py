@@ -10,7 +10,9 @@ from assay.evals import AgentOutput, CaseOutcome, PythonCase, Verdict
 
 def agent(text: str) -> str | AgentOutput:
     if "weather" in text:
-        return AgentOutput("It is sunny.", tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}], tokens=9)
+        return AgentOutput(
+            "It is sunny.", tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}], tokens=9
+        )
     if text == "boom":
         raise RuntimeError("the agent exploded")
     return f"echo: {text}"
