@@ -12,7 +12,8 @@ summary line. The gates of `assay run` fail the session: `--assay-fail-under 0.8
 `--assay-fail-under score=70` (mean score), `--assay-max-errors N`; with a gate given, a failing case is
 reported as xfail and the gates alone decide. `--assay-store local` keeps the runs in the local database.
 
-Nothing of Assay is imported until a suite is collected, so the plugin costs other test runs nothing.
+Loading the plugin imports only the `assay` package (the SDK); the engine is imported when a suite is
+collected, so the plugin costs other test runs little.
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RESULTS] = []
+    gates = config.getoption("assay_fail_under")
+    if not gates:
+        return
     from assay.local.gates import parse_gate
 
-    for gate in config.getoption("assay_fail_under"):
+    for gate in gates:
         try:
             parse_gate(gate)
         except ValueError as exc:

@@ -22,6 +22,12 @@ from assay.settings import get_settings
 
 DATA = Path(__file__).parent / "data"
 SRC = Path(__file__).resolve().parents[2] / "src"
+COPIES = {
+    "eval_checks.py": "eval_checks.py",
+    "script.py": "script.py",
+    "toy_evals.py": "test_toy_evals.py",
+    "toy_suite.yaml": "assay_toy.yaml",
+}
 
 
 @dataclass
@@ -58,8 +64,9 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Processes]:
     folders = {}
     for name in ("script", "plain", "gated"):
         folder = tmp_path_factory.mktemp(name)
-        for item in ("eval_checks.py", "assay_toy.yaml", "test_toy_evals.py", "script.py"):
-            shutil.copy(DATA / item, folder / item)
+        # Named here as pytest and the plugin collect them; in tests/ they must not be collected.
+        for item, named in COPIES.items():
+            shutil.copy(DATA / item, folder / named)
         folders[name] = folder
     url = f"sqlite+aiosqlite:///{folders['script'] / 'assay.db'}"
     started = {

@@ -1,5 +1,5 @@
 """`assay.evals` in-process: inside a running event loop (as in a notebook), Python evaluators of every shape,
-a judge on the fake LLM server with the judge cache of a stored database, and the errors of bad input."""
+a judge on the fake LLM server with the judge cache of a stored database, a run on a server, and bad input."""
 
 from __future__ import annotations
 
@@ -7,14 +7,25 @@ import asyncio
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from assay.evals import AgentOutput, Case, Dataset, ToolCall, evaluate, evaluate_sync, judge, python
+from assay.api.app import create_app
+from assay.evals import AgentOutput, Case, Dataset, ToolCall, check, evaluate, evaluate_sync, judge, python
 from assay.settings import Settings
+from tests.analysis.test_analysis_cli import server_url  # noqa: F401  (fixture)
+from tests.conftest import _sqlite_url, make_env
+from tests.engine.conftest import engine_settings  # noqa: F401  (fixture)
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
 import eval_checks  # noqa: E402
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the server side of `server=` is `assay run --server`'s, tested on both databases."""
+    return _sqlite_url(tmp_path)
 
 
 def _verdicts(report, name: str) -> dict[str, dict]:  # noqa: ANN001
@@ -64,7 +75,7 @@ async def test_evaluate_sync_inside_a_running_loop_with_every_return_shape() -> 
     assert report.gate_problems(max_errors=0) == ["3 errors exceed --max-errors 0"]
 
 
-async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_async_agent_judge_and_cache_in_a_stored_database(fake, database_url: str) -> None:  # noqa: ANN001
     fake.set_scenario(
         {
             "rules": [
@@ -88,7 +99,7 @@ async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: 
         await asyncio.sleep(0)
         return AgentOutput(f"[{'good' if 'thanks' in text else 'bad'}] {case['tags']}", [ToolCall("greet", {})])
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'evals.db'}"
+    url = database_url  # migrated already, as a local database is after its first run
     cases = [Case("thanks!", tags=["polite"]), Case("go away"), Case("thanks again")]
     settings = Settings(database_url="sqlite+aiosqlite:///unused.db", _env_file=None)  # type: ignore[call-arg]
     kwargs = {
@@ -115,7 +126,7 @@ async def test_async_agent_judge_and_cache_in_a_stored_database(fake, tmp_path: 
 
 
 def test_suite_file_dataset_and_bad_input() -> None:
-    dataset = Dataset.from_suite(DATA / "assay_toy.yaml")
+    dataset = Dataset.from_suite(DATA / "toy_suite.yaml")
     assert dataset.name == "toy evals" and [c.name for c in dataset.cases] == ["hello", "weather", "short"]
     report = evaluate_sync(dataset)
     assert [c.status for c in report.cases] == ["passed", "failed", "passed"] and report.pass_threshold == 60
@@ -146,3 +157,25 @@ def test_assay_run_refuses_python_evaluators_on_a_server(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["run", str(suite), "--server", "http://127.0.0.1:9", "--api-key", "k"])
     assert result.exit_code == 2
     assert "python evaluators run local code and cannot run on a server" in result.output
+
+
+async def test_evaluate_on_a_server(server_url, engine_settings, fake) -> None:  # noqa: ANN001, F811
+    setup_app = create_app(engine_settings)
+    try:
+        tenant = await make_env(setup_app, "evals-remote")
+    finally:
+        await setup_app.state.engine.dispose()
+    agent = {"kind": "openai_chat", "base_url": fake.base_url, "model": "agent-model", "api_key": "sk-evals-0004"}
+    report = await evaluate(
+        [Case("I want a refund", name="refund"), Case("hello there", name="other")],
+        agent=agent,
+        evaluators=[check("contains", value="refund")],
+        name="remote evals",
+        server=server_url,
+        api_key=tenant.key,
+    )
+    assert report.status == "completed" and report.stored_in == server_url
+    assert (report.summary.passed, report.summary.failed) == (1, 1)
+    async with httpx.AsyncClient(base_url=server_url, headers=tenant.headers) as http:
+        suites = (await http.get("/v1/evaluations")).json()
+    assert [s["name"] for s in suites] == ["remote evals"] and suites[0]["status"] == "completed"
