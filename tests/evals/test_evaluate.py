@@ -179,3 +179,30 @@ async def test_evaluate_on_a_server(server_url, engine_settings, fake) -> None: 
     async with httpx.AsyncClient(base_url=server_url, headers=tenant.headers) as http:
         suites = (await http.get("/v1/evaluations")).json()
     assert [s["name"] for s in suites] == ["remote evals"] and suites[0]["status"] == "completed"
+
+
+async def test_cases_from_a_stored_dataset(database_url: str) -> None:
+    from assay.storage import datasets as dataset_store
+    from assay.storage import environments as env_store
+    from assay.storage.db import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            env = await env_store.create_environment(session=session, name="local")
+            ds = await dataset_store.create_dataset(
+                session=session, environment_id=env.id, created_by_id=None, fields={"name": "golden"}
+            )
+            for text, name in (("plain hello", "hello"), ("weather?", "weather")):
+                fields = {"dataset_id": ds.id, "input": text, "output": None, "metadata_": {"name": name}}
+                await dataset_store.create_dataset_item(
+                    session=session, environment_id=env.id, created_by_id=None, fields=fields
+                )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    report = await evaluate(
+        Dataset.from_dataset("golden"), agent=eval_checks.agent, evaluators=[eval_checks.is_echo], store=database_url
+    )
+    assert report.name == "golden" and report.stored_in == database_url
+    assert sorted((c.name, c.status) for c in report.cases) == [("hello", "passed"), ("weather", "failed")]
