@@ -125,10 +125,12 @@ async def test_async_agent_judge_and_cache_in_a_stored_database(fake, database_u
     assert len(fake.requests()) == judged  # the judge cache answered every judgement
 
 
-def test_suite_file_dataset_and_bad_input() -> None:
+def test_suite_file_dataset_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     dataset = Dataset.from_suite(DATA / "toy_suite.yaml")
     assert dataset.name == "toy evals" and [c.name for c in dataset.cases] == ["hello", "weather", "short"]
-    report = evaluate_sync(dataset)
+    report = evaluate_sync(dataset, progress=True)
+    err = capsys.readouterr().err
+    assert "toy evals" in err and "3/3" in err  # the progress bar
     assert [c.status for c in report.cases] == ["passed", "failed", "passed"] and report.pass_threshold == 60
     assert report.cases[1].score == 25
 

@@ -15,7 +15,8 @@ import atexit
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -117,6 +118,7 @@ async def evaluate(
     settings: Settings | None = None,
     server: str | None = None,
     api_key: str | None = None,
+    progress: bool = False,
 ) -> EvalReport:
     """Run every case of `dataset` through `agent`, score it with `evaluators`, and return the report.
 
@@ -134,6 +136,7 @@ async def evaluate(
         environment: the environment of that database the run belongs to.
         settings: instead of the process's (`ASSAY_*` variables: the judge model, the database).
         server, api_key: run on this Assay server instead (no local Python agent or evaluator).
+        progress: show a progress bar (done, errors) on stderr while the cases run.
 
     Raises ValueError for an invalid dataset, agent or evaluator, and `assay.errors.DomainError` (e.g. a judge
     without a model) before any case runs. Failing cases are results, never exceptions.
@@ -156,7 +159,8 @@ async def evaluate(
     if server:
         if suite.instance_kind == "python" or suite.has_python_evaluators:
             raise ValueError("a Python agent or evaluator runs local code and cannot run on a server")
-        outcome = await run_remote(suite, server, api_key or "", repetitions=repetitions)
+        with _progress(progress, suite) as report:
+            outcome = await run_remote(suite, server, api_key or "", repetitions=repetitions, progress=report)
         return EvalReport.from_outcome(outcome, stored_in=server)
     enable_trusted_code()
     if dataset.suite is not None:
@@ -171,11 +175,38 @@ async def evaluate(
     elif store != "local":
         base = base.model_copy(update={"database_url": store})
     try:
-        outcome = await run_local(suite, base, environment=environment, repetitions=repetitions)
+        with _progress(progress, suite) as report:
+            outcome = await run_local(suite, base, environment=environment, repetitions=repetitions, progress=report)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     return EvalReport.from_outcome(outcome, stored_in=None if scratch else base.database_url)
+
+
+@contextmanager
+def _progress(show: bool, suite: SuiteFile) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A rich progress bar on stderr fed by the runner's (done, errors, total) callback, or None."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(suite.name, total=len(suite.cases) * suite.repetitions, errors=0)
+
+    def report(done: int, errors: int, total: int) -> None:
+        bar.update(task, completed=done, total=total, errors=errors)
+
+    with bar:
+        yield report
 
 
 def evaluate_sync(*args: Any, **kwargs: Any) -> EvalReport:
