@@ -140,6 +140,8 @@ def test_suite_file_dataset_and_bad_input(capsys: pytest.CaptureFixture[str]) ->
         evaluate_sync(["hi"], agent=eval_checks.agent)
     with pytest.raises(ValueError, match="invalid evaluator 'contains'"):
         evaluate_sync(["hi"], agent=eval_checks.agent, evaluators=["contains"])
+    with pytest.raises(ValueError, match="1 to 200 characters"):
+        evaluate_sync(["hi"], agent=eval_checks.agent, evaluators=["equals"], name=" ")
     with pytest.raises(ValueError, match="invalid agent"):
         evaluate_sync(["hi"], agent={"kind": "http"}, evaluators=[eval_checks.is_echo])
     with pytest.raises(ValueError, match="cannot run on a server"):

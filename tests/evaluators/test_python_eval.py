@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ OUTCOME = CaseOutcome(
         (0.2, "unit", "failed", 0.2, ""),
         (1, "unit", "passed", 1.0, ""),
         (85, "percent", "passed", 0.85, ""),
+        (Fraction(3, 4), "unit", "passed", 0.75, ""),  # any numbers.Real (NumPy scalars too)
         (40.0, "percent", "failed", 0.4, ""),
         ((0.8, "close enough"), "unit", "passed", 0.8, "close enough"),
         ((False, "wrong tool"), "unit", "failed", 0.0, "wrong tool"),

@@ -86,12 +86,15 @@ def _suite(
     )
     if not 0 <= threshold <= 100:
         raise ValueError("pass_threshold is a score from 0 to 100")
+    suite_name = (name or dataset.name).strip()
+    if not 1 <= len(suite_name) <= 200:
+        raise ValueError("the name must have 1 to 200 characters")
     for label, value, top in (("concurrency", concurrency, 1000), ("repetitions", repetitions, 100)):
         if value is not None and not 1 <= value <= top:
             raise ValueError(f"{label} must be from 1 to {top}")
     return SuiteFile(
         path=base.path if base else Path.cwd() / "evals.yaml",
-        name=name or dataset.name,
+        name=suite_name,
         description=base.description if base else None,
         instance=instance,
         items=items,

@@ -3,7 +3,7 @@
 Accepted shapes (anything else is an `error` verdict naming the type it got):
 
 - `bool`: passed (score 1) or failed (score 0);
-- a number: the score, on the declared scale: `unit` 0–1 or `percent` 0–100 (stored as 0–1); it passes at
+- a number (int, float, a NumPy scalar): the score, on the declared scale: `unit` 0–1 or `percent` 0–100 (stored as 0–1); it passes at
   `pass_threshold` (0–1) and above; outside the scale, NaN or infinite is an error;
 - `(score, reason)`: a bool or number as above and a string;
 - a dict: `score` (bool or number) and/or `passed` (bool), optional `reason` (str), optional `status`
@@ -16,6 +16,7 @@ Pure: no I/O, no imports of user code; the local evaluator and the sandboxed one
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ def _score(value: Any, scale: Scale) -> float | str:
     """The score on the unit scale, or why `value` is not one."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if not isinstance(value, int | float):
+    if not isinstance(value, numbers.Real):  # int, float, and NumPy's scalars
         return f"the score must be a bool or a number, got {type(value).__name__}"
     number = float(value)
     top = 100.0 if scale == "percent" else 1.0
@@ -104,7 +105,7 @@ def verdict_from_return(
             return error_verdict(score, name=name)
         passed = value[0] if isinstance(value[0], bool) else None
         return _decided(name, score, value[1], passed, pass_threshold)
-    if isinstance(value, bool | int | float):
+    if isinstance(value, bool | numbers.Real):
         score = _score(value, scale)
         if isinstance(score, str):
             return error_verdict(score, name=name)
