@@ -210,3 +210,33 @@ async def test_cases_from_a_stored_dataset(database_url: str) -> None:
     )
     assert report.name == "golden" and report.stored_in == database_url
     assert sorted((c.name, c.status) for c in report.cases) == [("hello", "passed"), ("weather", "failed")]
+
+
+async def test_an_interrupted_run_resumes_with_the_cases_left(database_url: str) -> None:
+    calls: list[str] = []
+    released = asyncio.Event()
+
+    async def agent(text: str) -> str:
+        calls.append(text)
+        if text == "c3" and not released.is_set():
+            await asyncio.Event().wait()  # stuck until the run is stopped
+        return f"echo: {text}"
+
+    cases = [Case(f"c{n}", name=f"c{n}") for n in range(5)]
+    options = {"agent": agent, "evaluators": [eval_checks.is_echo], "name": "resumable", "store": database_url}
+    task = asyncio.create_task(evaluate(cases, concurrency=1, **options))
+    async with asyncio.timeout(30):
+        while "c3" not in calls:
+            await asyncio.sleep(0.02)
+    task.cancel()  # Ctrl-C in a notebook
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    released.set()
+    calls.clear()
+    report = await evaluate(cases, resume=True, **options)
+    assert calls == ["c3", "c4"]  # the three finished cases were kept
+    assert report.status == "completed" and [c.status for c in report.cases] == ["passed"] * 5
+    again = await evaluate(cases, resume=report.run_id, **options)
+    assert again.run_id == report.run_id and calls == ["c3", "c4"]  # a finished run is only read
+    with pytest.raises(ValueError, match="resume needs the run's database"):
+        await evaluate(cases, resume=True, agent=agent, evaluators=["equals"])

@@ -15,6 +15,7 @@ import atexit
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -122,6 +123,7 @@ async def evaluate(
     server: str | None = None,
     api_key: str | None = None,
     progress: bool = False,
+    resume: bool | str = False,
 ) -> EvalReport:
     """Run every case of `dataset` through `agent`, score it with `evaluators`, and return the report.
 
@@ -140,6 +142,8 @@ async def evaluate(
         settings: instead of the process's (`ASSAY_*` variables: the judge model, the database).
         server, api_key: run on this Assay server instead (no local Python agent or evaluator).
         progress: show a progress bar (done, errors) on stderr while the cases run.
+        resume: continue an interrupted run of this suite in the stored database instead of starting one
+            (`True`: its latest run, or a run id): only the cases without a result run.
 
     Raises ValueError for an invalid dataset, agent or evaluator, and `assay.errors.DomainError` (e.g. a judge
     without a model) before any case runs. Failing cases are results, never exceptions.
@@ -159,6 +163,8 @@ async def evaluate(
         repetitions=repetitions,
         timeout_s=timeout_s,
     )
+    if resume and (server or store == "temporary"):
+        raise ValueError("resume needs the run's database: store='local' or a database URL")
     if server:
         if suite.instance_kind == "python" or suite.has_python_evaluators:
             raise ValueError("a Python agent or evaluator runs local code and cannot run on a server")
@@ -179,7 +185,14 @@ async def evaluate(
         base = base.model_copy(update={"database_url": store})
     try:
         with _progress(progress, suite) as report:
-            outcome = await run_local(suite, base, environment=environment, repetitions=repetitions, progress=report)
+            outcome = await run_local(
+                suite,
+                base,
+                environment=environment,
+                repetitions=repetitions,
+                progress=report,
+                resume=None if not resume else ("latest" if resume is True else uuid.UUID(str(resume))),
+            )
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
