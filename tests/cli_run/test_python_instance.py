@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assay.targets import InstanceError, call_instance, parse_spec
-from assay.targets.python_target import PythonSpec, enable_python_instances
+from assay.targets.python_target import PythonSpec
+from assay.trusted_code import enable_trusted_code
 
 DATA = str(Path(__file__).parent / "data")
 
@@ -16,9 +17,9 @@ DATA = str(Path(__file__).parent / "data")
 @pytest.fixture
 def allowed():  # noqa: ANN201
     sys.path.insert(0, DATA)
-    enable_python_instances()
+    enable_trusted_code()
     yield
-    enable_python_instances(False)
+    enable_trusted_code(False)
     sys.path.remove(DATA)
 
 
@@ -39,7 +40,7 @@ async def test_sync_and_async_callables(allowed: None) -> None:
     ("target", "kind", "text"),
     [
         ("toy_agent:slow", "timeout", "did not return within 0.2s"),
-        ("toy_agent:bad_type", "invalid_response", "must return a string or a dict"),
+        ("toy_agent:bad_type", "invalid_response", "must return a string, an AgentOutput or a dict"),
         ("toy_agent:missing", "not_found", "cannot load toy_agent:missing"),
         ("no_such_module_xyz:f", "not_found", "ModuleNotFoundError"),
     ],

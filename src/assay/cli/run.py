@@ -1,7 +1,7 @@
 """`assay run SUITE.yaml`: run a suite file locally (embedded database, no server) or on a server.
 
 Exit codes: 0 the run met its gates; 1 a gate failed (`--fail-under`, `--max-errors`) or the run failed;
-2 invalid input (suite file, flags, a python instance with `--server`, a judge without a model);
+2 invalid input (suite file, flags, a python instance or evaluator with `--server`, a judge without a model);
 3 nothing could be scored: cases errored and none passed or failed (unless `--max-errors` allows those errors).
 """
 
@@ -12,7 +12,6 @@ import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.errors import DomainError
+from assay.local.gates import Gate, gate_problems
+from assay.local.gates import parse_gate as local_gate
 from assay.local.html_report import write_html
 from assay.local.junit import write_junit
 from assay.local.outcome import RunOutcome
@@ -34,42 +35,12 @@ MAX_TABLE_ROWS = 200
 EXIT_NOTHING_SCORED = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """`pass_rate >= value` (0-1) or `score >= value` (mean score, 0-100)."""
-
-    metric: str
-    value: float
-
-    def check(self, summary: dict[str, object]) -> str | None:
-        """None when met, else why not."""
-        key = "pass_rate" if self.metric == "pass_rate" else "mean_score"
-        actual = summary.get(key)
-        if not isinstance(actual, int | float) or actual < self.value:
-            shown = "none" if actual is None else f"{actual:g}"
-            return f"{self.metric} {shown} is under --fail-under {self.metric}={self.value:g}"
-        return None
-
-
 def parse_gate(text: str) -> Gate:
-    """`0.8` or `pass_rate=0.8` (fraction of cases passing), `score=70` (mean score 0-100)."""
-    metric, sep, raw = text.partition("=")
-    if not sep:
-        metric, raw = "pass_rate", text
-    metric = {"pass_rate": "pass_rate", "pass-rate": "pass_rate", "score": "score", "mean_score": "score"}.get(
-        metric.strip(), ""
-    )
+    """`--fail-under` text as a gate (see `assay.local.gates.parse_gate`)."""
     try:
-        value = float(raw)
-    except ValueError:
-        metric = ""
-    if not metric:
-        raise typer.BadParameter(f"{text!r}: use a pass rate such as 0.8, pass_rate=0.8, or score=70")
-    if metric == "pass_rate" and not 0 <= value <= 1:
-        raise typer.BadParameter(f"{text!r}: a pass rate is a fraction from 0 to 1 (use score=N for scores)")
-    if metric == "score" and not 0 <= value <= 100:
-        raise typer.BadParameter(f"{text!r}: a score is from 0 to 100")
-    return Gate(metric, value)
+        return local_gate(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 class RateColumn(ProgressColumn):
@@ -194,7 +165,7 @@ def execute(
     """Run the suite locally (or on `server`) with a progress bar on stderr."""
     from assay.local.remote import run_remote
     from assay.local.runner import run_local
-    from assay.targets.python_target import enable_python_instances
+    from assay.trusted_code import enable_trusted_code
 
     progress = make_progress(err_console)
     task_id = progress.add_task(suite.name, total=len(suite.cases) * (repetitions or suite.repetitions), errors=0)
@@ -206,7 +177,7 @@ def execute(
     with progress if show_progress else _Null():
         if server:
             return asyncio.run(run_remote(suite, server, api_key or "", repetitions=repetitions, progress=callback))
-        enable_python_instances()
+        enable_trusted_code()
         folder = str(suite.path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
@@ -276,6 +247,8 @@ def run(
         raise _fail("invalid suite file\n" + "\n".join(f"  {p}" for p in exc.problems), 2) from None
     if server and suite.instance_kind == "python":
         raise _fail("a python instance runs local code and cannot run on a server: drop --server", 2)
+    if server and suite.has_python_evaluators:
+        raise _fail("python evaluators run local code and cannot run on a server: drop --server", 2)
     started = time.monotonic()
     try:
         outcome = execute(
@@ -288,12 +261,8 @@ def run(
     write_outputs(outcome, json_path=json_path, junit=junit, html=html)
     if not quiet:
         print_outcome(Console(), outcome)
-    problems = [p for g in gates if (p := g.check(outcome.summary))]
+    problems = gate_problems(outcome.summary, gates, max_errors=max_errors, status=outcome.status, error=outcome.error)
     errors = int(outcome.summary.get("error", 0) or 0)
-    if max_errors is not None and errors > max_errors:
-        problems.append(f"{errors} errors exceed --max-errors {max_errors}")
-    if outcome.status != "completed":
-        problems.append(f"the run {outcome.status}: {outcome.error or ''}".strip())
     unscorable = nothing_scored(outcome)
     if unscorable and (max_errors is None or errors > max_errors):
         raise _fail("; ".join([unscorable, *problems]), EXIT_NOTHING_SCORED)

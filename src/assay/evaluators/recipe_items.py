@@ -1,4 +1,7 @@
-"""Validation of inline recipe evaluators: built-in checks, `llm_judge` and `hog` configs.
+"""Validation of inline recipe evaluators: built-in checks, `llm_judge`, `hog` and `python` configs.
+
+`python` (trusted local code, `evaluators/python_eval.py`) is valid in suite files and `assay.evals`; the
+HTTP API refuses it before calling `validate_inline`.
 
 `validate_inline` returns the normalised config that is stored, or raises `InlineError` with the errors
 (`loc` relative to the inline config). References to stored evaluators and provider keys are checked by
@@ -14,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
+from assay.evaluators.python_eval import InlinePython
 
-INLINE_TYPES = ("llm_judge", "hog", *sorted(CHECK_TYPES))
+INLINE_TYPES = ("llm_judge", "hog", "python", *sorted(CHECK_TYPES))
 
 
 class InlineError(ValueError):
@@ -111,6 +115,8 @@ def validate_inline(config: dict[str, Any]) -> dict[str, Any]:
         if kind == "hog":
             hog = InlineHog.model_validate(config)
             return {**hog.model_dump(mode="json"), "bytecode": _compile_hog(hog.source)}
+        if kind == "python":
+            return InlinePython.model_validate(config).model_dump(mode="json")
         if kind in CHECK_TYPES:
             return parse_check_config(config).model_dump(mode="json")
     except ValidationError as exc:

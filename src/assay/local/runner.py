@@ -7,7 +7,8 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import orjson
 
@@ -24,6 +25,7 @@ from assay.settings import Settings
 from assay.storage import environments as env_store
 from assay.storage import instances as instance_store
 from assay.storage import recipes as recipe_store
+from assay.storage import run_execution
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import Session, SessionFactory, make_engine, make_sessionmaker
@@ -160,6 +162,10 @@ async def _poll(sessionmaker: SessionFactory, run_id: uuid.UUID, progress: Progr
         await asyncio.sleep(0.1)
 
 
+class NotResumable(ValueError):
+    """The run asked for cannot be resumed here (another suite's, or executed elsewhere right now)."""
+
+
 async def run_local(
     suite: SuiteFile,
     settings: Settings,
@@ -167,10 +173,15 @@ async def run_local(
     environment: str = "local",
     repetitions: int | None = None,
     progress: Progress | None = None,
+    resume: uuid.UUID | Literal["latest"] | None = None,
 ) -> RunOutcome:
     """Store the suite in `environment`, execute one run in this process and return its results.
 
-    Raises `assay.errors.DomainError` (e.g. `ValidationFailed` when a judge has no model) before any case runs.
+    `resume` continues an earlier run of this suite (`"latest"`: its most recent one) instead of starting one:
+    the cases without a result run, the others are kept (a finished run is returned as it is). A run stopped
+    in this process (a cancelled task, Ctrl-C in a notebook) gives up its lease, so it can be resumed at once.
+    Raises `assay.errors.DomainError` (e.g. `ValidationFailed` when a judge has no model) before any case runs,
+    and `NotResumable`.
     """
     engine = make_engine(settings.database_url)
     try:
@@ -182,65 +193,115 @@ async def run_local(
             suite_id, index = await store_suite(
                 session, suite, environment_id=env_id, repetitions=reps, secret_key=settings.secret_key
             )
-            run = await run_service.start_run(
-                session=session, environment_id=env_id, suite_id=suite_id, settings=settings
-            )
-            run_id = run.id
-        worker = f"assay-run:{socket.gethostname()}:{os.getpid()}"
-        if not await claim_run(sessionmaker, run_id, worker):
-            raise RuntimeError("the run was claimed by another process")
-        poller = asyncio.create_task(_poll(sessionmaker, run_id, progress)) if progress else None
-        try:
-            status = await execute_run(
-                run_id,
-                sessionmaker=sessionmaker,
-                secret_key=settings.secret_key,
-                registry=get_registry(),
-                judge_cache=DatabaseJudgeCache(sessionmaker),
-            )
-        finally:
-            if poller is not None:
-                poller.cancel()
-                await asyncio.gather(poller, return_exceptions=True)
-        async with sessionmaker() as session:
-            row = await run_store.get_run(session=session, environment_id=env_id, run_id=run_id)
-            if progress:
-                progress(row.completed_cases, row.error_cases, row.total_cases)
-            results = await run_store.list_results(session=session, run_id=run_id)
-            records: list[dict[str, Any]] = []
-            for r in results:
-                i = index[str(r.test_case_id)]
-                records.append(
-                    result_record(
-                        suite.cases[i],
-                        i,
-                        {
-                            "repetition": r.repetition,
-                            "status": r.status,
-                            "score": r.score,
-                            "score_reason": r.score_reason,
-                            "agent_response": r.agent_response,
-                            "tool_calls_made": r.tool_calls_made,
-                            "latency_ms": r.latency_ms,
-                            "tokens_used": r.tokens_used,
-                            "error": r.error,
-                            "evaluator_results": r.evaluator_results,
-                        },
-                    )
+            if resume is None:
+                run = await run_service.start_run(
+                    session=session, environment_id=env_id, suite_id=suite_id, settings=settings
                 )
-            records.sort(key=lambda x: (x["case"], x["repetition"]))
-            return RunOutcome(
-                suite=suite.name,
-                run_id=str(run_id),
-                status=status,
-                summary=dict(row.summary or {}),
-                results=records,
-                pass_threshold=suite.pass_threshold,
-                where=settings.database_url,
-                error=row.error,
-                extra={"suite_id": str(suite_id), "environment": environment},
+            else:
+                run = await _run_to_resume(session, suite_id, resume)
+                await session.commit()
+            run_id, status = run.id, str(run.status)
+        if resume is not None and status not in ("queued", "running", "completed"):
+            raise NotResumable(f"run {run_id} is {status}: only an interrupted run can be resumed")
+        if status != "completed":
+            status = await _execute(sessionmaker, run_id, settings, progress)
+        async with sessionmaker() as session:
+            return await _outcome(
+                session, suite, settings, env_id, suite_id, run_id, status, index, progress, environment
             )
     finally:
         await close_registry()
         await close_http_clients()
         await engine.dispose()
+
+
+async def _run_to_resume(session: Session, suite_id: uuid.UUID, resume: uuid.UUID | str) -> Any:
+    if resume == "latest":
+        row = await run_store.latest_run(session=session, suite_id=suite_id)
+        if row is None:
+            raise NotResumable("the suite has no run to resume")
+        return row
+    rows = {r.id: r for r in await run_store.list_runs(session=session, suite_id=suite_id)}
+    row = rows.get(uuid.UUID(str(resume)))
+    if row is None:
+        raise NotResumable(f"no run {resume} of this suite")
+    return row
+
+
+async def _execute(
+    sessionmaker: SessionFactory, run_id: uuid.UUID, settings: Settings, progress: Progress | None
+) -> str:
+    worker = f"assay-run:{socket.gethostname()}:{os.getpid()}"
+    if not await claim_run(sessionmaker, run_id, worker):
+        raise NotResumable(f"run {run_id} is being executed by another process (its lease has not lapsed)")
+    poller = asyncio.create_task(_poll(sessionmaker, run_id, progress)) if progress else None
+    try:
+        return await execute_run(
+            run_id,
+            sessionmaker=sessionmaker,
+            secret_key=settings.secret_key,
+            registry=get_registry(),
+            judge_cache=DatabaseJudgeCache(sessionmaker),
+        )
+    except asyncio.CancelledError:
+        # Stopped here: give the lease up, so `resume` can go on with it at once.
+        async with sessionmaker() as session:
+            await run_execution.extend_lease(session=session, run_id=run_id, lease=timedelta(0))
+            await session.commit()
+        raise
+    finally:
+        if poller is not None:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+
+
+async def _outcome(
+    session: Session,
+    suite: SuiteFile,
+    settings: Settings,
+    env_id: uuid.UUID,
+    suite_id: uuid.UUID,
+    run_id: uuid.UUID,
+    status: str,
+    index: dict[str, int],
+    progress: Progress | None,
+    environment: str,
+) -> RunOutcome:
+    row = await run_store.get_run(session=session, environment_id=env_id, run_id=run_id)
+    if progress:
+        progress(row.completed_cases, row.error_cases, row.total_cases)
+    records: list[dict[str, Any]] = []
+    for r in await run_store.list_results(session=session, run_id=run_id):
+        i = index.get(str(r.test_case_id))
+        if i is None:  # a resumed run's case that the suite no longer has
+            continue
+        records.append(
+            result_record(
+                suite.cases[i],
+                i,
+                {
+                    "repetition": r.repetition,
+                    "status": r.status,
+                    "score": r.score,
+                    "score_reason": r.score_reason,
+                    "agent_response": r.agent_response,
+                    "tool_calls_made": r.tool_calls_made,
+                    "latency_ms": r.latency_ms,
+                    "tokens_used": r.tokens_used,
+                    "error": r.error,
+                    "evaluator_results": r.evaluator_results,
+                },
+            )
+        )
+    records.sort(key=lambda x: (x["case"], x["repetition"]))
+    return RunOutcome(
+        suite=suite.name,
+        run_id=str(run_id),
+        status=status,
+        summary=dict(row.summary or {}),
+        results=records,
+        pass_threshold=suite.pass_threshold,
+        where=settings.database_url,
+        error=row.error,
+        extra={"suite_id": str(suite_id), "environment": environment},
+    )

@@ -9,11 +9,14 @@ instance:                           # openai_chat | http | python (python: trust
 concurrency: 4                      # cases in flight (default 8)
 repetitions: 1                      # runs of every case (`--repeat N` overrides)
 pass_threshold: 70                  # a case passes when its score (0-100) reaches this
-evaluators:                         # built-in checks, llm_judge, hog; each with optional weight/required
+evaluators:                         # built-in checks, llm_judge, hog, python; each with optional weight/required
   - {type: contains, value: refund, weight: 2, required: true}
   - {type: tool_call_match, arguments: subset}
   - type: hog
     source: "return length(output) < 500"
+  - type: python                    # trusted local code: returns bool, a number, (score, reason), dict
+    function: my_checks:polite      # or a Verdict; scale: unit (0-1, default) or percent (0-100)
+    timeout_s: 10
   - type: llm_judge                 # model: provider/model, or {provider, model, base_url}
     prompt: "Is the reply polite? {{output}}"
     if_env: ASSAY_JUDGE_MODEL       # (any item) only used when this environment variable is set
@@ -127,6 +130,11 @@ class SuiteFile:
     def instance_kind(self) -> str:
         return str(self.instance.get("kind"))
 
+    @property
+    def has_python_evaluators(self) -> bool:
+        """Whether an evaluator runs local Python code (which a server refuses)."""
+        return any(i["evaluator"].get("type") == "python" for i in self.items)
+
 
 def _lines(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
     out[path] = node.start_mark.line + 1
@@ -185,6 +193,13 @@ def _item(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float, bool]:
     if config.get("type") == "llm_judge" and "model" in config:
         config["model"] = _judge_model(config["model"])
     return validate_inline(config), float(weight), required
+
+
+def recipe_item(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """A suite-file evaluator entry (`weight`, `required`, `if_env` beside the config) as a validated recipe item;
+    None when `if_env` skips it. Raises `InlineError` with `loc` inside the entry."""
+    config, weight, required = _item(raw)
+    return None if config is None else {"evaluator": config, "weight": weight, "required": required}
 
 
 def _cases_from(path: Path, name: str) -> list[tuple[dict[str, Any], str]]:
@@ -271,14 +286,14 @@ def load_suite(path: Path | str) -> SuiteFile:
     items: list[dict[str, Any]] = []
     for index, raw in enumerate(model.evaluators):
         try:
-            config, weight, required = _item(raw)
+            item = recipe_item(raw)
         except InlineError as exc:
             for err in exc.errors:
                 loc = ("evaluators", index, *err["loc"])
                 problems.append(f"{path}:{_line_of(lines, loc)}: {_where(loc)}: {err['msg']}")
             continue
-        if config is not None:
-            items.append({"evaluator": config, "weight": weight, "required": required})
+        if item is not None:
+            items.append(item)
     if not items and not problems:
         problems.append(f"{path}:{_line_of(lines, ('evaluators',))}: evaluators: every evaluator was skipped by if_env")
 

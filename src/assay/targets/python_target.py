@@ -2,21 +2,22 @@
 
 The callable receives the input message, and the case fields (`expected_behavior`, `tags`, `metadata`) as a
 second argument when it accepts one. It may be sync (run in a worker thread) or async, and returns a string
-or `{"text": str, "tool_calls": [{"name", "arguments"}], "tokens": int}`. It runs under `timeout_s`; any
+an `AgentOutput`, or `{"text": str, "tool_calls": [{"name", "arguments"}], "tokens": int}`. It runs under `timeout_s`; any
 exception, a timeout or a malformed reply becomes an `InstanceError`.
 
-Running local code is refused unless the process opted in with `enable_python_instances()`: the `assay run`
-command does, `assay serve` never does, so a stored python instance never executes inside the server.
+Running local code is refused unless the process opted in with `assay.trusted_code.enable_trusted_code()`:
+`assay run` and `assay.evals` do, `assay serve` never does, so a stored python instance never executes inside
+the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,13 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assay.concurrency import with_timeout
 from assay.domain.outcomes import ToolCall
 from assay.targets.types import InstanceError, InstanceReply
-
-_state = {"enabled": False}
-
-
-def enable_python_instances(enabled: bool = True) -> None:
-    """Allow this process to run `python` instances (trusted local code)."""
-    _state["enabled"] = enabled
+from assay.trusted_code import CallableNotFound, check_target, load_callable, takes_positional, trusted_code_enabled
 
 
 class PythonSpec(BaseModel):
@@ -46,15 +41,10 @@ class PythonSpec(BaseModel):
     @field_validator("callable")
     @classmethod
     def _target(cls, value: str) -> str:
-        module, sep, name = value.strip().partition(":")
-        if (
-            not sep
-            or not module
-            or not name
-            or not all(p.isidentifier() for p in [*module.split("."), *name.split(".")])
-        ):
-            raise ValueError("callable must look like 'package.module:function'")
-        return value.strip()
+        try:
+            return check_target(value)
+        except ValueError:
+            raise ValueError("callable must look like 'package.module:function'") from None
 
     def reveal(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -63,32 +53,30 @@ class PythonSpec(BaseModel):
         return []
 
 
-def load_callable(target: str) -> Callable[..., Any]:
-    """Import `module:function` (attributes may be dotted); raise `InstanceError` when it cannot."""
-    module_name, _, attr = target.partition(":")
+@dataclass(slots=True)
+class AgentOutput:
+    """A reply richer than text: the tool calls the agent made (`ToolCall`s or `{name, arguments}` dicts) and
+    the tokens it used."""
+
+    text: str
+    tool_calls: list[ToolCall | dict[str, Any]] = field(default_factory=list)
+    tokens: int | None = None
+
+
+def _agent(target: str) -> Callable[..., Any]:
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the instance's error
-        raise InstanceError(f"cannot load {target}: {type(exc).__name__}: {exc}", kind="not_found") from None
-    if not callable(obj):
-        raise InstanceError(f"{target} is not callable", kind="not_found")
-    return obj  # type: ignore[no-any-return]
+        return load_callable(target)
+    except CallableNotFound as exc:
+        raise InstanceError(str(exc), kind="not_found") from None
 
 
 def _wants_case(fn: Callable[..., Any]) -> bool:
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2
+    return takes_positional(fn, 2)
 
 
 def _tool_call(raw: Any) -> ToolCall:
+    if isinstance(raw, ToolCall):
+        return ToolCall(name=raw.name, arguments=dict(raw.arguments))
     if not isinstance(raw, dict):
         raise InstanceError(f"a tool call must be an object, got {type(raw).__name__}", kind="invalid_response")
     fn = raw.get("function") if isinstance(raw.get("function"), dict) else raw
@@ -107,9 +95,11 @@ def to_reply(value: Any, latency_ms: float) -> InstanceReply:
     """A callable's return value as an `InstanceReply`."""
     if isinstance(value, str):
         return InstanceReply(text=value, latency_ms=latency_ms)
+    if isinstance(value, AgentOutput):
+        value = {"text": value.text, "tool_calls": value.tool_calls, "tokens": value.tokens}
     if not isinstance(value, dict):
         raise InstanceError(
-            f"the callable must return a string or a dict with 'text', got {type(value).__name__}",
+            f"the callable must return a string, an AgentOutput or a dict with 'text', got {type(value).__name__}",
             kind="invalid_response",
         )
     text = value.get("text")
@@ -128,11 +118,11 @@ def to_reply(value: Any, latency_ms: float) -> InstanceReply:
 
 async def call_python(spec: PythonSpec, input_message: str, case_fields: dict[str, Any]) -> InstanceReply:
     """Call the spec's callable with one case (see the module doc)."""
-    if not _state["enabled"]:
+    if not trusted_code_enabled():
         raise InstanceError(
             "python instances run only under `assay run` (trusted local code), not in the server", kind="permission"
         )
-    fn = load_callable(spec.callable)
+    fn = _agent(spec.callable)
     args: tuple[Any, ...] = (input_message, dict(case_fields)) if _wants_case(fn) else (input_message,)
     start = time.perf_counter()
     try:

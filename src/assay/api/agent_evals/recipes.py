@@ -3,7 +3,8 @@
 An item's `evaluator` is the id of an evaluator of this environment (`/api/…/evaluations`) or an inline
 config: a built-in check (`equals`, `contains`, `regex`, `json_schema`, `tool_call_match`, …), an
 `llm_judge` (`prompt`, `output_type`, `allows_na`, `model: {provider, model, provider_key_id}`) or `hog`
-(`source`, compiled on save). Invalid items are 422s at `["body", "items", <index>, "evaluator", …]`.
+(`source`, compiled on save). `python` evaluators run local code and are refused here (they belong to
+`assay run` and `assay.evals`). Invalid items are 422s at `["body", "items", <index>, "evaluator", …]`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assay.storage.run_tables import RecipeRow
 router = APIRouter(prefix="/v1/recipes", tags=["Recipes"])
 Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
 MAX_ITEMS = 100
+PYTHON_REFUSED = "type 'python' runs local code and is only available to `assay run` and `assay.evals`."
 
 
 def _not_null(value: Any) -> Any:
@@ -109,6 +111,8 @@ async def _check_items(session: SessionDep, environment_id: uuid.UUID, items: li
                 evaluator = str(refs[index])
             except ValueError:
                 errors.append(_error(index, [], "must be an evaluator id (a UUID) or an inline config", "uuid_parsing"))
+        elif evaluator.get("type") == "python":  # trusted local code: never stored through the API
+            errors.append(_error(index, ["type"], PYTHON_REFUSED, "python_not_allowed"))
         else:
             try:
                 evaluator = validate_inline(evaluator)

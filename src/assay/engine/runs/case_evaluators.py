@@ -1,5 +1,5 @@
 """Building a run's evaluators from its snapshotted items: built-in checks, the LLM judge (with its stored
-endpoint), Hog; and normalising stored evaluator definitions into inline configs."""
+endpoint), Hog, Python (trusted local code); and normalising stored evaluator definitions into inline configs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
 from assay.evaluators.hog_eval import HogEvaluator
 from assay.evaluators.judge_cache import JudgeCache
+from assay.evaluators.python_eval import PythonEvaluator
 from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS
 from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
@@ -158,4 +159,6 @@ def build_evaluator(
         return JudgeEvaluator(config, JudgeEndpoint(**endpoint).endpoint(secret_key), registry, cache)
     if kind == "hog":
         return HogEvaluator(config)
+    if kind == "python":
+        return PythonEvaluator(config)
     raise ValidationFailed(f"unknown evaluator type {kind!r}", attr="recipe")
