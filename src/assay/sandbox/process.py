@@ -1,0 +1,270 @@
+"""The parent's side of one worker: spawn it through the launcher, check its lockdown report, send calls,
+read results within a wall-clock limit per call, and kill it on any misbehaviour."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from assay.sandbox.coerce import MAX_REASON_CHARS
+from assay.sandbox.framing import MAX_RESPONSE_BYTES, FrameTooLarge, encode, split_frames
+from assay.sandbox.worker import MAX_LOG_CHARS
+
+SANDBOX_DIR = Path(__file__).resolve().parent
+START_TIMEOUT_SECONDS = 10.0
+
+
+class SandboxUnavailable(RuntimeError):
+    """A worker could not start with every required layer; the message names the missing ones."""
+
+
+class WorkerFailure(Exception):
+    """The worker stopped answering properly; it has been killed. `kind`: timeout, crashed or protocol."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """How workers are started."""
+
+    memory_bytes: int = 512 << 20
+    cpu_seconds: int = 300
+    required: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    """Layers not applied (to see the refusal of a missing required layer, or to measure one layer's cost)."""
+
+
+@dataclass(slots=True)
+class CallResult:
+    """One call's result as the parent validated it. `kind` is None on success, else why it failed:
+    exception, bad_return, load_error, memory, timeout, crashed or protocol."""
+
+    ok: bool
+    passed: bool | None = None
+    score: float | None = None
+    applicable: bool = True
+    reason: str = ""
+    logs: str = ""
+    error: str | None = None
+    kind: str | None = None
+    worker_us: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def parse_result(message: Any) -> CallResult:
+    """A worker's result frame, checked field by field (raises ValueError when it is malformed)."""
+    if not isinstance(message, dict) or not isinstance(message.get("ok"), bool):
+        raise ValueError("a result must be an object with a boolean ok")
+    logs = _text(message.get("logs"), MAX_LOG_CHARS)
+    us = message.get("us")
+    worker_us = us if isinstance(us, int) and not isinstance(us, bool) else 0
+    if not message["ok"]:
+        kind = message.get("kind")
+        return CallResult(
+            ok=False,
+            error=_text(message.get("error"), MAX_REASON_CHARS) or "the evaluator failed",
+            kind=kind if kind in ("exception", "bad_return", "load_error", "memory", "protocol") else "exception",
+            logs=logs,
+            worker_us=worker_us,
+        )
+    passed, score, applicable = message.get("passed"), message.get("score"), message.get("applicable")
+    if passed is not None and not isinstance(passed, bool):
+        raise ValueError("passed must be a boolean or null")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score) or not 0 <= score <= 1
+    ):
+        raise ValueError("score must be null or a number in [0, 1]")
+    if not isinstance(applicable, bool):
+        raise ValueError("applicable must be a boolean")
+    return CallResult(
+        ok=True,
+        passed=passed,
+        score=None if score is None else float(score),
+        applicable=applicable,
+        reason=_text(message.get("reason"), MAX_REASON_CHARS),
+        logs=logs,
+        worker_us=worker_us,
+        extra={"cpu": message.get("cpu")},
+    )
+
+
+class WorkerProcess:
+    """One live worker. Not thread-safe: one caller at a time (the pool gives each worker one thread)."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        import orjson as _orjson  # the worker needs orjson's directory on its path
+
+        site_dir = str(Path(_orjson.__file__).resolve().parent.parent)
+        worker_config = {
+            "memory_bytes": config.memory_bytes,
+            "cpu_seconds": config.cpu_seconds,
+            "required": list(config.required),
+            "skip": list(config.skip),
+        }
+        argv = [
+            sys.executable,
+            "-I",
+            "-B",
+            "-S",
+            str(SANDBOX_DIR / "launcher.py"),
+            str(SANDBOX_DIR.parent),
+            site_dir,
+            json.dumps(worker_config),
+        ]
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            cwd="/",
+            close_fds=True,
+            start_new_session=True,
+            bufsize=0,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin.fileno()
+        self._out = self.proc.stdout.fileno()
+        self._buffer = bytearray()
+        self._frames: list[bytes] = []
+        self.known: set[str] = set()
+        self.calls = 0
+        self.cpu_seconds = 0.0
+        self.limits = config
+        try:
+            ready = orjson.loads(self._read_frame(START_TIMEOUT_SECONDS))
+        except WorkerFailure as failure:
+            raise SandboxUnavailable(f"the sandbox worker did not start: {failure.message}") from None
+        if not isinstance(ready, dict) or not isinstance(ready.get("layers"), dict):
+            self.kill()
+            raise SandboxUnavailable("the sandbox worker sent no lockdown report")
+        self.layers: dict[str, str] = {str(k): str(v) for k, v in ready["layers"].items()}
+        self.pid = self.proc.pid
+        self.start_ms = (time.monotonic() - started) * 1000
+        missing = [name for name in config.required if not self.layers.get(name, "").startswith("ok")]
+        if missing or not ready.get("ready"):
+            self.kill()
+            detail = "; ".join(f"{name}: {self.layers.get(name, 'not reported')}" for name in missing)
+            raise SandboxUnavailable(f"required sandbox layer unavailable: {detail}")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the worker and reap it."""
+        if self.proc.returncode is None:
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+    def _fail(self, kind: str, message: str) -> WorkerFailure:
+        self.kill()
+        return WorkerFailure(kind, message)
+
+    def _read_frame(self, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while not self._frames:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._fail("timeout", f"no answer within {timeout:g} s: the worker was killed")
+            ready, _, _ = select.select([self._out], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._out, 1 << 20)
+            if not chunk:
+                code = self.proc.wait()
+                how = _signal_name(code) if code < 0 else f"exit status {code}"
+                self.kill()
+                raise WorkerFailure("crashed", f"the worker died ({how})")
+            self._buffer += chunk
+            try:
+                self._frames = split_frames(self._buffer, MAX_RESPONSE_BYTES)
+            except FrameTooLarge:
+                raise self._fail("protocol", "the worker's answer is too large: the worker was killed") from None
+            if len(self._buffer) > MAX_RESPONSE_BYTES + 4:
+                raise self._fail("protocol", "the worker's answer is too large: the worker was killed")
+        return self._frames.pop(0)
+
+    def _write(self, data: bytes, timeout: float) -> None:
+        view = memoryview(data)
+        deadline = time.monotonic() + timeout
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._fail("timeout", "the worker stopped reading its requests: the worker was killed")
+            _, writable, _ = select.select([], [self._in], [], left)
+            if writable:
+                try:
+                    view = view[os.write(self._in, view[: 1 << 16]) :]
+                except BrokenPipeError:
+                    code = self.proc.wait()
+                    self.kill()
+                    raise WorkerFailure("crashed", f"the worker died ({_signal_name(code)})") from None
+
+    def run(self, calls: list[dict[str, Any]]) -> list[CallResult | None]:
+        """Send `calls` (each with `id`, `fn`, `source`, `kwargs`, `scale`, `threshold`, `timeout`) as one frame.
+
+        Each call gets its `timeout` in seconds, counted from the previous answer. On a failure the failed call gets its
+        result, the worker is killed, and the calls after it come back as None (they never ran).
+        """
+        wire = []
+        for call in calls:
+            item = {k: call[k] for k in ("id", "fn", "kwargs", "scale", "threshold")}
+            if call["fn"] not in self.known:
+                item["src"] = call["source"]
+                self.known.add(call["fn"])
+            wire.append(item)
+        results: list[CallResult | None] = [None] * len(calls)
+        try:
+            self._write(encode({"calls": wire}), max(call["timeout"] for call in calls))
+            for index, call in enumerate(calls):
+                body = self._read_frame(call["timeout"])
+                try:
+                    message = orjson.loads(body)
+                    if not isinstance(message, dict) or message.get("id") != call["id"]:
+                        raise ValueError("answer to another call")
+                    result = parse_result(message)
+                except ValueError as exc:
+                    raise self._fail("protocol", f"the worker broke the protocol ({exc}): it was killed") from None
+                cpu = result.extra.get("cpu")
+                if isinstance(cpu, int | float):
+                    self.cpu_seconds = float(cpu)
+                results[index] = result
+                self.calls += 1
+        except WorkerFailure as failure:
+            index = results.index(None)
+            results[index] = CallResult(ok=False, error=failure.message, kind=failure.kind)
+        return results
