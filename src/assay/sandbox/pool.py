@@ -9,6 +9,7 @@ replacement. Workers are also replaced after many calls or much CPU time, before
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import threading
@@ -39,12 +40,21 @@ class PoolConfig:
 class _Call:
     tenant: str
     message: dict[str, Any]
-    future: Future[CallResult]
+    future: Future[CallResult] | asyncio.Future[CallResult]
+    loop: asyncio.AbstractEventLoop | None = None
+    """Set for an asyncio future, which is resolved on its loop (one wake-up per batch, not per call)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def function_key(source: str) -> str:
     """The key a worker keeps a compiled evaluator under."""
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _resolve(pairs: list[tuple[asyncio.Future[CallResult], CallResult]]) -> None:
+    for future, result in pairs:
+        if not future.done():
+            future.set_result(result)
 
 
 class SandboxPool:
@@ -61,8 +71,31 @@ class SandboxPool:
         self._unavailable: str | None = None
         self.spawned = 0
         self.replaced = 0
+        self._live: dict[int, WorkerProcess] = {}
 
     # ---- submitting
+
+    def _message(
+        self, source: str, kwargs: Mapping[str, Any], scale: float, threshold: float, timeout: float | None
+    ) -> dict[str, Any]:
+        return {
+            "id": next(self._ids),
+            "fn": function_key(source),
+            "source": source,
+            "kwargs": kwargs,
+            "scale": scale,
+            "threshold": threshold,
+            "timeout": timeout or self.config.timeout_seconds,
+        }
+
+    def _enqueue(self, calls: list[_Call]) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the sandbox pool is closed")
+            self._start_locked()
+            for call in calls:
+                self._queues.setdefault(call.tenant, deque()).append(call)
+            self._cond.notify(len(calls))
 
     def submit(
         self,
@@ -74,24 +107,22 @@ class SandboxPool:
         threshold: float = 0.5,
         timeout: float | None = None,
     ) -> Future[CallResult]:
-        """Queue one call of `evaluate(**kwargs)` defined by `source`; the future never raises."""
+        """Queue one call of `evaluate(**kwargs)` defined by `source`; the future never raises.
+
+        `scale` is a full score (1 or 100); a number passes at `score >= threshold`; `timeout` is the
+        wall-clock limit of this call (default: the pool's).
+        """
         future: Future[CallResult] = Future()
-        message = {
-            "id": next(self._ids),
-            "fn": function_key(source),
-            "source": source,
-            "kwargs": dict(kwargs),
-            "scale": scale,
-            "threshold": threshold,
-            "timeout": timeout or self.config.timeout_seconds,
-        }
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the sandbox pool is closed")
-            self._start_locked()
-            self._queues.setdefault(tenant, deque()).append(_Call(tenant, message, future))
-            self._cond.notify()
+        self._enqueue([_Call(tenant, self._message(source, kwargs, scale, threshold, timeout), future)])
         return future
+
+    def submit_many(
+        self, tenant: str, source: str, calls: list[Mapping[str, Any]], *, scale: float = 1, threshold: float = 0.5
+    ) -> list[Future[CallResult]]:
+        """`submit` for many kwargs mappings at once."""
+        queued = [_Call(tenant, self._message(source, kw, scale, threshold, None), Future()) for kw in calls]
+        self._enqueue(queued)
+        return [call.future for call in queued]  # type: ignore[misc]
 
     async def evaluate(
         self,
@@ -104,15 +135,16 @@ class SandboxPool:
         timeout: float | None = None,
     ) -> CallResult:
         """`submit`, awaited."""
-        future = self.submit(tenant, source, kwargs, scale=scale, threshold=threshold, timeout=timeout)
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CallResult] = loop.create_future()
+        self._enqueue([_Call(tenant, self._message(source, kwargs, scale, threshold, timeout), future, loop)])
+        return await future
 
     def run_many(
         self, tenant: str, source: str, calls: list[Mapping[str, Any]], *, scale: float = 1, threshold: float = 0.5
     ) -> list[CallResult]:
         """Run `source` on every kwargs mapping of `calls`, blocking until all are done."""
-        futures = [self.submit(tenant, source, kw, scale=scale, threshold=threshold) for kw in calls]
-        return [f.result() for f in futures]
+        return [f.result() for f in self.submit_many(tenant, source, calls, scale=scale, threshold=threshold)]
 
     # ---- status
 
@@ -190,10 +222,17 @@ class SandboxPool:
             or len(worker.known) >= cfg.max_functions_per_worker
         )
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time used so far by the live workers (as they last reported it)."""
+        return sum(worker.cpu_seconds for worker in list(self._live.values()))
+
     def _serve(self) -> None:
         worker = self._spawn()
         tenant: str | None = None
+        slot = threading.get_ident()
         while True:
+            if worker is not None:
+                self._live[slot] = worker
             taken = self._take(tenant)
             if taken is None:
                 break
@@ -206,15 +245,12 @@ class SandboxPool:
                 worker = self._spawn()
             if worker is None:
                 error = self._unavailable or "the sandbox is unavailable"
-                for call in batch:
-                    call.future.set_result(CallResult(ok=False, error=error, kind="unavailable"))
+                self._settle([(call, CallResult(ok=False, error=error, kind="unavailable")) for call in batch])
                 continue
             tenant = batch_tenant
             results = worker.run([call.message for call in batch])
             unrun = [call for call, result in zip(batch, results, strict=True) if result is None]
-            for call, result in zip(batch, results, strict=True):
-                if result is not None:
-                    call.future.set_result(result)
+            self._settle([(call, result) for call, result in zip(batch, results, strict=True) if result is not None])
             if not worker.alive:  # replace it now, so the next call finds a warm worker
                 worker = self._spawn()
                 tenant = None
@@ -224,6 +260,20 @@ class SandboxPool:
         if worker is not None:
             worker.kill()
 
+    @staticmethod
+    def _settle(done: list[tuple[_Call, CallResult]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[CallResult], CallResult]]] = {}
+        for call, result in done:
+            if call.loop is None:
+                call.future.set_result(result)
+            else:
+                by_loop.setdefault(call.loop, []).append((call.future, result))  # type: ignore[arg-type]
+        for loop, pairs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, pairs)
+            except RuntimeError:  # the loop is closed: nobody waits for these any more
+                pass
+
     def close(self) -> None:
         """Stop the threads and kill the workers; queued calls fail."""
         with self._cond:
@@ -231,7 +281,8 @@ class SandboxPool:
             pending = [call for queue in self._queues.values() for call in queue]
             self._queues.clear()
             self._cond.notify_all()
-        for call in pending:
-            call.future.set_result(CallResult(ok=False, error="the sandbox pool was closed", kind="unavailable"))
+        self._settle(
+            [(c, CallResult(ok=False, error="the sandbox pool was closed", kind="unavailable")) for c in pending]
+        )
         for thread in self._threads:
             thread.join(timeout=5)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import orjson
 
 from assay.sandbox.coerce import MAX_REASON_CHARS
 from assay.sandbox.framing import MAX_RESPONSE_BYTES, FrameTooLarge, encode, split_frames
-from assay.sandbox.worker import MAX_LOG_CHARS
+from assay.sandbox.worker import FLUSH_SECONDS, MAX_LOG_CHARS
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 START_TIMEOUT_SECONDS = 10.0
@@ -63,7 +63,6 @@ class CallResult:
     error: str | None = None
     kind: str | None = None
     worker_us: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _signal_name(code: int) -> str:
@@ -110,7 +109,6 @@ def parse_result(message: Any) -> CallResult:
         reason=_text(message.get("reason"), MAX_REASON_CHARS),
         logs=logs,
         worker_us=worker_us,
-        extra={"cpu": message.get("cpu")},
     )
 
 
@@ -241,30 +239,38 @@ class WorkerProcess:
         result, the worker is killed, and the calls after it come back as None (they never ran).
         """
         wire = []
+        known = self.known
         for call in calls:
-            item = {k: call[k] for k in ("id", "fn", "kwargs", "scale", "threshold")}
-            if call["fn"] not in self.known:
+            item = {"id": call["id"], "fn": call["fn"], "kwargs": call["kwargs"]}
+            if call["scale"] != 1 or call["threshold"] != 0.5:
+                item["scale"], item["threshold"] = call["scale"], call["threshold"]
+            if call["fn"] not in known:
                 item["src"] = call["source"]
-                self.known.add(call["fn"])
+                known.add(call["fn"])
             wire.append(item)
         results: list[CallResult | None] = [None] * len(calls)
+        index = 0
         try:
             self._write(encode({"calls": wire}), max(call["timeout"] for call in calls))
-            for index, call in enumerate(calls):
-                body = self._read_frame(call["timeout"])
+            while index < len(calls):
+                body = self._read_frame(calls[index]["timeout"] + FLUSH_SECONDS)
                 try:
-                    message = orjson.loads(body)
-                    if not isinstance(message, dict) or message.get("id") != call["id"]:
-                        raise ValueError("answer to another call")
-                    result = parse_result(message)
+                    messages = orjson.loads(body)
+                    if not isinstance(messages, list) or not messages:
+                        raise ValueError("an answer must be a list of results")
+                    for message in messages:
+                        if index >= len(calls):
+                            raise ValueError("more answers than calls")
+                        if not isinstance(message, dict) or message.get("id") != calls[index]["id"]:
+                            raise ValueError("answer to another call")
+                        results[index] = parse_result(message)
+                        index += 1
+                        cpu = message.get("cpu")
+                        if isinstance(cpu, int | float):
+                            self.cpu_seconds = float(cpu)
                 except ValueError as exc:
                     raise self._fail("protocol", f"the worker broke the protocol ({exc}): it was killed") from None
-                cpu = result.extra.get("cpu")
-                if isinstance(cpu, int | float):
-                    self.cpu_seconds = float(cpu)
-                results[index] = result
-                self.calls += 1
         except WorkerFailure as failure:
-            index = results.index(None)
             results[index] = CallResult(ok=False, error=failure.message, kind=failure.kind)
+        self.calls += index
         return results

@@ -1,8 +1,8 @@
 """The request loop of one sandboxed worker process (started by `launcher.py`, never imported by the server).
 
 It preloads the allowed modules, locks itself down, reports its layers in a first frame, then answers
-frames of calls: `{"calls": [{"id", "fn", "src"?, "kwargs", "scale", "threshold"}]}`, one result frame per
-call, in order. Functions are compiled once per worker and kept by the key the parent gives them.
+frames of calls: `{"calls": [{"id", "fn", "src"?, "kwargs", "scale", "threshold"}]}` with frames holding
+lists of results, in call order. Functions are compiled once per worker and kept by the key the parent gives them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from assay.sandbox.coerce import BadReturnValue, coerce_result
 from assay.sandbox.framing import MAX_REQUEST_BYTES, encode, split_frames
 
 MAX_LOG_CHARS = 4096
+FLUSH_SECONDS = 0.002
+"""Results of fast calls are sent together; a slower call first sends what is done, so a call that hangs
+holds back at most this much work (which the parent runs again on the replacement worker)."""
 _CO_VARKEYWORDS = 0x08
 
 
@@ -95,6 +98,15 @@ def _run(defined: _Defined, call: dict[str, Any], logs: _Logs, memory_mib: int) 
     return {"ok": True, **verdict}
 
 
+def _encodable(result: dict[str, Any]) -> dict[str, Any]:
+    try:
+        encode(result)
+    except (TypeError, orjson.JSONEncodeError):
+        error = "the result cannot be sent (text with lone surrogates?)"
+        return {"id": result["id"], "ok": False, "kind": "bad_return", "error": error, "logs": "", "us": 0}
+    return result
+
+
 def serve(config: dict[str, Any]) -> None:
     """Lock down, report, then answer calls until stdin closes."""
     read, write, exit_now = os.read, os.write, os._exit
@@ -107,7 +119,9 @@ def serve(config: dict[str, Any]) -> None:
         try:
             data = encode(message)
         except (TypeError, orjson.JSONEncodeError):
-            data = encode({"id": message.get("id"), "ok": False, "kind": "bad_return", "error": "unencodable result"})
+            if not isinstance(message, list):
+                raise
+            data = encode([_encodable(result) for result in message])
         view = memoryview(data)
         while view:
             view = view[write(1, view) :]
@@ -128,12 +142,17 @@ def serve(config: dict[str, Any]) -> None:
             exit_now(0)
         buffer += chunk
         for body in split_frames(buffer, MAX_REQUEST_BYTES):
+            done: list[dict[str, Any]] = []
+            flushed = clock()
             for call in orjson.loads(body)["calls"]:
+                if done and clock() - flushed > FLUSH_SECONDS:
+                    send(done)
+                    done, flushed = [], clock()
                 logs.reset()
+                started = clock()
                 if "src" in call:
                     functions[call["fn"]] = _define(call["src"], logs)
                 defined = functions.get(call["fn"])
-                started = clock()
                 if defined is None:
                     result = {"ok": False, "kind": "protocol", "error": "unknown evaluator key"}
                 else:
@@ -141,5 +160,6 @@ def serve(config: dict[str, Any]) -> None:
                 result["id"] = call["id"]
                 result["logs"] = logs.text()
                 result["us"] = int((clock() - started) * 1e6)
-                result["cpu"] = round(cpu(), 3)
-                send(result)
+                done.append(result)
+            done[-1]["cpu"] = round(cpu(), 3)
+            send(done)
