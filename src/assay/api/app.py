@@ -29,6 +29,7 @@ from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.sandbox.shared import configure as configure_sandbox
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.targets import close_http_clients
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     """Build the application. The engine is created here (no I/O) and disposed at shutdown."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    configure_sandbox(settings.sandbox_pool_config())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,4 +1,4 @@
-"""Validation of inline recipe evaluators: built-in checks, `llm_judge` and `hog` configs.
+"""Validation of inline recipe evaluators: built-in checks, `llm_judge`, `hog` and `python` configs.
 
 `validate_inline` returns the normalised config that is stored, or raises `InlineError` with the errors
 (`loc` relative to the inline config). References to stored evaluators and provider keys are checked by
@@ -12,10 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assay.domain.evaluator_config import MAX_PYTHON_SOURCE_LENGTH
 from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
+from assay.evaluators.sandboxed_python import python_source_problem
 
-INLINE_TYPES = ("llm_judge", "hog", *sorted(CHECK_TYPES))
+INLINE_TYPES = ("llm_judge", "hog", "python", *sorted(CHECK_TYPES))
 
 
 class InlineError(ValueError):
@@ -78,6 +80,30 @@ class InlineHog(BaseModel):
         return value
 
 
+class InlinePython(BaseModel):
+    """Python source defining `evaluate(input, output, **kwargs)`, run in the server's sandbox.
+
+    A number it returns is a score out of `scale` that passes at `threshold` (0-1); None is not applicable.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["python"]
+    name: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=MAX_PYTHON_SOURCE_LENGTH)
+    allows_na: bool = False
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    scale: Literal[1, 100] = 1
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        problem = python_source_problem(value) if value.strip() else "source cannot be empty"
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
 def _errors(exc: ValidationError, kind: Any) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
@@ -111,6 +137,8 @@ def validate_inline(config: dict[str, Any]) -> dict[str, Any]:
         if kind == "hog":
             hog = InlineHog.model_validate(config)
             return {**hog.model_dump(mode="json"), "bytecode": _compile_hog(hog.source)}
+        if kind == "python":
+            return InlinePython.model_validate(config).model_dump(mode="json")
         if kind in CHECK_TYPES:
             return parse_check_config(config).model_dump(mode="json")
     except ValidationError as exc:

@@ -155,7 +155,7 @@ class SandboxPool:
                 probe = WorkerProcess(self.config.worker)
             except SandboxUnavailable as exc:
                 self._unavailable = str(exc)
-                self._layers = {}
+                self._layers = exc.layers
             else:
                 self._layers = probe.layers
                 probe.kill()
@@ -207,6 +207,7 @@ class SandboxPool:
             worker = WorkerProcess(self.config.worker)
         except SandboxUnavailable as exc:
             self._unavailable = str(exc)
+            self._layers = exc.layers
             return None
         self.spawned += 1
         self._layers = worker.layers

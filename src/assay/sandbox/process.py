@@ -28,6 +28,10 @@ START_TIMEOUT_SECONDS = 10.0
 class SandboxUnavailable(RuntimeError):
     """A worker could not start with every required layer; the message names the missing ones."""
 
+    def __init__(self, message: str, layers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.layers = layers or {}
+
 
 class WorkerFailure(Exception):
     """The worker stopped answering properly; it has been killed. `kind`: timeout, crashed or protocol."""
@@ -170,7 +174,7 @@ class WorkerProcess:
         if missing or not ready.get("ready"):
             self.kill()
             detail = "; ".join(f"{name}: {self.layers.get(name, 'not reported')}" for name in missing)
-            raise SandboxUnavailable(f"required sandbox layer unavailable: {detail}")
+            raise SandboxUnavailable(f"required sandbox layer unavailable: {detail}", self.layers)
 
     @property
     def alive(self) -> bool:

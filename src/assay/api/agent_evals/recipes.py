@@ -22,6 +22,7 @@ from assay.api.safe_json import check_storable
 from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.evaluators.recipe import RecipeItem
 from assay.evaluators.recipe_items import InlineError, validate_inline
+from assay.services.evaluations import require_sandbox
 from assay.storage import provider_keys as key_store
 from assay.storage import recipes as store
 from assay.storage.run_tables import RecipeRow
@@ -135,6 +136,8 @@ async def _check_items(session: SessionDep, environment_id: uuid.UUID, items: li
             errors.append(_error(index, ["model", "provider"], msg))
     if errors:
         raise RequestValidationError(sorted(errors, key=lambda e: e["loc"][2]))
+    if any(isinstance(s["evaluator"], dict) and s["evaluator"].get("type") == "python" for s in stored):
+        await require_sandbox()
     return stored
 
 
