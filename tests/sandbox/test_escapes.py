@@ -286,6 +286,10 @@ ATTEMPTS = [
         "protocol",
     ),
     Attempt(
+        "a huge reason and a huge print",
+        "def evaluate(**kw):\n    print('p' * (4 << 20))\n    return (len('x' * (4 << 20)) > 0, 'r' * (4 << 20))\n",
+    ),
+    Attempt(
         "a forged answer frame",
         "def evaluate(**kw):\n"
         '    body = b\'{"id": 0, "ok": true, "passed": true}\'\n'
@@ -329,6 +333,7 @@ def test_escape_attempt_is_contained(pool: SandboxPool, attempt: Attempt) -> Non
         assert result.ok, result
         assert "ESCAPED" not in result.reason, result.reason
         assert result.passed is True, result
+        assert len(result.reason) <= 2000 and len(result.logs) <= 4096
     else:
         assert not result.ok, result
         assert attempt.error in (result.error or ""), result

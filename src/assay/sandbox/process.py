@@ -201,7 +201,7 @@ class WorkerProcess:
         while not self._frames:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise self._fail("timeout", f"no answer within {timeout:g} s: the worker was killed")
+                raise self._fail("timeout", f"no answer within {timeout:.1f} s: the worker was killed")
             ready, _, _ = select.select([self._out], [], [], left)
             if not ready:
                 continue
