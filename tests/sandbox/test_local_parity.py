@@ -82,6 +82,14 @@ def test_errors_name_the_exception(pool: SandboxPool) -> None:
     assert got.kind == "load_error" and "defines no function evaluate" in (got.error or "")
 
 
+def test_arguments_json_cannot_carry_fail_alone(pool: SandboxPool) -> None:
+    source = "def evaluate(output, **kw):\n    return output == 'ok'\n"
+    futures = [pool.submit("parity", source, {"output": "ok", "n": n}) for n in (1, 1 << 70, 2)]
+    first, bad, last = (f.result(timeout=30) for f in futures)
+    assert first.ok and first.passed and last.ok and last.passed
+    assert bad.kind == "bad_input" and "cannot be sent" in (bad.error or "")
+
+
 def test_printed_lines_come_back(pool: SandboxPool) -> None:
     got = pool.submit("parity", "def evaluate(**kw):\n    print('a', 1)\n    print('b' * 10000)\n    return True\n", {})
     result = got.result(timeout=30)

@@ -249,7 +249,12 @@ class SandboxPool:
                 self._settle([(call, CallResult(ok=False, error=error, kind="unavailable")) for call in batch])
                 continue
             tenant = batch_tenant
-            results = worker.run([call.message for call in batch])
+            try:
+                results: list[CallResult | None] = worker.run([call.message for call in batch])
+            except Exception as exc:  # a bug here must not strand the callers: fail the batch, start afresh
+                worker.kill()
+                error = f"the sandbox failed: {type(exc).__name__}: {exc}"
+                results = [CallResult(ok=False, error=error, kind="protocol") for _ in batch]
             unrun = [call for call, result in zip(batch, results, strict=True) if result is None]
             self._settle([(call, result) for call, result in zip(batch, results, strict=True) if result is not None])
             if not worker.alive:  # replace it now, so the next call finds a warm worker

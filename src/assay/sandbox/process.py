@@ -56,7 +56,7 @@ class WorkerConfig:
 @dataclass(slots=True)
 class CallResult:
     """One call's result as the parent validated it. `kind` is None on success, else why it failed:
-    exception, bad_return, load_error, memory, timeout, crashed or protocol."""
+    exception, bad_return, load_error, memory, timeout, crashed, protocol, bad_input or unavailable."""
 
     ok: bool
     passed: bool | None = None
@@ -243,19 +243,26 @@ class WorkerProcess:
         result, the worker is killed, and the calls after it come back as None (they never ran).
         """
         wire = []
-        known = self.known
+        sending: set[str] = set()
         for call in calls:
             item = {"id": call["id"], "fn": call["fn"], "kwargs": call["kwargs"]}
             if call["scale"] != 1 or call["threshold"] != 0.5:
                 item["scale"], item["threshold"] = call["scale"], call["threshold"]
-            if call["fn"] not in known:
+            if call["fn"] not in self.known and call["fn"] not in sending:
                 item["src"] = call["source"]
-                known.add(call["fn"])
+                sending.add(call["fn"])
             wire.append(item)
+        try:
+            frame = encode({"calls": wire})
+        except TypeError as exc:  # arguments JSON cannot carry (an integer beyond 64 bits, a non-string key)
+            if len(calls) == 1:
+                return [CallResult(ok=False, kind="bad_input", error=f"the arguments cannot be sent: {exc}")]
+            return self._one_by_one(calls)
+        self.known |= sending
         results: list[CallResult | None] = [None] * len(calls)
         index = 0
         try:
-            self._write(encode({"calls": wire}), max(call["timeout"] for call in calls))
+            self._write(frame, max(call["timeout"] for call in calls))
             while index < len(calls):
                 body = self._read_frame(calls[index]["timeout"] + FLUSH_SECONDS)
                 try:
@@ -277,4 +284,10 @@ class WorkerProcess:
         except WorkerFailure as failure:
             results[index] = CallResult(ok=False, error=failure.message, kind=failure.kind)
         self.calls += index
+        return results
+
+    def _one_by_one(self, calls: list[dict[str, Any]]) -> list[CallResult | None]:
+        results: list[CallResult | None] = []
+        for call in calls:
+            results.extend(self.run([call]) if self.alive else [None])
         return results
