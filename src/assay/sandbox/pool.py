@@ -209,6 +209,9 @@ class SandboxPool:
             self._unavailable = str(exc)
             self._layers = exc.layers
             return None
+        except OSError as exc:  # no process could be started (out of memory or descriptors)
+            self._unavailable = f"the sandbox worker could not be started: {exc}"
+            return None
         self.spawned += 1
         self._layers = worker.layers
         self._unavailable = None
