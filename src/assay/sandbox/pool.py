@@ -156,6 +156,9 @@ class SandboxPool:
             except SandboxUnavailable as exc:
                 self._unavailable = str(exc)
                 self._layers = exc.layers
+            except OSError as exc:
+                self._unavailable = f"the sandbox worker could not be started: {exc}"
+                self._layers = {}
             else:
                 self._layers = probe.layers
                 probe.kill()
