@@ -357,6 +357,14 @@ def test_a_killed_worker_is_replaced_and_the_queue_behind_it_runs(pool: SandboxP
     assert [r.passed for r in results] == [False] * 5
 
 
+def test_in_a_batch_only_the_call_that_hangs_fails(pool: SandboxPool) -> None:
+    hang = "def evaluate(output, **kw):\n    while output == 'hang':\n        pass\n    return True\n"
+    outputs = ["a", "b", "hang", "c", "d"]
+    futures = pool.submit_many("escape", hang, [{"output": o} for o in outputs])
+    results = [f.result(timeout=30) for f in futures]
+    assert [r.kind for r in results] == [None, None, "timeout", None, None], results
+
+
 def test_state_does_not_leak_between_tenants(pool: SandboxPool) -> None:
     stash = "def evaluate(**kw):\n    import math\n    math.stash = 'tenant a'\n    return True\n"
     peek = "def evaluate(**kw):\n    import math\n    return (not hasattr(math, 'stash'), getattr(math, 'stash', ''))\n"

@@ -43,6 +43,8 @@ class _Call:
     future: Future[CallResult] | asyncio.Future[CallResult]
     loop: asyncio.AbstractEventLoop | None = None
     """Set for an asyncio future, which is resolved on its loop (one wake-up per batch, not per call)."""
+    alone: bool = False
+    """Run in a message of its own: it was unanswered when a worker failed, so it may be the cause."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -195,13 +197,16 @@ class SandboxPool:
                 if not queue:
                     queue = next((q for q in self._queues.values() if q), None)
                 if queue:
-                    batch = [queue.popleft() for _ in range(min(len(queue), self.config.max_batch))]
+                    batch = [queue.popleft()]
+                    while queue and len(batch) < self.config.max_batch and not batch[0].alone and not queue[0].alone:
+                        batch.append(queue.popleft())
                     return batch[0].tenant, batch
                 self._cond.wait()
 
     def _requeue(self, calls: list[_Call]) -> None:
         with self._cond:
             for call in reversed(calls):
+                call.alone = True
                 self._queues.setdefault(call.tenant, deque()).appendleft(call)
             self._cond.notify_all()
 

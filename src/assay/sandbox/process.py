@@ -239,8 +239,8 @@ class WorkerProcess:
     def run(self, calls: list[dict[str, Any]]) -> list[CallResult | None]:
         """Send `calls` (each with `id`, `fn`, `source`, `kwargs`, `scale`, `threshold`, `timeout`) as one frame.
 
-        Each call gets its `timeout` in seconds, counted from the previous answer. On a failure the failed call gets its
-        result, the worker is killed, and the calls after it come back as None (they never ran).
+        Each call gets its `timeout` in seconds, counted from the previous answer. On a failure the worker is
+        killed; when one call was unanswered it gets the failure, else every unanswered call comes back as None.
         """
         wire = []
         sending: set[str] = set()
@@ -282,7 +282,10 @@ class WorkerProcess:
                 except ValueError as exc:
                     raise self._fail("protocol", f"the worker broke the protocol ({exc}): it was killed") from None
         except WorkerFailure as failure:
-            results[index] = CallResult(ok=False, error=failure.message, kind=failure.kind)
+            # Results of fast calls travel together, so with several calls unanswered the culprit is unknown:
+            # they all come back as None, and the pool runs each alone on the replacement.
+            if index == len(calls) - 1:
+                results[index] = CallResult(ok=False, error=failure.message, kind=failure.kind)
         self.calls += index
         return results
 
