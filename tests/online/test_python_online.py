@@ -119,3 +119,16 @@ async def test_refused_when_a_required_layer_is_missing(database_url, fake) -> N
             assert "required sandbox layer unavailable: landlock" in r.json()["detail"]
             hog = {**body, "evaluation_type": "hog", "evaluation_config": {"source": "return true"}}
             assert (await http.post(f"{env.api}/evaluations", json=hog, headers=env.headers)).status_code == 201
+
+
+async def test_pages_show_a_python_evaluation(running_app, http, env) -> None:
+    from tests.web.conftest import sign_in
+
+    evaluation = await create_evaluation(
+        http, env, name="py-page", evaluation_type="python", evaluation_config={"source": CHECK}
+    )
+    await sign_in(http, env.key)
+    listing = await http.get("/evaluations")
+    assert listing.status_code == 200 and "py-page" in listing.text and "Python" in listing.text
+    editor = await http.get(f"/evaluations/{evaluation['id']}")
+    assert editor.status_code == 200, editor.text
