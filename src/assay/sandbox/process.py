@@ -4,7 +4,6 @@ read results within a wall-clock limit per call, and kill it on any misbehaviour
 from __future__ import annotations
 
 import json
-import math
 import os
 import select
 import signal
@@ -77,42 +76,49 @@ def _signal_name(code: int) -> str:
 
 
 def _text(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    if type(value) is not str:
+        return ""
+    return value if len(value) <= limit else value[:limit]
+
+
+_FAILURE_KINDS = frozenset({"exception", "bad_return", "load_error", "memory", "protocol"})
 
 
 def parse_result(message: Any) -> CallResult:
-    """A worker's result frame, checked field by field (raises ValueError when it is malformed)."""
-    if not isinstance(message, dict) or not isinstance(message.get("ok"), bool):
-        raise ValueError("a result must be an object with a boolean ok")
+    """A worker's result frame, checked field by field (raises ValueError when it is malformed).
+
+    Exact type checks (`type(x) is bool`): JSON gives no subclasses, and this runs for every call.
+    """
+    if type(message) is not dict:
+        raise ValueError("a result must be an object")
+    ok = message.get("ok")
     logs = _text(message.get("logs"), MAX_LOG_CHARS)
     us = message.get("us")
-    worker_us = us if isinstance(us, int) and not isinstance(us, bool) else 0
-    if not message["ok"]:
+    worker_us = us if type(us) is int else 0
+    if ok is False:
         kind = message.get("kind")
         return CallResult(
             ok=False,
             error=_text(message.get("error"), MAX_REASON_CHARS) or "the evaluator failed",
-            kind=kind if kind in ("exception", "bad_return", "load_error", "memory", "protocol") else "exception",
+            kind=kind if kind in _FAILURE_KINDS else "exception",
             logs=logs,
             worker_us=worker_us,
         )
+    if ok is not True:
+        raise ValueError("a result needs a boolean ok")
     passed, score, applicable = message.get("passed"), message.get("score"), message.get("applicable")
-    if passed is not None and not isinstance(passed, bool):
+    if passed is not None and type(passed) is not bool:
         raise ValueError("passed must be a boolean or null")
-    if score is not None and (
-        isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score) or not 0 <= score <= 1
-    ):
-        raise ValueError("score must be null or a number in [0, 1]")
-    if not isinstance(applicable, bool):
+    if score is not None:
+        kind_of_score = type(score)
+        if (kind_of_score is not float and kind_of_score is not int) or not 0 <= score <= 1:  # NaN fails too
+            raise ValueError("score must be null or a number in [0, 1]")
+        score = float(score)
+    if type(applicable) is not bool:
         raise ValueError("applicable must be a boolean")
+    reason = _text(message.get("reason"), MAX_REASON_CHARS)
     return CallResult(
-        ok=True,
-        passed=passed,
-        score=None if score is None else float(score),
-        applicable=applicable,
-        reason=_text(message.get("reason"), MAX_REASON_CHARS),
-        logs=logs,
-        worker_us=worker_us,
+        ok=True, passed=passed, score=score, applicable=applicable, reason=reason, logs=logs, worker_us=worker_us
     )
 
 
