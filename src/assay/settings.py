@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from assay.sandbox.pool import PoolConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./assay.db"
 _DEV_SECRET = "assay-development-secret-change-me"
@@ -70,6 +73,16 @@ class Settings(BaseSettings):
     """Longest wait between two attempts of an evaluation run."""
     otlp_log_wait_seconds: float = Field(default=10.0, ge=0)
     """How long an OTLP generation span without messages waits for the log events that carry them (0: never)."""
+    sandbox_workers: int = Field(default=2, ge=1, le=64)
+    """Warm worker processes that run sandboxed Python evaluators (docs/python-evaluators.md)."""
+    sandbox_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    """Wall-clock limit of one Python evaluator call; the worker is killed and replaced when it is exceeded."""
+    sandbox_memory_mb: int = Field(default=512, ge=64, le=65536)
+    """Address-space limit of each sandbox worker."""
+    sandbox_required_layers: str = "environment,descriptors,uid,namespaces,capabilities,landlock,rlimits,seccomp"
+    """Comma-separated sandbox layers without which Python evaluators are refused (see `assay doctor`)."""
+    sandbox_skip_layers: str = ""
+    """Comma-separated layers the workers do not apply (to measure one, or to see the refusal); empty in use."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -86,6 +99,21 @@ class Settings(BaseSettings):
             self.judge_base_url = self.judge_base_url or os.environ.get(f"{prefix}_BASE_URL")
             self.judge_api_key = self.judge_api_key or os.environ.get(f"{prefix}_API_KEY")
         return self
+
+    def sandbox_pool_config(self) -> PoolConfig:
+        """The sandbox pool these settings describe."""
+        from assay.sandbox.pool import PoolConfig
+        from assay.sandbox.process import WorkerConfig
+
+        def names(text: str) -> tuple[str, ...]:
+            return tuple(n.strip() for n in text.split(",") if n.strip())
+
+        worker = WorkerConfig(
+            memory_bytes=self.sandbox_memory_mb << 20,
+            required=names(self.sandbox_required_layers),
+            skip=names(self.sandbox_skip_layers),
+        )
+        return PoolConfig(workers=self.sandbox_workers, timeout_seconds=self.sandbox_timeout_seconds, worker=worker)
 
     @property
     def judge_provider_and_model(self) -> tuple[str, str] | None:

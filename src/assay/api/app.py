@@ -32,6 +32,7 @@ from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.services.passwords import Passwords
 from assay.settings import Settings, get_settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     """Build the application. The engine is created here (no I/O) and disposed at shutdown."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    configure_sandbox(settings.sandbox_pool_config())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ import typer
 from assay.cli.admin import db_app, env_app, keys_app
 from assay.cli.analysis import agreement, compare
 from assay.cli.demo import demo
+from assay.cli.doctor import doctor
 from assay.cli.run import run
 from assay.cli.serve import serve
 from assay.cli.users import users_app
@@ -24,6 +25,7 @@ app.command()(run)
 app.command()(demo)
 app.command()(compare)
 app.command()(agreement)
+app.command()(doctor)
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")

@@ -28,6 +28,7 @@ from assay.local.html_report import write_html
 from assay.local.junit import write_junit
 from assay.local.outcome import RunOutcome
 from assay.local.suitefile import SuiteFile, SuiteFileError, load_suite
+from assay.sandbox.shared import configure as configure_sandbox
 from assay.settings import get_settings
 
 err_console = Console(stderr=True)
@@ -178,6 +179,7 @@ def execute(
         if server:
             return asyncio.run(run_remote(suite, server, api_key or "", repetitions=repetitions, progress=callback))
         enable_trusted_code()
+        configure_sandbox(get_settings().sandbox_pool_config())  # for `python` items with `source`
         folder = str(suite.path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)

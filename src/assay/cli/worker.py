@@ -10,6 +10,7 @@ from rich.console import Console
 from assay.cli.long_running import settle_process
 from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
+from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.settings import get_settings
 from assay.storage.db import make_engine, make_sessionmaker
@@ -23,6 +24,7 @@ def worker() -> None:
     Start several on machines sharing one PostgreSQL database (ASSAY_DATABASE_URL) to add capacity.
     """
     settings = get_settings()
+    configure_sandbox(settings.sandbox_pool_config())
 
     async def main() -> None:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)

@@ -13,7 +13,7 @@ from assay.client._models import RecipeItem
 from assay.client._pagination import Params
 
 InstanceKind = Literal["openai_chat", "http"]
-EvaluationType = Literal["llm_judge", "hog"]
+EvaluationType = Literal["llm_judge", "hog", "python"]
 Provider = Literal["openai", "anthropic", "gemini", "openrouter", "fireworks", "azure_openai"]
 DEFAULT_PAGE_SIZE = 100
 

@@ -263,7 +263,7 @@ def build_evaluation_event_properties(
     *,
     evaluation_id: str | UUID,
     evaluation_name: str,
-    runtime: Literal["llm_judge", "hog"],
+    runtime: Literal["llm_judge", "hog", "python"],
     start_time: datetime | str,
     allows_na: bool,
     reasoning: str,
@@ -281,12 +281,12 @@ def build_evaluation_event_properties(
     `$ai_evaluation_applicable` only when N/A is allowed (defaulting to `result is not None`).
     The judge usage keys appear only for the `llm_judge` runtime, which requires `judge`.
     """
-    if runtime not in ("llm_judge", "hog"):
+    if runtime not in ("llm_judge", "hog", "python"):
         raise ValueError(f"unknown evaluation runtime {runtime!r}")
     if runtime == "llm_judge" and judge is None:
         raise ValueError("an llm_judge result needs the judge usage")
-    if runtime == "hog" and judge is not None:
-        raise ValueError("a hog result has no judge usage")
+    if runtime != "llm_judge" and judge is not None:
+        raise ValueError(f"a {runtime} result has no judge usage")
     if allows_na:
         if applicable is None:
             applicable = result is not None

@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-EvaluationType = Literal["llm_judge", "hog"]
+EvaluationType = Literal["llm_judge", "hog", "python"]
 OutputType = Literal["boolean"]
-EVALUATION_TYPES: tuple[str, ...] = ("llm_judge", "hog")
+EVALUATION_TYPES: tuple[str, ...] = ("llm_judge", "hog", "python")
 OUTPUT_TYPES: tuple[str, ...] = ("boolean",)
 MAX_HOG_SOURCE_LENGTH = 100_000
 """Longest Hog source accepted (stored evaluations and test_hog): compiling is linear, but not free."""
+MAX_PYTHON_SOURCE_LENGTH = 100_000
+"""Longest Python evaluator source accepted (stored evaluations and recipe items)."""
 
 
 class LLMJudgeConfig(BaseModel):
@@ -40,6 +42,26 @@ class HogEvalConfig(BaseModel):
         return value
 
 
+class PythonEvalConfig(BaseModel):
+    """An Assay extension: Python source defining `evaluate(input, output, **kwargs)`, run in the sandbox.
+
+    It returns a bool (the verdict), None (not applicable), a number (a score: passes at `threshold`),
+    `(value, reason)` or a dict with `passed`/`score`/`reason`/`applicable`. `scale` is a full score (1 or 100).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    source: str = Field(max_length=MAX_PYTHON_SOURCE_LENGTH)
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    scale: Literal[1, 100] = 1
+
+    @field_validator("source")
+    @classmethod
+    def _source_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Source code cannot be empty")
+        return value
+
+
 class BooleanOutputConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
     allows_na: bool = False
@@ -48,6 +70,7 @@ class BooleanOutputConfig(BaseModel):
 _CONFIG_MODELS: dict[tuple[str, str], tuple[type[BaseModel], type[BaseModel]]] = {
     ("llm_judge", "boolean"): (LLMJudgeConfig, BooleanOutputConfig),
     ("hog", "boolean"): (HogEvalConfig, BooleanOutputConfig),
+    ("python", "boolean"): (PythonEvalConfig, BooleanOutputConfig),
 }
 
 

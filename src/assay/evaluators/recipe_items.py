@@ -1,7 +1,8 @@
 """Validation of inline recipe evaluators: built-in checks, `llm_judge`, `hog` and `python` configs.
 
-`python` (trusted local code, `evaluators/python_eval.py`) is valid in suite files and `assay.evals`; the
-HTTP API refuses it before calling `validate_inline`.
+`python` comes in two forms: with `function` it is trusted local code (`evaluators/python_eval.py`), valid in
+suite files and `assay.evals`, which the HTTP API refuses before calling `validate_inline`; with `source` it is
+code stored with the recipe and run in the server's sandbox (`evaluators/sandboxed_python.py`).
 
 `validate_inline` returns the normalised config that is stored, or raises `InlineError` with the errors
 (`loc` relative to the inline config). References to stored evaluators and provider keys are checked by
@@ -15,9 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assay.domain.evaluator_config import MAX_PYTHON_SOURCE_LENGTH
 from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
 from assay.evaluators.python_eval import InlinePython
+from assay.evaluators.sandboxed_python import python_source_problem
 
 INLINE_TYPES = ("llm_judge", "hog", "python", *sorted(CHECK_TYPES))
 
@@ -82,6 +85,30 @@ class InlineHog(BaseModel):
         return value
 
 
+class InlineSandboxedPython(BaseModel):
+    """Python source defining `evaluate(input, output, **kwargs)`, run in the server's sandbox.
+
+    A number it returns is a score out of `scale` that passes at `threshold` (0-1); None is not applicable.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["python"]
+    name: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=MAX_PYTHON_SOURCE_LENGTH)
+    allows_na: bool = False
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    scale: Literal[1, 100] = 1
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        problem = python_source_problem(value) if value.strip() else "source cannot be empty"
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
 def _errors(exc: ValidationError, kind: Any) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors(include_url=False, include_context=False, include_input=False):
@@ -115,8 +142,10 @@ def validate_inline(config: dict[str, Any]) -> dict[str, Any]:
         if kind == "hog":
             hog = InlineHog.model_validate(config)
             return {**hog.model_dump(mode="json"), "bytecode": _compile_hog(hog.source)}
-        if kind == "python":
+        if kind == "python" and "function" in config:
             return InlinePython.model_validate(config).model_dump(mode="json")
+        if kind == "python":
+            return InlineSandboxedPython.model_validate(config).model_dump(mode="json")
         if kind in CHECK_TYPES:
             return parse_check_config(config).model_dump(mode="json")
     except ValidationError as exc:

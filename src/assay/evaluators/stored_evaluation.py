@@ -1,5 +1,5 @@
 """What is stored when an LLM-analytics evaluation is saved: normalised configs, Hog source and condition
-filters compiled to bytecode (the configs themselves are validated by `assay.domain.evaluator_config`)."""
+filters compiled to bytecode, Python source parsed (it runs only in the sandbox) (the configs themselves are validated by `assay.domain.evaluator_config`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from assay.domain.evaluator_config import MAX_HOG_SOURCE_LENGTH, validate_evaluation_configs
 from assay.errors import ValidationFailed
+from assay.evaluators.sandboxed_python import python_source_problem
 
 
 def prepare_evaluator(
@@ -32,6 +33,10 @@ def prepare_evaluator(
             raise ValidationFailed(str(exc), attr="config") from None
     if evaluation_type == "hog" and isinstance(evaluation_config, dict) and evaluation_config.get("source"):
         evaluation_config = {**evaluation_config, "bytecode": compile_hog_source(evaluation_config["source"])}
+    if evaluation_type == "python" and isinstance(evaluation_config, dict):
+        problem = python_source_problem(str(evaluation_config.get("source") or ""))
+        if problem is not None:
+            raise ValidationFailed(problem, attr="evaluation_config")
     return {
         "evaluation_config": evaluation_config,
         "output_config": output_config,

@@ -133,7 +133,7 @@ class SuiteFile:
     @property
     def has_python_evaluators(self) -> bool:
         """Whether an evaluator runs local Python code (which a server refuses)."""
-        return any(i["evaluator"].get("type") == "python" for i in self.items)
+        return any(i["evaluator"].get("type") == "python" and "function" in i["evaluator"] for i in self.items)
 
 
 def _lines(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:

@@ -5,6 +5,7 @@ The API and the web UI both save through here, so a change is accepted or refuse
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from assay.domain.evaluator_config import validate_conditions, validate_evaluation_configs
 from assay.errors import ValidationFailed
 from assay.evaluators.stored_evaluation import prepare_evaluator
+from assay.sandbox.process import SandboxUnavailable
+from assay.sandbox.shared import shared_pool
 from assay.storage import evaluators as store
 from assay.storage.db import Session
 from assay.storage.tables import EvaluatorRow
@@ -63,12 +66,26 @@ async def save_evaluation(
         "output_config": fields.get("output_config", row.output_config),
         "conditions": fields.get("conditions", row.conditions),
     }
+    if merged["evaluation_type"] == "python" and not fields.get("deleted"):
+        await require_sandbox()
     fields.update(prepare_evaluator(**merged))
     if model_configuration is not None:
         await _replace_model_configuration(model_configuration, row, session, environment_id)
     saved = await store.save_evaluator(session=session, row=row, fields=fields)
     await session.commit()
     return saved
+
+
+async def require_sandbox() -> None:
+    """Refuse Python evaluators unless the sandbox starts workers with every required layer.
+
+    Raises `ValidationFailed` (a 400, code `sandbox_unavailable`) whose message names the missing layer.
+    """
+    try:
+        await asyncio.to_thread(shared_pool().check)
+    except SandboxUnavailable as exc:
+        message = f"Python evaluators are unavailable on this server: {exc}. See `assay doctor`."
+        raise ValidationFailed(message, attr="evaluation_type", code="sandbox_unavailable") from None
 
 
 async def set_enabled(

@@ -98,6 +98,10 @@ def _definition(row: EvaluatorRow) -> dict[str, Any]:
     elif row.evaluation_type == "hog":
         resolved["source"] = config.get("source")
         resolved["bytecode"] = config.get("bytecode")
+    elif row.evaluation_type == "python":
+        resolved["source"] = config.get("source")
+        resolved["threshold"] = config.get("threshold", 0.5)
+        resolved["scale"] = config.get("scale", 1)
     return resolved
 
 

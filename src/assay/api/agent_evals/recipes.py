@@ -3,8 +3,8 @@
 An item's `evaluator` is the id of an evaluator of this environment (`/api/…/evaluations`) or an inline
 config: a built-in check (`equals`, `contains`, `regex`, `json_schema`, `tool_call_match`, …), an
 `llm_judge` (`prompt`, `output_type`, `allows_na`, `model: {provider, model, provider_key_id}`) or `hog`
-(`source`, compiled on save). `python` evaluators run local code and are refused here (they belong to
-`assay run` and `assay.evals`). Invalid items are 422s at `["body", "items", <index>, "evaluator", …]`.
+(`source`, compiled on save) or `python` with `source` (run in the server's sandbox); `python` with `function`
+runs local code and is refused here (it belongs to `assay run` and `assay.evals`). Invalid items are 422s at `["body", "items", <index>, "evaluator", …]`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from assay.api.safe_json import check_storable
 from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.evaluators.recipe import RecipeItem
 from assay.evaluators.recipe_items import InlineError, validate_inline
+from assay.services.evaluations import require_sandbox
 from assay.storage import provider_keys as key_store
 from assay.storage import recipes as store
 from assay.storage.run_tables import RecipeRow
@@ -30,7 +31,10 @@ from assay.storage.run_tables import RecipeRow
 router = APIRouter(prefix="/v1/recipes", tags=["Recipes"])
 Access = Annotated[Principal, Depends(tenant_access("evaluation"))]
 MAX_ITEMS = 100
-PYTHON_REFUSED = "type 'python' runs local code and is only available to `assay run` and `assay.evals`."
+PYTHON_REFUSED = (
+    "type 'python' with `function` runs local code and is only available to `assay run` and `assay.evals`;"
+    " give `source` to run it in the server's sandbox."
+)
 
 
 def _not_null(value: Any) -> Any:
@@ -111,7 +115,7 @@ async def _check_items(session: SessionDep, environment_id: uuid.UUID, items: li
                 evaluator = str(refs[index])
             except ValueError:
                 errors.append(_error(index, [], "must be an evaluator id (a UUID) or an inline config", "uuid_parsing"))
-        elif evaluator.get("type") == "python":  # trusted local code: never stored through the API
+        elif evaluator.get("type") == "python" and "function" in evaluator:  # trusted local code: never stored
             errors.append(_error(index, ["type"], PYTHON_REFUSED, "python_not_allowed"))
         else:
             try:
@@ -139,6 +143,8 @@ async def _check_items(session: SessionDep, environment_id: uuid.UUID, items: li
             errors.append(_error(index, ["model", "provider"], msg))
     if errors:
         raise RequestValidationError(sorted(errors, key=lambda e: e["loc"][2]))
+    if any(isinstance(s["evaluator"], dict) and s["evaluator"].get("type") == "python" for s in stored):
+        await require_sandbox()
     return stored
 
 

@@ -66,7 +66,9 @@ class EvaluationFields(WriteModel):
         default=False, description="Whether the evaluation runs automatically on new $ai_generation events."
     )
     evaluation_config: dict[str, Any] = Field(
-        default_factory=dict, description="For llm_judge: {'prompt': '...'}. For hog: {'source': '...'}."
+        default_factory=dict,
+        description="For llm_judge: {'prompt': '...'}. For hog: {'source': '...'}. "
+        "For python: {'source': 'def evaluate(input, output, **kwargs): ...', 'threshold': 0.5, 'scale': 1}.",
     )
     output_config: dict[str, Any] = Field(
         default_factory=dict, description="e.g. {'allows_na': true} to allow N/A results."
@@ -78,8 +80,9 @@ class EvaluationFields(WriteModel):
 
 class EvaluationWrite(EvaluationFields):
     name: str = Field(max_length=400)
-    evaluation_type: Literal["llm_judge", "hog"] = Field(
-        description="'llm_judge' uses an LLM to score outputs against a prompt; 'hog' runs deterministic Hog code."
+    evaluation_type: Literal["llm_judge", "hog", "python"] = Field(
+        description="'llm_judge' uses an LLM to score outputs against a prompt; 'hog' runs deterministic Hog code; "
+        "'python' (an Assay extension) runs Python code in the server's sandbox (docs/python-evaluators.md)."
     )
     output_type: Literal["boolean"] = Field(description="Currently only 'boolean' is supported.")
 
@@ -88,7 +91,7 @@ class EvaluationWrite(EvaluationFields):
 
 class EvaluationPatch(EvaluationFields):
     name: str | None = Field(default=None, max_length=400)
-    evaluation_type: Literal["llm_judge", "hog"] | None = None
+    evaluation_type: Literal["llm_judge", "hog", "python"] | None = None
     output_type: Literal["boolean"] | None = None
 
     _not_null = field_validator("name", "evaluation_type", "output_type", mode="before")(

@@ -1,6 +1,7 @@
 """Evaluating one event with one evaluator, as PostHog's `run-evaluation` workflow does (behaviour reference §4.2).
 
-`hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `llm_judge` runs the
+`hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `python` (an Assay
+extension) runs the evaluator's source in the sandbox pool, with the same outcomes as `hog`. `llm_judge` runs the
 PostHog judge on the event's input/output; key, parse and configuration problems skip the run and emit
 nothing. A successful run yields the `$ai_evaluation` event (§4.6), stored by the caller with the outcome.
 Every failed or skipped outcome names its `cause`; a judge failure that may pass on another try (a provider
@@ -14,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from assay.domain.ai_events import EVALUATION, JudgeUsage, build_evaluation_event_properties
 from assay.domain.events import NormalizedEvent
@@ -27,6 +28,7 @@ from assay.evaluators.hog_eval import run_hog_eval_async
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.judge_endpoint import ProviderKeyCredentials, resolve_judge_endpoint
 from assay.evaluators.posthog_judge import run_llm_judge
+from assay.evaluators.sandboxed_python import run_python_eval
 from assay.evaluators.structured_judge import JudgeError
 from assay.providers import EndpointConfig, ProviderRegistry
 from assay.settings import Settings
@@ -187,13 +189,14 @@ def _completed(
     start: datetime,
     outcome: dict[str, Any],
     judge: JudgeUsage | None,
+    runtime: Literal["llm_judge", "hog", "python"] = "hog",
 ) -> EvaluationRunOutcome:
     allows_na = spec.allows_na
     applicable = outcome.get("applicable") if allows_na else None
     props = build_evaluation_event_properties(
         evaluation_id=spec.id,
         evaluation_name=spec.name,
-        runtime="llm_judge" if judge is not None else "hog",
+        runtime="llm_judge" if judge is not None else runtime,
         start_time=start,
         allows_na=allows_na,
         reasoning=outcome.get("reasoning") or "",
@@ -231,6 +234,33 @@ async def _run_hog(workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, s
     if outcome.get("error"):
         return _failed(workflow_id, spec, "hog_error", f"Hog evaluation error: {outcome['error']}")
     return _completed(workflow_id, spec, target, start, outcome, None)
+
+
+async def _run_python(
+    workflow_id: str, spec: EvaluatorSpec, target: TargetEvent, start: datetime
+) -> EvaluationRunOutcome:
+    config = spec.evaluation_config or {}
+    source = config.get("source")
+    if not source:
+        return _failed(workflow_id, spec, "missing_source", "Missing source in evaluation_config")
+    event = {
+        "uuid": str(target.uuid),
+        "event": target.event,
+        "properties": target.properties,
+        "distinct_id": target.distinct_id,
+    }
+    outcome = await run_python_eval(
+        tenant=str(spec.environment_id),
+        source=str(source),
+        event=event,
+        allows_na=spec.allows_na,
+        threshold=float(config.get("threshold", 0.5)),
+        scale=float(config.get("scale", 1)),
+    )
+    if outcome.get("error"):
+        cause = "sandbox_unavailable" if outcome.get("kind") == "unavailable" else "python_error"
+        return _failed(workflow_id, spec, cause, f"Python evaluation error: {outcome['error']}")
+    return _completed(workflow_id, spec, target, start, outcome, None, runtime="python")
 
 
 async def _run_judge(
@@ -300,5 +330,7 @@ async def evaluate_event(
         return await _run_hog(workflow_id, spec, target, start)
     if spec.evaluation_type == "llm_judge":
         return await _run_judge(ctx, workflow_id, spec, target, start)
+    if spec.evaluation_type == "python":
+        return await _run_python(workflow_id, spec, target, start)
     message = f"Unsupported evaluation type: {spec.evaluation_type}"
     return _failed(workflow_id, spec, "unsupported_evaluation_type", message)

@@ -15,6 +15,7 @@ from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
 from assay.evaluators.hog_eval import HogEvaluator
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.python_eval import PythonEvaluator
+from assay.evaluators.sandboxed_python import SandboxedPythonEvaluator
 from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS
 from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
 from assay.providers import EndpointConfig, ProviderRegistry, RetryPolicy
@@ -44,6 +45,15 @@ def normalize_item_config(config: dict[str, Any]) -> dict[str, Any]:
             "type": "hog",
             "source": evaluation_config.get("source"),
             "bytecode": evaluation_config.get("bytecode"),
+            "allows_na": allows_na,
+            "name": name,
+        }
+    if kind == "python":
+        return {
+            "type": "python",
+            "source": evaluation_config.get("source"),
+            "threshold": evaluation_config.get("threshold", 0.5),
+            "scale": evaluation_config.get("scale", 1),
             "allows_na": allows_na,
             "name": name,
         }
@@ -145,8 +155,12 @@ def build_evaluator(
     registry: ProviderRegistry,
     cache: JudgeCache | None,
     use_cache: bool = True,
+    tenant: str = "",
 ) -> CaseEvaluator:
-    """Prepare one snapshotted item (judges carry their resolved `judge_endpoint`)."""
+    """Prepare one snapshotted item (judges carry their resolved `judge_endpoint`).
+
+    `tenant` (the run's environment) picks the sandbox workers a `python` item runs in.
+    """
     config = normalize_item_config(config)
     kind = config["type"]
     if kind in CHECK_TYPES:
@@ -160,5 +174,7 @@ def build_evaluator(
     if kind == "hog":
         return HogEvaluator(config)
     if kind == "python":
-        return PythonEvaluator(config)
+        if "function" in config:  # trusted local code (suite files, assay.evals)
+            return PythonEvaluator(config)
+        return SandboxedPythonEvaluator(config, tenant=tenant)  # stored source, run in the sandbox
     raise ValidationFailed(f"unknown evaluator type {kind!r}", attr="recipe")

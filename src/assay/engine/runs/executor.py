@@ -71,8 +71,12 @@ def prepare_recipe(
     registry: ProviderRegistry,
     cache: JudgeCache | None,
     use_cache: bool = True,
+    tenant: str = "",
 ) -> PreparedRecipe:
-    """Build the run's evaluators once. `use_cache=False` makes every judgement a fresh LLM call."""
+    """Build the run's evaluators once. `use_cache=False` makes every judgement a fresh LLM call.
+
+    `tenant` (the run's environment id) keeps `python` items in sandbox workers of that environment.
+    """
     evaluators: list[CaseEvaluator] = []
     for item in recipe.items:
         if item.implied is not None:
@@ -83,7 +87,12 @@ def prepare_recipe(
         else:
             evaluators.append(
                 build_evaluator(
-                    item.evaluator, secret_key=secret_key, registry=registry, cache=cache, use_cache=use_cache
+                    item.evaluator,
+                    secret_key=secret_key,
+                    registry=registry,
+                    cache=cache,
+                    use_cache=use_cache,
+                    tenant=tenant,
                 )
             )
     return PreparedRecipe(recipe, evaluators)
@@ -229,6 +238,7 @@ async def execute_run(
             registry=registry,
             cache=judge_cache,
             use_cache=snapshot.use_judge_cache,
+            tenant=str(started.environment_id),
         )
     except Exception as exc:
         logger.exception("run %s cannot start", run_id)

@@ -23,7 +23,7 @@ router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
 PAGE_SIZE = 50
 WINDOW_HOURS = 24
-TYPE_LABELS = {"llm_judge": "LLM judge", "hog": "Hog"}
+TYPE_LABELS = {"llm_judge": "LLM judge", "hog": "Hog", "python": "Python"}
 
 
 def parse_evaluation_id(value: str) -> uuid.UUID:
