@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     """Wait before the first retry of a failed evaluation run; doubled for each further retry."""
     online_retry_max_seconds: float = Field(default=60.0, ge=0)
     """Longest wait between two attempts of an evaluation run."""
+    online_trace_idle_seconds: float = Field(default=300.0, gt=0)
+    """How long a trace (or session) must go without new events before a trace-level evaluation runs on it,
+    unless the evaluation sets its own `idle_seconds`."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
