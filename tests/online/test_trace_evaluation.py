@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from assay.api.app import create_app
 from assay.storage.event_tables import EventRow
 from assay.storage.online_tables import TraceCandidateRow
+from assay.storage.types import utcnow
 from tests.conftest import make_env
 from tests.online.conftest import (
     condition,
@@ -26,6 +28,8 @@ from tests.online.conftest import (
 )
 
 IDLE = 0.6
+QUIET = 1.5
+"""The idle time where a trace arrives in two batches: well above the gap between them, even on a loaded machine."""
 TRANSCRIPT_HOG = "print(input); print(output); return output == 'It is Paris.'"
 
 
@@ -71,9 +75,9 @@ async def trace_evaluations(http, env, expected: int) -> list[dict[str, Any]]:  
 
 async def test_a_trace_is_evaluated_once_after_it_goes_idle(http, env, running_app) -> None:
     evaluation = await create_evaluation(
-        http, env, evaluation_config={"source": TRANSCRIPT_HOG}, target="$ai_trace", idle_seconds=IDLE
+        http, env, evaluation_config={"source": TRANSCRIPT_HOG}, target="$ai_trace", idle_seconds=QUIET
     )
-    assert evaluation["target"] == "$ai_trace" and evaluation["idle_seconds"] == IDLE
+    assert evaluation["target"] == "$ai_trace" and evaluation["idle_seconds"] == QUIET
     first, second = conversation("trace-a"), conversation("trace-b")
     await send(http, env, [first[0], second[0], trace_event("trace-a")])
     await send(http, env, [first[1], second[1]])
@@ -99,12 +103,22 @@ async def test_a_trace_is_evaluated_once_after_it_goes_idle(http, env, running_a
                     EventRow.trace_id == row.target_key, EventRow.event != "$ai_evaluation"
                 )
             )
-            assert (row.created_at - last).total_seconds() >= IDLE
+            assert (row.created_at - last).total_seconds() >= QUIET
 
     await send(http, env, [turn_event("trace-a", [{"role": "user", "content": "Again?"}], "Yes.")])
-    await asyncio.sleep(IDLE * 1.5)
+    await settle(running_app)
+    async with running_app.state.sessionmaker() as session:  # the trace waits again: make it due now
+        await session.execute(update(TraceCandidateRow).values(due_at=utcnow()))
+        await session.commit()
+
+    async def drained() -> bool:
+        async with running_app.state.sessionmaker() as session:
+            return not await session.scalar(select(func.count()).select_from(TraceCandidateRow))
+
+    await wait_for(drained)
     await settle(running_app)
     assert len(await evaluation_events(http, env)) == 2  # once per trace, even after more events
+    assert len(await runs(running_app)) == 2
 
 
 async def test_conditions_pick_traces_and_generation_evaluations_are_unchanged(http, env, running_app) -> None:
@@ -163,13 +177,16 @@ async def test_a_restart_before_the_trace_goes_idle_still_evaluates_it_once(data
         env = await make_env(first, "restart-trace")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://t") as client:
             await create_evaluation(
-                client, env, evaluation_config={"source": "return true"}, target="$ai_trace", idle_seconds=0.8
+                client, env, evaluation_config={"source": "return true"}, target="$ai_trace", idle_seconds=600
             )
             await send(client, env, conversation("trace-r"))
             await settle(first)
         async with first.state.sessionmaker() as session:  # the wait is in the database, not in the process
-            waiting = await session.scalar(select(func.count()).select_from(TraceCandidateRow))
-        assert waiting == 1 and await runs(first) == []
+            [due] = list(await session.scalars(select(TraceCandidateRow.due_at)))
+            assert due > utcnow() + timedelta(seconds=500) and await runs(first) == []
+            # the idle time passes while no scheduler runs
+            await session.execute(update(TraceCandidateRow).values(due_at=utcnow() + timedelta(seconds=0.3)))
+            await session.commit()
     await first.state.engine.dispose()
     second = create_app(online_settings(database_url, fake))
     async with second.router.lifespan_context(second):

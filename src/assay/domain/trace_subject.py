@@ -26,7 +26,7 @@ TARGETS: tuple[str, ...] = (GENERATION_TARGET, TRACE_TARGET, SESSION_TARGET)
 """What an online evaluation may target: one generation, a whole trace, or a whole session."""
 
 TARGET_KINDS: dict[str, TargetKind] = {TRACE_TARGET: "trace", SESSION_TARGET: "session"}
-KIND_TARGETS: dict[TargetKind, str] = {"trace": TRACE_TARGET, "session": SESSION_TARGET}
+KIND_TARGETS: dict[str, str] = {"trace": TRACE_TARGET, "session": SESSION_TARGET}
 
 TRACE_EVENTS: frozenset[str] = frozenset({GENERATION, SPAN, TRACE, EMBEDDING})
 """The events that make up a trace and keep it active (never `$ai_evaluation`, `$ai_metric` or `$ai_feedback`)."""
@@ -108,8 +108,8 @@ def _sum(values: Iterable[float | None]) -> float | None:
     return sum(present) if present else None
 
 
-def subject_properties(kind: TargetKind, key: str, events: Sequence[TraceEventData]) -> dict[str, Any]:
-    """The properties an evaluation of the whole trace (or session) sees.
+def subject_properties(kind: str, key: str, events: Sequence[TraceEventData]) -> dict[str, Any]:
+    """The properties an evaluation of the whole trace (`kind` "trace") or session ("session") sees.
 
     The trace's own `$ai_trace` event's properties come first (the latest, when there are several), then the
     assembled transcript (`$ai_input_state`, `$ai_output_state`, `$ai_transcript`: every turn), counts and totals.

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.statuses import EvaluationRunStatus
-from assay.domain.trace_subject import MAX_TRACE_EVENTS, TRACE_EVENTS
+from assay.domain.trace_subject import KIND_TARGETS, MAX_TRACE_EVENTS, TRACE_EVENTS
 from assay.storage.event_tables import EventRow
 from assay.storage.online_tables import EvaluationRunRow, TraceCandidateRow
 from assay.storage.tables import EvaluatorRow
@@ -108,7 +108,7 @@ async def any_due(*, session: AsyncSession, now: datetime) -> bool:
 async def queue_due_candidates(*, session: AsyncSession, now: datetime, limit: int) -> tuple[int, int]:
     """Turn candidates whose `due_at` has passed into queued online runs and delete them; the caller commits.
 
-    Candidates of evaluations since disabled or deleted are dropped without a run. A trace already evaluated
+    Candidates of evaluations since disabled, deleted or given another target are dropped without a run. A trace already evaluated
     online is not queued again (the run's unique `online_key`). Returns (candidates taken, runs queued).
     """
     t = TraceCandidateRow
@@ -127,18 +127,17 @@ async def queue_due_candidates(*, session: AsyncSession, now: datetime, limit: i
             .execution_options(synchronize_session=False)
         )
     )
-    active = set(
-        await session.scalars(
-            select(EvaluatorRow.id).where(
-                EvaluatorRow.id.in_({row[0] for row in taken}),
-                EvaluatorRow.enabled.is_(True),
-                EvaluatorRow.deleted.is_(False),
-            )
+    found = await session.execute(
+        select(EvaluatorRow.id, EvaluatorRow.target).where(
+            EvaluatorRow.id.in_({row[0] for row in taken}),
+            EvaluatorRow.enabled.is_(True),
+            EvaluatorRow.deleted.is_(False),
         )
     )
+    targets = {row[0]: row[1] for row in found.all()}
     rows = []
     for evaluator_id, env, kind, key, seq, event_uuid in taken:
-        if evaluator_id not in active:
+        if targets.get(evaluator_id) != KIND_TARGETS.get(kind):  # disabled, deleted or retargeted since
             continue
         workflow_id, online_key = trace_run_ids(evaluator_id, kind, key)
         rows.append(

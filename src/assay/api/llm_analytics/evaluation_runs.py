@@ -101,7 +101,7 @@ def to_public(row: EvaluationRunRow) -> EvaluationRunPublic:
         source=row.source,  # type: ignore[arg-type]
         evaluation_id=str(row.evaluator_id),
         target_event_id=str(row.event_uuid),
-        target_type=KIND_TARGETS.get(row.target_kind, GENERATION) if row.target_kind else GENERATION,  # type: ignore[call-overload]
+        target_type=KIND_TARGETS.get(row.target_kind, GENERATION) if row.target_kind else GENERATION,
         target_id=row.target_key,
         result=row.result,
         error=row.error,
