@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     """Comma-separated sandbox layers without which Python evaluators are refused (see `assay doctor`)."""
     sandbox_skip_layers: str = ""
     """Comma-separated layers the workers do not apply (to measure one, or to see the refusal); empty in use."""
+    online_trace_idle_seconds: float = Field(default=300.0, gt=0)
+    """How long a trace (or session) must go without new events before a trace-level evaluation runs on it,
+    unless the evaluation sets its own `idle_seconds`."""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

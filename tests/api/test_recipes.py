@@ -236,3 +236,18 @@ async def test_scopes(app, client, env_a):
     assert (await client.patch(f"/v1/recipes/{recipe['id']}", json={}, headers=read_only)).status_code == 403
     assert (await client.delete(f"/v1/recipes/{recipe['id']}", headers=read_only)).status_code == 403
     assert (await client.get("/v1/recipes")).status_code == 401
+
+
+async def test_items_scoped_to_tagged_cases(client, env_a, app):
+    item = {"evaluator": CONTAINS, "cases_tagged": ["refunds"]}
+    body = await create(client, env_a, [item, {"evaluator": CONTAINS}])
+    assert body["items"][0]["cases_tagged"] == ["refunds"] and "cases_tagged" not in body["items"][1]
+    loaded = await load(app, env_a, body["id"])
+    assert loaded["items"][0]["cases_tagged"] == ["refunds"] and "cases_tagged" not in loaded["items"][1]
+    for bad in ([], [" "], "refunds"):
+        r = await client.post(
+            "/v1/recipes",
+            json={"name": "r", "items": [{"evaluator": CONTAINS, "cases_tagged": bad}]},
+            headers=env_a.headers,
+        )
+        assert r.status_code == 422, (bad, r.text)

@@ -8,6 +8,7 @@ from assay.cli.admin import db_app, env_app, keys_app
 from assay.cli.analysis import agreement, compare
 from assay.cli.demo import demo
 from assay.cli.doctor import doctor
+from assay.cli.importing import import_app
 from assay.cli.run import run
 from assay.cli.serve import serve
 from assay.cli.users import users_app
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="user")
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:

@@ -278,6 +278,7 @@ class RecipeItem(AssayModel):
     evaluator: str | dict[str, Any]
     weight: float = 1.0
     required: bool = False
+    cases_tagged: list[str] | None = None
 
 
 class Recipe(AssayModel):

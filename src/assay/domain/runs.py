@@ -93,9 +93,13 @@ class RunItem:
     required: bool = False
     applies_to: AppliesTo = AppliesTo.EVERY_CASE
     implied: str | None = None
+    cases_tagged: tuple[str, ...] = ()
+    """When set, the item applies only to cases carrying one of these tags."""
 
     def applies(self, case: CaseSpec) -> bool:
         """Whether this item is applied to `case`."""
+        if self.cases_tagged and not set(self.cases_tagged) & {str(t) for t in case.tags or ()}:
+            return False
         if self.applies_to is AppliesTo.EXPECTED_BEHAVIOR:
             return case.expects_behavior
         if self.applies_to is AppliesTo.EXPECTED_TOOL_CALLS:
@@ -104,7 +108,10 @@ class RunItem:
 
     def to_json(self) -> dict[str, Any]:
         """The item as stored in a snapshot's recipe."""
-        return {"evaluator": self.evaluator, "weight": self.weight, "required": self.required}
+        data = {"evaluator": self.evaluator, "weight": self.weight, "required": self.required}
+        if self.cases_tagged:
+            data["cases_tagged"] = list(self.cases_tagged)
+        return data
 
 
 IMPLIED_WHY = "The case has expected_tool_calls and no evaluator of the recipe reads them."
@@ -159,7 +166,10 @@ class RunRecipe:
             return default_recipe(data["judge"], data["tool_call_match"], pass_threshold=threshold)
         items = [
             RunItem(
-                evaluator=i["evaluator"], weight=float(i.get("weight", 1.0)), required=bool(i.get("required", False))
+                evaluator=i["evaluator"],
+                weight=float(i.get("weight", 1.0)),
+                required=bool(i.get("required", False)),
+                cases_tagged=tuple(i.get("cases_tagged") or ()),
             )
             for i in data.get("items", [])
         ]

@@ -46,6 +46,19 @@ class RecipeItem(BaseModel):
     evaluator: str | dict[str, Any] = Field(description="Evaluator id, or an inline evaluator config with `type`.")
     weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     required: bool = Field(default=False, description="When this evaluator fails, the case fails whatever the score.")
+    cases_tagged: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Apply the evaluator only to cases carrying at least one of these tags (default: every case).",
+    )
+
+    @field_validator("cases_tagged")
+    @classmethod
+    def _tags(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and any(not t.strip() or len(t) > 200 for t in v):
+            raise ValueError("tags must be non-blank strings of at most 200 characters")
+        return v
 
     @field_validator("evaluator")
     @classmethod

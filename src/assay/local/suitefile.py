@@ -20,6 +20,7 @@ evaluators:                         # built-in checks, llm_judge, hog, python; e
   - type: llm_judge                 # model: provider/model, or {provider, model, base_url}
     prompt: "Is the reply polite? {{output}}"
     if_env: ASSAY_JUDGE_MODEL       # (any item) only used when this environment variable is set
+    cases_tagged: [polite]          # (any item) only scores cases with one of these tags
 cases:                              # and/or cases_from: cases.csv | cases.jsonl (relative to the YAML)
                                     # and/or dataset: NAME_OR_ID (items of an LLM-analytics dataset)
   - input: Where is order A1001?
@@ -178,28 +179,41 @@ def _judge_model(value: Any) -> Any:
     return value
 
 
-def _item(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float, bool]:
-    """(inline evaluator config or None when skipped by `if_env`, weight, required)."""
+def _item(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float, bool, list[str] | None]:
+    """(inline evaluator config or None when skipped by `if_env`, weight, required, cases_tagged)."""
     config = dict(raw)
     weight = config.pop("weight", 1.0)
     required = config.pop("required", False)
     if_env = config.pop("if_env", None)
+    tagged = config.pop("cases_tagged", None)
+    if isinstance(tagged, str):
+        tagged = [tagged]
+    if tagged is not None and (
+        not isinstance(tagged, list) or not tagged or not all(isinstance(t, str) and t.strip() for t in tagged)
+    ):
+        msg = "cases_tagged must be a tag or a non-empty list of tags"
+        raise InlineError([{"loc": ["cases_tagged"], "msg": msg, "type": "value_error"}])
     if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
         raise InlineError([{"loc": ["weight"], "msg": "weight must be a number above 0", "type": "value_error"}])
     if not isinstance(required, bool):
         raise InlineError([{"loc": ["required"], "msg": "required must be true or false", "type": "value_error"}])
     if if_env is not None and not os.environ.get(str(if_env)):
-        return None, float(weight), required
+        return None, float(weight), required, tagged
     if config.get("type") == "llm_judge" and "model" in config:
         config["model"] = _judge_model(config["model"])
-    return validate_inline(config), float(weight), required
+    return validate_inline(config), float(weight), required, tagged
 
 
 def recipe_item(raw: dict[str, Any]) -> dict[str, Any] | None:
-    """A suite-file evaluator entry (`weight`, `required`, `if_env` beside the config) as a validated recipe item;
-    None when `if_env` skips it. Raises `InlineError` with `loc` inside the entry."""
-    config, weight, required = _item(raw)
-    return None if config is None else {"evaluator": config, "weight": weight, "required": required}
+    """A suite-file evaluator entry (`weight`, `required`, `if_env`, `cases_tagged` beside the config) as a
+    validated recipe item; None when `if_env` skips it. Raises `InlineError` with `loc` inside the entry."""
+    config, weight, required, tagged = _item(raw)
+    if config is None:
+        return None
+    item: dict[str, Any] = {"evaluator": config, "weight": weight, "required": required}
+    if tagged:
+        item["cases_tagged"] = tagged
+    return item
 
 
 def _cases_from(path: Path, name: str) -> list[tuple[dict[str, Any], str]]:

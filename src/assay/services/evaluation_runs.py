@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from assay.errors import ResourceNotFound
+from assay.domain.trace_subject import TRACE_TARGET
+from assay.errors import ResourceNotFound, ValidationFailed
 from assay.storage import evaluation_runs as run_store
 from assay.storage import evaluators as evaluator_store
 from assay.storage import events as event_store
@@ -40,7 +41,8 @@ async def start_evaluation_run(
 
     The event must match its uuid, its name, the UTC date of `timestamp` (naive means UTC) and, when given,
     `distinct_id`. Raises `ResourceNotFound` ("Evaluation <id> not found" or "Event <id> not found") otherwise.
-    Commits, then calls `notify` (e.g. the online scheduler's).
+    An `$ai_trace` event stands for its whole trace: the run evaluates every event sharing its `$ai_trace_id`
+    (`ValidationFailed` when it has none). Commits, then calls `notify` (e.g. the online scheduler's).
     """
     try:
         evaluator = await evaluator_store.get_evaluator(
@@ -57,6 +59,11 @@ async def start_evaluation_run(
         or (distinct_id is not None and target.distinct_id != distinct_id)
     ):
         raise ResourceNotFound(f"Event {target_event_id} not found")
+    target_kind = target_key = None
+    if event == TRACE_TARGET:
+        if not target.trace_id:
+            raise ValidationFailed("This $ai_trace event has no $ai_trace_id to evaluate.", attr="target_event_id")
+        target_kind, target_key = "trace", target.trace_id
     workflow_id = f"{evaluation_id}-{target_event_id}-manual-{int(time.time() * 1000)}"
     await online_store.create_manual_run(
         session=session,
@@ -64,6 +71,8 @@ async def start_evaluation_run(
         environment_id=environment_id,
         evaluator_id=evaluator.id,
         event=target,
+        target_kind=target_kind,
+        target_key=target_key,
     )
     await session.commit()
     if notify is not None:
@@ -87,7 +96,9 @@ async def rerun_failed(
     evaluation that is not the environment's.
     """
     try:
-        await evaluator_store.get_evaluator(session=session, environment_id=environment_id, evaluator_id=evaluation_id)
+        evaluator = await evaluator_store.get_evaluator(
+            session=session, environment_id=environment_id, evaluator_id=evaluation_id
+        )
     except ResourceNotFound:
         raise ResourceNotFound(f"Evaluation {evaluation_id} not found") from None
     failures, _ = await run_store.list_runs(
@@ -108,6 +119,20 @@ async def rerun_failed(
             session=session, environment_id=environment_id, event_uuid=failure.event_uuid
         )
         if event is None:
+            continue
+        if failure.target_kind is not None:  # a trace or session run: run it on the same trace again
+            workflow_id = f"{evaluation_id}-{event.uuid}-manual-{int(time.time() * 1000)}"
+            await online_store.create_manual_run(
+                session=session,
+                workflow_id=workflow_id,
+                environment_id=environment_id,
+                evaluator_id=evaluation_id,
+                event=event,
+                target_kind=failure.target_kind,
+                target_key=failure.target_key,
+            )
+            await session.commit()
+            started.append(StartedEvaluationRun(workflow_id, evaluation_id, evaluator.name))
             continue
         started.append(
             await start_evaluation_run(

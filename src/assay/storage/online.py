@@ -101,17 +101,28 @@ class EventHead:
     event: str
     uuid: uuid.UUID
     distinct_id: str
+    trace_id: str | None = None
+    created_at: datetime | None = None
+    """When the event was stored (the server's clock: a trace's idle time is measured on it)."""
 
 
 async def event_heads(*, session: AsyncSession, after: int, upto: int, limit: int) -> list[EventHead]:
     """The light columns of events with `after < seq <= upto`, in `seq` order, at most `limit`."""
     rows = await session.execute(
-        select(EventRow.seq, EventRow.environment_id, EventRow.event, EventRow.uuid, EventRow.distinct_id)
+        select(
+            EventRow.seq,
+            EventRow.environment_id,
+            EventRow.event,
+            EventRow.uuid,
+            EventRow.distinct_id,
+            EventRow.trace_id,
+            EventRow.created_at,
+        )
         .where(EventRow.seq > after, EventRow.seq <= upto)
         .order_by(EventRow.seq)
         .limit(limit)
     )
-    return [EventHead(int(s), e, n, u, d) for s, e, n, u, d in rows]
+    return [EventHead(int(s), e, n, u, d, t, c) for s, e, n, u, d, t, c in rows]
 
 
 async def event_properties(*, session: AsyncSession, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -200,10 +211,19 @@ async def queue_online_runs(
 
 
 async def create_manual_run(
-    *, session: AsyncSession, workflow_id: str, environment_id: uuid.UUID, evaluator_id: uuid.UUID, event: EventRow
+    *,
+    session: AsyncSession,
+    workflow_id: str,
+    environment_id: uuid.UUID,
+    evaluator_id: uuid.UUID,
+    event: EventRow,
+    target_kind: str | None = None,
+    target_key: str | None = None,
 ) -> EvaluationRunRow:
-    """Queue a manual run (no unique pair key: a manual run may repeat)."""
+    """Queue a manual run (no unique pair key: a manual run may repeat); a trace or session run names its target."""
     row = EvaluationRunRow(
+        target_kind=target_kind,
+        target_key=target_key,
         workflow_id=workflow_id,
         environment_id=environment_id,
         evaluator_id=evaluator_id,
@@ -240,6 +260,8 @@ class ClaimedRun:
     event_seq: int
     attempts: int
     started_at: datetime
+    target_kind: str | None = None
+    target_key: str | None = None
 
 
 async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta, limit: int) -> list[ClaimedRun]:
@@ -274,10 +296,17 @@ async def claim_runs(*, session: AsyncSession, worker_id: str, lease: timedelta,
     )
     result = await session.execute(
         claim.returning(
-            run.workflow_id, run.environment_id, run.evaluator_id, run.event_uuid, run.event_seq, run.attempts
+            run.workflow_id,
+            run.environment_id,
+            run.evaluator_id,
+            run.event_uuid,
+            run.event_seq,
+            run.attempts,
+            run.target_kind,
+            run.target_key,
         ).execution_options(synchronize_session=False)
     )
-    claimed = [ClaimedRun(w, e, ev, u, int(s), int(a), now) for w, e, ev, u, s, a in result]
+    claimed = [ClaimedRun(w, e, ev, u, int(s), int(a), now, k, t) for w, e, ev, u, s, a, k, t in result]
     await session.commit()
     return claimed
 

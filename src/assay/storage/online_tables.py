@@ -50,6 +50,10 @@ class EvaluationRunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    target_kind: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    """`trace` or `session` for a run over a whole trace or session (then `event_uuid` is its latest event)."""
+    target_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """The `$ai_trace_id` or `$ai_session_id` a trace or session run evaluates."""
 
 
 class SchedulerCursorRow(Base):
@@ -59,3 +63,24 @@ class SchedulerCursorRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TraceCandidateRow(Base):
+    """A trace (or session) that a trace-level evaluation will run on once the trace has been idle long enough.
+
+    The scheduler inserts the row when an event of the trace matches the evaluation's conditions and moves
+    `due_at` forward with every later event of the trace, in the transaction that moves its cursor; once `due_at`
+    has passed, the row becomes a queued online run (whose unique `online_key` makes it run once) and is deleted.
+    Being stored, the wait survives a restart.
+    """
+
+    __tablename__ = "trace_candidates"
+    __table_args__ = (Index("ix_trace_candidates_due", "due_at"),)
+    evaluator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evaluators.id", ondelete="CASCADE"), primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_uuid: Mapped[uuid.UUID] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -127,5 +127,8 @@ async def load_recipe(*, session: AsyncSession, environment_id: uuid.UUID, recip
             if found is None:
                 raise ConflictError(f"Recipe item {index} refers to evaluator {evaluator}, which no longer exists")
             evaluator = _definition(found)
-        items.append({"evaluator": evaluator, "weight": item["weight"], "required": item["required"]})
+        loaded = {"evaluator": evaluator, "weight": item["weight"], "required": item["required"]}
+        if item.get("cases_tagged"):
+            loaded["cases_tagged"] = list(item["cases_tagged"])
+        items.append(loaded)
     return {"id": str(row.id), "name": row.name, "pass_threshold": row.pass_threshold, "items": items}

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from assay.storage.ids import uuid7
@@ -180,6 +180,10 @@ class EvaluatorRow(Base):
     output_type: Mapped[str] = mapped_column(String(50))
     output_config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     conditions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    target: Mapped[str] = mapped_column(String(20), default="$ai_generation", server_default="$ai_generation")
+    """What an online run evaluates: one `$ai_generation`, a whole `$ai_trace` or a whole `$ai_session`."""
+    idle_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """For trace and session targets: how long the trace must be quiet before it is evaluated (null: the default)."""
     model_configuration_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("model_configurations.id", ondelete="SET NULL"), nullable=True
     )

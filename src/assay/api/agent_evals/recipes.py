@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 from pydantic_core import PydanticCustomError
 
 from assay.api.deps import Principal, SessionDep, tenant_access
@@ -71,6 +71,18 @@ class RecipeItemResponse(BaseModel):
     evaluator: str | dict[str, Any]
     weight: float
     required: bool
+    cases_tagged: list[str] | None = Field(
+        default=None,
+        description="An Assay extension, present only when set: the item scores only cases with one of these tags.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_tags(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # noqa: ANN202
+        # no return annotation: pydantic would document the annotation instead of this model's fields
+        data: dict[str, Any] = handler(self)
+        if data.get("cases_tagged") is None:
+            data.pop("cases_tagged", None)
+        return data
 
 
 class RecipeResponse(BaseModel):
@@ -126,7 +138,10 @@ async def _check_items(session: SessionDep, environment_id: uuid.UUID, items: li
                 model = evaluator.get("model") if evaluator["type"] == "llm_judge" else None
                 if model and model.get("provider_key_id"):
                     key_refs[index] = (uuid.UUID(model["provider_key_id"]), model["provider"])
-        stored.append({"evaluator": evaluator, "weight": item.weight, "required": item.required})
+        entry: dict[str, Any] = {"evaluator": evaluator, "weight": item.weight, "required": item.required}
+        if item.cases_tagged:
+            entry["cases_tagged"] = list(item.cases_tagged)
+        stored.append(entry)
     found = await store.existing_evaluator_ids(session=session, environment_id=environment_id, ids=set(refs.values()))
     for index, evaluator_id in refs.items():
         if evaluator_id not in found:

@@ -26,6 +26,7 @@ from assay.api.ingest.notify import online_notifier
 from assay.api.llm_analytics.common import ERROR_RESPONSES, scopes_doc
 from assay.api.llm_analytics.test_hog import _field_errors as drf_field_errors
 from assay.domain.ai_events import GENERATION
+from assay.domain.trace_subject import KIND_TARGETS
 from assay.errors import ResourceNotFound, ValidationFailed
 from assay.ingest.decode import parse_datetime
 from assay.services.evaluation_runs import start_evaluation_run as start_run
@@ -77,6 +78,10 @@ class EvaluationRunPublic(BaseModel):
     source: Literal["online", "manual"]
     evaluation_id: str
     target_event_id: str
+    target_type: Literal["$ai_generation", "$ai_trace", "$ai_session"] = "$ai_generation"
+    """What the run evaluates: the target event alone, or the whole trace or session (then `target_id` names it
+    and `target_event_id` is its latest event, or the `$ai_trace` event of a manual run)."""
+    target_id: str | None = None
     result: dict[str, Any] | None
     error: str | None
     attempts: int
@@ -96,6 +101,8 @@ def to_public(row: EvaluationRunRow) -> EvaluationRunPublic:
         source=row.source,  # type: ignore[arg-type]
         evaluation_id=str(row.evaluator_id),
         target_event_id=str(row.event_uuid),
+        target_type=KIND_TARGETS.get(row.target_kind, GENERATION) if row.target_kind else GENERATION,
+        target_id=row.target_key,
         result=row.result,
         error=row.error,
         attempts=row.attempts,

@@ -1,6 +1,7 @@
 """`/api/environments/{environment_id}/evaluations`: evaluator definitions; no hard delete.
 
-Assay extensions: `warnings` (present only when not empty) says why an evaluation will not run online as
+Assay extensions: `target` and `idle_seconds` (trace- and session-level evaluation; present only when not the
+default), `warnings` (present only when not empty) says why an evaluation will not run online as
 one might expect, e.g. enabled without conditions (PostHog's scheduler never runs those; we keep that
 meaning and say so); `GET …/{id}/stats` counts the evaluation's runs over the last `hours` (default 24).
 """
@@ -74,6 +75,19 @@ class EvaluationFields(WriteModel):
         default_factory=dict, description="e.g. {'allows_na': true} to allow N/A results."
     )
     conditions: list[Any] = Field(default_factory=list, description="OR between condition sets, AND within each.")
+    target: Literal["$ai_generation", "$ai_trace", "$ai_session"] = Field(
+        default="$ai_generation",
+        description="Assay extension: what an online run evaluates. `$ai_generation`: each matching generation; "
+        "`$ai_trace`: each whole trace (events sharing `$ai_trace_id`) with an event matching the conditions, once "
+        "the trace has been idle for `idle_seconds`; `$ai_session`: the same per `$ai_session_id`.",
+    )
+    idle_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="Assay extension, for `$ai_trace` and `$ai_session` targets: seconds without a new event of the "
+        "trace before it is evaluated (null: the server's ASSAY_ONLINE_TRACE_IDLE_SECONDS).",
+    )
     model_configuration: ModelConfigurationWrite | None = None
     deleted: bool = Field(default=False, description="Set to true to soft-delete the evaluation.")
 
@@ -114,6 +128,14 @@ class EvaluationPublic(BaseModel):
     updated_at: datetime | None
     created_by: UserBasic | None
     deleted: bool
+    target: str = Field(
+        default="$ai_generation",
+        description="Assay extension, present only for `$ai_trace` and `$ai_session` targets: what an online run "
+        "evaluates.",
+    )
+    idle_seconds: float | None = Field(
+        default=None, description="Assay extension, present only when set: the trace's idle time before evaluation."
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="Assay extension, present only when not empty: why the evaluation will not run online as "
@@ -121,11 +143,15 @@ class EvaluationPublic(BaseModel):
     )
 
     @model_serializer(mode="wrap")
-    def _omit_empty_warnings(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
+    def _omit_empty_extensions(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
         # no return annotation: pydantic would document the annotation instead of this model's fields
         data: dict[str, Any] = handler(self)
         if not data.get("warnings"):
             data.pop("warnings", None)
+        if data.get("target") == "$ai_generation":
+            data.pop("target", None)
+        if data.get("idle_seconds") is None:
+            data.pop("idle_seconds", None)
         return data
 
 
@@ -177,6 +203,8 @@ def to_public(row: EvaluatorRow) -> EvaluationPublic:
         output_type=row.output_type,
         output_config=row.output_config,
         conditions=row.conditions,
+        target=row.target or "$ai_generation",
+        idle_seconds=row.idle_seconds,
         model_configuration=model_configuration,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -237,7 +265,16 @@ async def list_evaluations(
 async def create_evaluation(body: EvaluationWrite, session: SessionDep, principal: Access) -> EvaluationPublic:
     """Create an evaluation."""
     row = EvaluatorRow(environment_id=principal.environment_id, created_by_id=principal.key_id)
-    for name in ("description", "enabled", "evaluation_config", "output_config", "conditions", "deleted"):
+    for name in (
+        "description",
+        "enabled",
+        "evaluation_config",
+        "output_config",
+        "conditions",
+        "target",
+        "idle_seconds",
+        "deleted",
+    ):
         setattr(row, name, getattr(body, name))
     row = await _save(body, row, session, principal, full=False)
     return to_public(row)

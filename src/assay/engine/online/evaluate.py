@@ -1,6 +1,7 @@
 """Evaluating one event with one evaluator, as PostHog's `run-evaluation` workflow does (behaviour reference §4.2).
 
-`hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `python` (an Assay
+The event may also be a whole trace or session (`domain/trace_subject.py`): its assembled transcript in
+`$ai_input_state`/`$ai_output_state`, named `$ai_trace` or `$ai_session`. `hog` runs the evaluator's bytecode; a runtime error fails the run and emits nothing. `python` (an Assay
 extension) runs the evaluator's source in the sandbox pool, with the same outcomes as `hog`. `llm_judge` runs the
 PostHog judge on the event's input/output; key, parse and configuration problems skip the run and emit
 nothing. A successful run yields the `$ai_evaluation` event (§4.6), stored by the caller with the outcome.
@@ -22,6 +23,7 @@ from assay.domain.events import NormalizedEvent
 from assay.domain.messages import extract_event_io, extract_text_from_messages
 from assay.domain.secrets import SecretDecryptionError
 from assay.domain.statuses import EvaluationRunStatus
+from assay.domain.trace_subject import SESSION_TARGET
 from assay.engine.runs.snapshot import server_judge
 from assay.errors import ResourceNotFound
 from assay.evaluators.hog_eval import run_hog_eval_async
@@ -208,6 +210,8 @@ def _completed(
         evaluation_type=EVALUATION_TYPE,
         judge=judge,
     )
+    if target.event == SESSION_TARGET:
+        props["$ai_session_id"] = target.properties.get("$ai_session_id")
     result = {"verdict": outcome.get("verdict"), "reasoning": outcome.get("reasoning") or ""}
     if allows_na:
         result["applicable"] = applicable

@@ -37,13 +37,16 @@ from typing import Any
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait, wait_event
 from assay.domain.ai_events import GENERATION
 from assay.domain.statuses import EvaluationRunStatus
+from assay.domain.trace_subject import KIND_TARGETS, TARGET_KINDS, TRACE_EVENTS, TraceEventData, subject_properties
 from assay.engine.online.evaluate import EvaluatorSpec, OnlineContext, TargetEvent, evaluate_event
 from assay.engine.online.failures import FailureLog
+from assay.engine.online.trace_matching import TraceTrigger, seqs_needing_properties, trace_marks
 from assay.ingest.matching import matches
 from assay.ingest.triggers import sampled_filters, uses_patterns
 from assay.providers import ProviderRegistry
 from assay.settings import Settings
 from assay.storage import online as store
+from assay.storage import trace_candidates as trace_store
 from assay.storage.db import Session, SessionFactory, write_lock
 from assay.storage.online import ClaimedRun, EvaluationRunOutcome, EventHead
 from assay.storage.tables import EvaluatorRow
@@ -138,6 +141,23 @@ def finish_matches(plan: MatchPlan, properties: dict[int, dict[str, Any]]) -> li
     return pairs
 
 
+async def _trace_target(session: Session, run: ClaimedRun) -> TargetEvent | None:
+    """The whole trace (or session) a run evaluates, as one target event; None when none of its events is left."""
+    kind = run.target_kind if run.target_kind in KIND_TARGETS else "trace"
+    rows = await trace_store.trace_events(
+        session=session, environment_id=run.environment_id, kind=kind, key=run.target_key or ""
+    )
+    if not rows:
+        return None
+    events = [TraceEventData(str(r.uuid), r.event, r.distinct_id, r.timestamp, r.properties) for r in rows]
+    return TargetEvent(
+        uuid=run.event_uuid,
+        event=KIND_TARGETS[kind],
+        distinct_id=rows[-1].distinct_id,
+        properties=subject_properties(kind, run.target_key or "", events),
+    )
+
+
 class OnlineScheduler:
     """Schedules and executes online (and manual) evaluation runs in this process."""
 
@@ -165,6 +185,8 @@ class OnlineScheduler:
         self._pending: list[EvaluationRunOutcome] = []
         self._versions: dict[uuid.UUID, tuple[int, datetime | None]] = {}
         self._triggers: dict[uuid.UUID, list[_Trigger]] = {}
+        self._trace_triggers: dict[uuid.UUID, list[TraceTrigger]] = {}
+        self._default_idle = timedelta(seconds=settings.online_trace_idle_seconds)
         self._cursor: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -208,6 +230,10 @@ class OnlineScheduler:
             except Exception:
                 logger.exception("online scheduling failed")
             try:
+                more = await self.queue_idle_traces() or more
+            except Exception:
+                logger.exception("queueing idle traces failed")
+            try:
                 await self._dispatch()
             except Exception:
                 logger.exception("claiming evaluation runs failed")
@@ -223,11 +249,21 @@ class OnlineScheduler:
             return
         rows = await store.active_evaluators(session=session, environment_ids=stale)
         fresh: dict[uuid.UUID, list[_Trigger]] = {env: [] for env in stale}
+        fresh_traces: dict[uuid.UUID, list[TraceTrigger]] = {env: [] for env in stale}
         for row in rows:
-            if row.conditions:  # no conditions: never fires online
+            if not row.conditions:  # no conditions: never fires online
+                continue
+            kind = TARGET_KINDS.get(row.target or GENERATION)
+            if kind is None:
                 fresh[row.environment_id].append(_Trigger(row.id, list(row.conditions), uses_patterns(row.conditions)))
+            else:
+                idle = timedelta(seconds=row.idle_seconds) if row.idle_seconds is not None else self._default_idle
+                fresh_traces[row.environment_id].append(
+                    TraceTrigger(row.id, list(row.conditions), kind, idle, uses_patterns(row.conditions))
+                )
         for env in stale:
             self._triggers[env] = fresh[env]
+            self._trace_triggers[env] = fresh_traces[env]
             self._versions[env] = versions.get(env, (0, None))
 
     async def schedule_once(self) -> bool:
@@ -242,15 +278,22 @@ class OnlineScheduler:
             heads = await store.event_heads(session=session, after=cursor, upto=horizon, limit=self._batch)
             if not heads:
                 return False
-            generations = [h for h in heads if h.event == GENERATION]
-            await self._refresh_triggers(session, {h.environment_id for h in generations})
+            traced = [h for h in heads if h.event in TRACE_EVENTS]
+            await self._refresh_triggers(session, {h.environment_id for h in traced})
+            generations = [h for h in traced if h.event == GENERATION]
             plan = plan_matches(generations, self._triggers)
-            properties = await store.event_properties(session=session, seqs=list(plan.pending))
+            trace_heads = [h for h in traced if self._trace_triggers.get(h.environment_id)]
+            wanted = set(plan.pending) | set(seqs_needing_properties(trace_heads, self._trace_triggers))
+            properties = await store.event_properties(session=session, seqs=sorted(wanted))
             await session.commit()
-        if plan.uses_patterns or len(plan.pending) > THREAD_MATCHING_ABOVE:  # keep the loop (ingestion) responsive
+        threaded = plan.uses_patterns or len(wanted) > THREAD_MATCHING_ABOVE  # keep the loop (ingestion) responsive
+        threaded = threaded or any(t.uses_patterns for h in trace_heads for t in self._trace_triggers[h.environment_id])
+        if threaded:
             pairs = await asyncio.to_thread(finish_matches, plan, properties)
+            marks = await asyncio.to_thread(trace_marks, trace_heads, self._trace_triggers, properties)
         else:
             pairs = finish_matches(plan, properties)
+            marks = trace_marks(trace_heads, self._trace_triggers, properties)
         async with self._sessionmaker() as session, write_lock(session):
             if not await store.advance_cursor(
                 session=session, name=CURSOR_NAME, expected=cursor, last_seq=heads[-1].seq
@@ -259,10 +302,25 @@ class OnlineScheduler:
                 self._cursor = None
                 return True
             queued = await store.queue_online_runs(session=session, pairs=pairs)
+            await trace_store.mark_candidates(session=session, marks=marks)
             await session.commit()
         self._cursor = heads[-1].seq
         self.scheduled += queued
         return len(heads) >= self._batch
+
+    async def queue_idle_traces(self) -> bool:
+        """Queue a run for every trace candidate whose idle time has passed; True when more may be due."""
+        now = utcnow()
+        async with self._sessionmaker() as session:
+            due = await trace_store.any_due(session=session, now=now)
+            await session.commit()
+        if not due:
+            return False
+        async with self._sessionmaker() as session, write_lock(session):
+            taken, queued = await trace_store.queue_due_candidates(session=session, now=now, limit=self._batch)
+            await session.commit()
+        self.scheduled += queued
+        return taken >= self._batch
 
     # --- execution ----------------------------------------------------------------------------------------------
 
@@ -275,15 +333,24 @@ class OnlineScheduler:
             if not claimed:
                 return
             evaluators = await store.evaluators_by_id(session=session, ids=[c.evaluator_id for c in claimed])
-            events = await store.events_by_seqs(session=session, seqs=[c.event_seq for c in claimed])
+            events = await store.events_by_seqs(
+                session=session, seqs=[c.event_seq for c in claimed if c.target_kind is None]
+            )
             specs = {k: evaluator_spec(v) for k, v in evaluators.items()}
-            targets = {
-                seq: TargetEvent(uuid=e.uuid, event=e.event, distinct_id=e.distinct_id, properties=dict(e.properties))
-                for seq, e in events.items()
-            }
+            targets: dict[str, TargetEvent | None] = {}
+            for run in claimed:
+                if run.target_kind is None:
+                    e = events.get(run.event_seq)
+                    targets[run.workflow_id] = (
+                        None
+                        if e is None
+                        else TargetEvent(e.uuid, e.event, e.distinct_id, properties=dict(e.properties))
+                    )
+                else:
+                    targets[run.workflow_id] = await _trace_target(session, run)
             await session.commit()
         for run in claimed:
-            task = asyncio.create_task(self._execute(run, specs.get(run.evaluator_id), targets.get(run.event_seq)))
+            task = asyncio.create_task(self._execute(run, specs.get(run.evaluator_id), targets.get(run.workflow_id)))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 

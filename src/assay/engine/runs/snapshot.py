@@ -143,7 +143,15 @@ async def build_snapshot(
 
         loaded = await load_recipe(session=session, environment_id=suite.environment_id, recipe_id=suite.recipe_id)
         resolved = await _resolve_items(session, suite.environment_id, loaded["items"], settings)
-        items = [RunItem(evaluator=i["evaluator"], weight=i["weight"], required=i["required"]) for i in resolved]
+        items = [
+            RunItem(
+                evaluator=i["evaluator"],
+                weight=i["weight"],
+                required=i["required"],
+                cases_tagged=tuple(i.get("cases_tagged") or ()),
+            )
+            for i in resolved
+        ]
         expects_calls = any(c.expected_tool_calls for c in cases)
         if expects_calls and not any(reads_expected_tool_calls(i.evaluator) for i in items):
             items.append(implied_item(dict(IMPLIED_TOOL_CALL_MATCH)))

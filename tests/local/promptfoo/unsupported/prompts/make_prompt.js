@@ -1,0 +1,1 @@
+module.exports = ({ vars }) => `Translate: ${vars.text}`;
