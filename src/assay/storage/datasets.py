@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.errors import ResourceNotFound
+from assay.storage.dataset_revisions import record_item_change
 from assay.storage.paging import fetch_page
 from assay.storage.tables import DatasetItemRow, DatasetRow
 
@@ -113,6 +114,19 @@ async def create_dataset_item(
     row = DatasetItemRow(environment_id=environment_id, created_by_id=created_by_id, **fields)
     session.add(row)
     await session.flush()
+    await record_item_change(session=session, item=row, created_by_id=created_by_id)
+    await session.refresh(row)
+    return row
+
+
+async def update_dataset_item(
+    *, session: AsyncSession, row: DatasetItemRow, fields: dict[str, Any], changed_by_id: uuid.UUID | None = None
+) -> DatasetItemRow:
+    """Apply `fields` to an item and flush; a change of what a version holds makes a new revision."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    await session.flush()
+    await record_item_change(session=session, item=row, created_by_id=changed_by_id)
     await session.refresh(row)
     return row
 
