@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from assay.errors import ResourceNotFound
 from assay.storage.dataset_revision_tables import DatasetItemVersionRow, DatasetRevisionRow
