@@ -25,6 +25,8 @@ from assay.api.llm_analytics import (
     test_hog,
 )
 from assay.api.openapi_doc import install_openapi
+from assay.api.projects import dataset_items as project_dataset_items
+from assay.api.projects import datasets as project_datasets
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         instances,
         recipes,
         environment_token,
+        project_datasets,
+        project_dataset_items,
         capture,
     )
     for module in routers:

@@ -93,3 +93,18 @@ def tenant_access(scope_object: ScopeObject) -> Callable[..., Awaitable[Principa
         return principal
 
     return dependency
+
+
+def project_access(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """For `/api/projects/{project_id}/…` (PostHog's SDK paths): the project (the integer alias, the UUID or
+    `@current`) must be the key's, and the key must hold one of `scopes`."""
+
+    async def dependency(project_id: str, principal: AuthDep) -> Principal:
+        if not principal.owns(project_id):
+            raise AuthError("You don't have access to this project.", status_code=403, code="permission_denied")
+        if not any(has_scope(list(principal.scopes), s) for s in scopes):
+            wanted = " or ".join(f"'{s}'" for s in scopes)
+            raise AuthError(f"API key missing required scope {wanted}", status_code=403, code="permission_denied")
+        return principal
+
+    return dependency

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assay.storage.ids import uuid7
-from assay.storage.tables import Base
+from assay.storage.tables import ApiKeyRow, Base
 from assay.storage.types import JSONType, UTCDateTime, utcnow
 
 
@@ -32,6 +32,7 @@ class DatasetRevisionRow(Base):
         ForeignKey("api_keys.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[ApiKeyRow | None] = relationship(lazy="joined")
 
 
 class DatasetItemVersionRow(Base):
@@ -61,3 +62,4 @@ class DatasetItemVersionRow(Base):
         ForeignKey("api_keys.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[ApiKeyRow | None] = relationship(lazy="joined")

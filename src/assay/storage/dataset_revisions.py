@@ -243,3 +243,16 @@ async def resolve_revision(
     if number not in ids:
         raise ResourceNotFound(f"Dataset {dataset.name!r} has no revision {number}.")
     return Revision(number=number, id=ids[number])
+
+
+async def current_revision_ids(*, session: AsyncSession, datasets: list[DatasetRow]) -> dict[uuid.UUID, uuid.UUID]:
+    """The id of each dataset's current revision (datasets without one are left out), in one query."""
+    pairs = [(d.id, d.current_revision) for d in datasets if d.current_revision is not None]
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(DatasetRevisionRow.dataset_id, DatasetRevisionRow.id).where(
+            or_(*(and_(DatasetRevisionRow.dataset_id == d, DatasetRevisionRow.revision == r) for d, r in pairs))
+        )
+    )
+    return {dataset_id: rid for dataset_id, rid in rows.all()}
