@@ -255,4 +255,4 @@ async def current_revision_ids(*, session: AsyncSession, datasets: list[DatasetR
             or_(*(and_(DatasetRevisionRow.dataset_id == d, DatasetRevisionRow.revision == r) for d, r in pairs))
         )
     )
-    return {dataset_id: rid for dataset_id, rid in rows.all()}
+    return {row[0]: row[1] for row in rows.all()}
