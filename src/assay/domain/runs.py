@@ -204,6 +204,8 @@ class RunSnapshot:
     instance_kind: str | None = None
     concurrency_limits: dict[str, Any] | None = None
     use_judge_cache: bool = True
+    dataset: dict[str, Any] | None = None
+    """The dataset revision the cases were read at (`{id, name, revision, revision_id}`), when they came from one."""
 
     @property
     def total_cases(self) -> int:
@@ -227,6 +229,8 @@ class RunSnapshot:
                 "use_judge_cache": self.use_judge_cache,
             }
         )
+        if self.dataset is not None:
+            data["dataset"] = self.dataset
         return data
 
     @classmethod
@@ -241,6 +245,7 @@ class RunSnapshot:
             instance_kind=data.get("instance_kind"),
             concurrency_limits=data.get("concurrency_limits"),
             use_judge_cache=bool(data.get("use_judge_cache", True)),
+            dataset=data.get("dataset"),
         )
 
 
