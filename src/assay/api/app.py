@@ -27,6 +27,7 @@ from assay.api.llm_analytics import (
 from assay.api.openapi_doc import install_openapi
 from assay.api.projects import dataset_items as project_dataset_items
 from assay.api.projects import datasets as project_datasets
+from assay.api.projects import offline_experiments, scorers
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         environment_token,
         project_datasets,
         project_dataset_items,
+        scorers,
+        offline_experiments,
         capture,
     )
     for module in routers:

@@ -206,6 +206,8 @@ class RunSnapshot:
     use_judge_cache: bool = True
     dataset: dict[str, Any] | None = None
     """The dataset revision the cases were read at (`{id, name, revision, revision_id}`), when they came from one."""
+    experiment: dict[str, Any] | None = None
+    """For a run uploaded as an offline experiment: the experiment's id and what it declared (versions, source)."""
 
     @property
     def total_cases(self) -> int:
@@ -231,6 +233,8 @@ class RunSnapshot:
         )
         if self.dataset is not None:
             data["dataset"] = self.dataset
+        if self.experiment is not None:
+            data["experiment"] = self.experiment
         return data
 
     @classmethod
@@ -246,6 +250,7 @@ class RunSnapshot:
             concurrency_limits=data.get("concurrency_limits"),
             use_judge_cache=bool(data.get("use_judge_cache", True)),
             dataset=data.get("dataset"),
+            experiment=data.get("experiment"),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import assay.storage.dataset_revision_tables  # noqa: F401  (registers dataset revisions and item versions)
 import assay.storage.event_tables  # noqa: F401  (registers the events table)
+import assay.storage.experiment_tables  # noqa: F401  (registers scorers and offline experiments)
 import assay.storage.online_tables  # noqa: F401  (registers the online evaluation tables)
 from assay.storage import run_tables, tables
 

@@ -14,7 +14,8 @@ from assay.storage.dataset_revision_tables import DatasetItemVersionRow, Dataset
 from assay.storage.tables import ApiKeyRow, DatasetItemRow, DatasetRow
 
 
-def _user(key: ApiKeyRow | None) -> dict[str, Any] | None:
+def user_json(key: ApiKeyRow | None) -> dict[str, Any] | None:
+    """Who created something, as the SDK reads it (or None)."""
     found = user_basic(key)
     return None if found is None else found.model_dump()
 
@@ -36,7 +37,7 @@ def dataset_json(row: DatasetRow, *, team_id: int, revision_id: str | None) -> d
         "current_revision_id": revision_id,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-        "created_by": _user(row.created_by),
+        "created_by": user_json(row.created_by),
         "team_id": team_id,
     }
 
@@ -48,7 +49,7 @@ def revision_json(row: DatasetRevisionRow, *, team_id: int) -> dict[str, Any]:
         "dataset_id": str(row.dataset_id),
         "revision": row.revision,
         "created_at": row.created_at.isoformat(),
-        "created_by": _user(row.created_by),
+        "created_by": user_json(row.created_by),
         "team_id": team_id,
     }
 
@@ -75,9 +76,9 @@ def item_json(
         "source_timestamp": version.ref_timestamp.isoformat() if version.ref_timestamp else None,
         "created_at": item.created_at.isoformat(),
         "updated_at": item.updated_at.isoformat() if item.updated_at else None,
-        "created_by": _user(item.created_by),
+        "created_by": user_json(item.created_by),
         "version_created_at": version.created_at.isoformat(),
-        "version_created_by": _user(version.created_by),
+        "version_created_by": user_json(version.created_by),
         "team_id": team_id,
     }
 
