@@ -150,8 +150,14 @@ def _unit_score(kind: str, config: dict[str, Any], value: Any, passed: bool | No
     if kind == "numeric":
         low, high = config.get("min"), config.get("max")
         if low is not None and high is not None and high > low:
-            return (float(value) - low) / (high - low)
+            return (float(value) - float(low)) / (float(high) - float(low))
     return None if passed is None else float(passed)
+
+
+def payload_of(declaration: dict[str, Any]) -> dict[str, Any]:
+    """An uploaded item's or result's `payload` (an empty one when it has none)."""
+    payload = declaration.get("payload")
+    return payload if isinstance(payload, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +174,7 @@ class ScorerRef:
 
 def verdict(scorer: ScorerRef, result: dict[str, Any]) -> Verdict:
     """One uploaded result (`status`, `value`, `payload`…) as an Assay verdict of the scorer."""
-    payload = result.get("payload") if isinstance(result.get("payload"), dict) else {}
+    payload = payload_of(result)
     status = result.get("status", "ok")
     details = {
         "scorer_id": scorer.scorer_id,

@@ -27,6 +27,7 @@ from assay.domain.scorers import (
     ScorerRef,
     case_outcome,
     check_value,
+    payload_of,
     verdict,
 )
 from assay.domain.statuses import RunStatus
@@ -325,8 +326,7 @@ async def _new_items(
     case_of: dict[uuid.UUID, uuid.UUID] = {}
     for item in items:
         case_id = uuid.uuid5(CASE_NAMESPACE, f"{experiment.suite_id}:{_case_key(item)}")
-        payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
-        cases.setdefault(case_id, _case_fields(payload))
+        cases.setdefault(case_id, _case_fields(payload_of(item)))
         case_of[item["id"]] = case_id
     await store.ensure_test_cases(
         session=session, environment_id=experiment.environment_id, suite_id=experiment.suite_id, cases=cases
@@ -370,9 +370,8 @@ async def _rebuild_results(
     rows = []
     for item_id, verdicts in by_item.items():
         item = items[item_id]
-        payload = item.declaration.get("payload") if isinstance(item.declaration.get("payload"), dict) else {}
         status, score, reason = case_outcome(verdicts)
-        output = payload.get("output")
+        output = payload_of(item.declaration).get("output")
         rows.append(
             {
                 "id": uuid7(),
