@@ -11,6 +11,7 @@ from posthog.ai.evaluations import EvaluationAPIError, EvaluationItem, Evaluatio
 
 from assay.storage import runs as run_store
 from tests.conftest import Env, add_key
+from tests.web.conftest import sign_in
 from tests.projects.test_sdk_datasets import project_number
 
 
@@ -122,6 +123,18 @@ async def test_an_uploaded_experiment_is_a_run_compared_with_the_next(app, live_
         agreement = await http.get(f"/v1/evaluations/{suite_id}/agreement")
         assert agreement.status_code == 200
         assert {"correct", "quality"} <= {e["evaluator"] for e in agreement.json()["evaluators"]}
+        await sign_in(http, env_a.key)
+        for page in (
+            "/",
+            f"/suites/{suite_id}",
+            f"/runs/{head_run}",
+            f"/suites/{suite_id}/compare?base={base_run}&head={head_run}",
+            f"/suites/{suite_id}/reliability",
+        ):
+            shown = await http.get(page)
+            assert shown.status_code == 200 and "support bot" in shown.text, page
+        assert "Lyon" in (await http.get(f"/runs/{head_run}")).text
+        assert (await http.get(f"/runs/{head_run}/review")).status_code == 200
 
     async with app.state.sessionmaker() as session:
         _, recorded = await run_store.get_run_with_snapshot(session=session, run_id=uuid.UUID(base_run))
