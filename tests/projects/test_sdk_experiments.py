@@ -11,8 +11,8 @@ from posthog.ai.evaluations import EvaluationAPIError, EvaluationItem, Evaluatio
 
 from assay.storage import runs as run_store
 from tests.conftest import Env, add_key
-from tests.web.conftest import sign_in
 from tests.projects.test_sdk_datasets import project_number
+from tests.web.conftest import sign_in
 
 
 def _run_experiment(ev: OfflineEvaluations, snapshot, versions: dict[str, str], answers: dict[str, str]):  # noqa: ANN001, ANN202
