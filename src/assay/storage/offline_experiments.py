@@ -105,14 +105,15 @@ async def ensure_test_cases(
 
 async def write_results(*, session: AsyncSession, run: RunRow, rows: list[dict[str, Any]]) -> None:
     """Insert or replace the run's result rows (one per run, case and repetition) and move its counters."""
-    for values in rows:
-        found = await session.scalar(
-            select(ResultRow).where(
-                ResultRow.run_id == run.id,
-                ResultRow.test_case_id == values["test_case_id"],
-                ResultRow.repetition == values["repetition"],
-            )
+    case_ids = {values["test_case_id"] for values in rows}
+    existing = {
+        (r.test_case_id, r.repetition): r
+        for r in await session.scalars(
+            select(ResultRow).where(ResultRow.run_id == run.id, ResultRow.test_case_id.in_(case_ids))
         )
+    }
+    for values in rows:
+        found = existing.get((values["test_case_id"], values["repetition"]))
         if found is None:
             session.add(ResultRow(**values))
         else:
