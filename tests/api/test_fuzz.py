@@ -183,7 +183,7 @@ def test_schemathesis_all_checks(fuzz_target: FuzzTarget, request: pytest.Fixtur
             "seed": 1,
             "cache": {"enabled": False},  # no state kept in the working tree between runs
             "auth": {"openapi": {"APIKeyHeader": {"api_key": fuzz_target.key}}},
-            "parameters": {"environment_id": fuzz_target.env_id},
+            "parameters": {"environment_id": fuzz_target.env_id, "project_id": fuzz_target.env_id},
             "generation": {"max-examples": CHECK_EXAMPLES},
             "phases": {"stateful": {"enabled": False}},
         }

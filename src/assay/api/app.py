@@ -27,7 +27,7 @@ from assay.api.llm_analytics import (
 from assay.api.openapi_doc import install_openapi
 from assay.api.projects import dataset_items as project_dataset_items
 from assay.api.projects import datasets as project_datasets
-from assay.api.projects import offline_experiments, scorers
+from assay.api.projects import offline_experiments, scorer_composition, scorers
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.engine.background import BackgroundWorkers
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         environment_token,
         project_datasets,
         project_dataset_items,
+        scorer_composition,  # before scorers, so `validate_composition` is not read as a scorer id
         scorers,
         offline_experiments,
         capture,

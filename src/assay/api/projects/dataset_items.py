@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from assay.api.deps import Principal, SessionDep, project_access
-from assay.api.llm_analytics.common import ERROR_RESPONSES, WriteModel, parse_object_id, scopes_doc
+from assay.api.llm_analytics.common import WriteModel, parse_object_id, scopes_doc
 from assay.api.pagination import PageParams, make_page, page_params
-from assay.api.projects.wire import archived_param, item_json, revision_params
+from assay.api.projects.wire import PROJECT_RESPONSES, archived_param, item_json, revision_params
 from assay.errors import ResourceNotFound, ValidationFailed
 from assay.services import dataset_versions
 from assay.storage import dataset_revisions as revisions
@@ -26,7 +26,7 @@ from assay.storage.db import Session
 from assay.storage.tables import DatasetItemRow
 
 router = APIRouter(
-    prefix="/api/projects/{project_id}/dataset_items", tags=["projects: dataset items"], responses=ERROR_RESPONSES
+    prefix="/api/projects/{project_id}/dataset_items", tags=["projects: dataset items"], responses=PROJECT_RESPONSES
 )
 Read = Annotated[Principal, Depends(project_access("dataset:read"))]
 Write = Annotated[Principal, Depends(project_access("dataset:write"))]

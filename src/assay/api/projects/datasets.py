@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from assay.api.deps import Principal, SessionDep, project_access
-from assay.api.llm_analytics.common import ERROR_RESPONSES, WriteModel, parse_object_id, parse_ordering, scopes_doc
+from assay.api.llm_analytics.common import WriteModel, parse_object_id, parse_ordering, scopes_doc
 from assay.api.pagination import PageParams, make_page, page_params
-from assay.api.projects.wire import archived_param, dataset_json, parse_tags_param, revision_json
+from assay.api.projects.wire import PROJECT_RESPONSES, archived_param, dataset_json, parse_tags_param, revision_json
 from assay.services import dataset_versions
 from assay.storage import dataset_revisions as revisions
 from assay.storage import datasets as store
@@ -21,7 +21,9 @@ from assay.storage.datasets import DATASET_ORDERINGS
 from assay.storage.db import Session
 from assay.storage.tables import DatasetRow
 
-router = APIRouter(prefix="/api/projects/{project_id}/datasets", tags=["projects: datasets"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/projects/{project_id}/datasets", tags=["projects: datasets"], responses=PROJECT_RESPONSES
+)
 Read = Annotated[Principal, Depends(project_access("dataset:read"))]
 Write = Annotated[Principal, Depends(project_access("dataset:write"))]
 

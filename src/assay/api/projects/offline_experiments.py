@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import Field, field_validator
 
 from assay.api.deps import Principal, SessionDep, project_access
-from assay.api.llm_analytics.common import ERROR_RESPONSES, WriteModel, parse_object_id, scopes_doc
+from assay.api.llm_analytics.common import WriteModel, parse_object_id, scopes_doc
+from assay.api.projects.wire import PROJECT_RESPONSES
 from assay.errors import ValidationFailed
 from assay.services import offline_experiments as service
 from assay.services.offline_experiments import Receipt
@@ -25,7 +26,7 @@ from assay.storage.experiment_tables import OfflineExperimentRow
 router = APIRouter(
     prefix="/api/projects/{project_id}/ai_observability/offline_experiments",
     tags=["projects: offline experiments"],
-    responses=ERROR_RESPONSES,
+    responses=PROJECT_RESPONSES,
 )
 INGEST = "offline_evaluation_ingestion:write"
 Ingest = Annotated[Principal, Depends(project_access(INGEST))]

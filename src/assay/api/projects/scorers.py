@@ -12,12 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from assay.api.deps import Principal, SessionDep, project_access
-from assay.api.llm_analytics.common import ERROR_RESPONSES, WriteModel, parse_bool_param, parse_object_id, scopes_doc
+from assay.api.llm_analytics.common import WriteModel, parse_bool_param, parse_object_id, scopes_doc
 from assay.api.pagination import PageParams, make_page, page_params
-from assay.api.projects.wire import parse_tags_param, user_json
+from assay.api.projects.wire import PROJECT_RESPONSES, parse_tags_param, user_json
 from assay.errors import ValidationFailed
 from assay.services import scorers as service
-from assay.services.scorers import COMPOSITE_REFUSED
 from assay.storage import scorers as store
 from assay.storage.db import Session
 from assay.storage.experiment_tables import ScorerRow, ScorerVersionRow
@@ -26,7 +25,7 @@ from assay.storage.scorers import SCORER_ORDERINGS
 router = APIRouter(
     prefix="/api/projects/{project_id}/llm_analytics/score_definitions",
     tags=["projects: scorers"],
-    responses=ERROR_RESPONSES,
+    responses=PROJECT_RESPONSES,
 )
 Read = Annotated[Principal, Depends(project_access("evaluation:read"))]
 Write = Annotated[Principal, Depends(project_access("evaluation:write"))]
@@ -148,12 +147,6 @@ async def list_scorers(
     current = await store.current_versions(session=session, scorers=rows)
     team = principal.project_number or 0
     return make_page(request, page, count, [scorer_json(r, current[r.id], team) for r in rows])
-
-
-@router.post("/validate_composition", openapi_extra=scopes_doc("evaluation:read"))
-async def validate_composition(principal: Read) -> dict[str, Any]:
-    """Composite scorers are not supported: always a 400."""
-    raise ValidationFailed(COMPOSITE_REFUSED, attr="composition", code="unsupported")
 
 
 @router.get("/{id}", openapi_extra=scopes_doc("evaluation:read"))

@@ -8,10 +8,20 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from assay.api.llm_analytics.common import parse_bool_param, user_basic
+from assay.api.errors import DrfError
+from assay.api.llm_analytics.common import ERROR_RESPONSES, parse_bool_param, user_basic
 from assay.errors import ValidationFailed
 from assay.storage.dataset_revision_tables import DatasetItemVersionRow, DatasetRevisionRow
 from assay.storage.tables import ApiKeyRow, DatasetItemRow, DatasetRow
+
+PROJECT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    409: {
+        "model": DrfError,
+        "description": "Conflicts with the current state (a stale version, a replay that differs).",
+    },
+}
+"""The error answers of the `/api/projects/` routes."""
 
 
 def user_json(key: ApiKeyRow | None) -> dict[str, Any] | None:
