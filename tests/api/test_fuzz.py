@@ -92,8 +92,9 @@ def test_no_server_errors(fuzz_target: FuzzTarget) -> None:
         @given(case=operation.as_strategy())
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
         def check(case) -> None:  # noqa: ANN001
-            if "environment_id" in (case.path_parameters or {}):
-                case.path_parameters["environment_id"] = fuzz_target.env_id
+            for name in ("environment_id", "project_id"):
+                if name in (case.path_parameters or {}):
+                    case.path_parameters[name] = fuzz_target.env_id
             response = case.call(headers={"X-Api-Key": fuzz_target.key})
             statuses.add(response.status_code)
             if response.status_code >= 500:
@@ -182,7 +183,7 @@ def test_schemathesis_all_checks(fuzz_target: FuzzTarget, request: pytest.Fixtur
             "seed": 1,
             "cache": {"enabled": False},  # no state kept in the working tree between runs
             "auth": {"openapi": {"APIKeyHeader": {"api_key": fuzz_target.key}}},
-            "parameters": {"environment_id": fuzz_target.env_id},
+            "parameters": {"environment_id": fuzz_target.env_id, "project_id": fuzz_target.env_id},
             "generation": {"max-examples": CHECK_EXAMPLES},
             "phases": {"stateful": {"enabled": False}},
         }

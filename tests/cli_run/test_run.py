@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -310,7 +311,7 @@ def test_cases_from_a_local_dataset(workdir: Path) -> None:
                 {"input": "plain hello", "output": "greets back", "metadata": {"tags": ["smoke"]}},
                 {"input": None},  # nothing to ask: skipped
             ]
-            for item in items:
+            rows = [
                 await dataset_store.create_dataset_item(
                     session=session,
                     environment_id=env.id,
@@ -323,21 +324,43 @@ def test_cases_from_a_local_dataset(workdir: Path) -> None:
                         "deleted": False,
                     },
                 )
+                for item in items
+            ]
+            # revisions 1-3 add the items; revision 4 changes the expected answer of the second
+            await dataset_store.update_dataset_item(session=session, row=rows[1], fields={"output": "waves back"})
             await session.commit()
         await engine.dispose()
+
+    async def recorded_revision(run_id: str) -> int:
+        from assay.storage import runs as run_store
+
+        engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'assay.db'}")
+        async with make_sessionmaker(engine)() as session:
+            _, snapshot = await run_store.get_run_with_snapshot(session=session, run_id=uuid.UUID(run_id))
+        await engine.dispose()
+        assert snapshot.dataset is not None
+        return int(snapshot.dataset["revision"])
 
     asyncio.run(seed())
     text = (workdir / "suite.yaml").read_text()
     (workdir / "dataset.yaml").write_text(text[: text.index("cases:")] + "dataset: golden\n")
     r = run_cli(workdir, "run", "dataset.yaml", "--json", "ds.json")
     assert r.returncode == 0, r.stderr
-    results = {x["name"]: x for x in json.loads((workdir / "ds.json").read_text())["results"]}
+    report = json.loads((workdir / "ds.json").read_text())
+    results = {x["name"]: x for x in report["results"]}
     assert len(results) == 2  # the item without an input is skipped
     from_messages = results["from messages"]
     assert from_messages["input"] == "weather in Paris?"  # the last user message
     assert from_messages["tool_calls"] == [{"name": "get_weather", "arguments": {"city": "Paris"}}]
     [plain] = [x for name, x in results.items() if name != "from messages"]
-    assert plain["input"] == "plain hello" and plain["expected_behavior"] == "greets back"
+    assert plain["input"] == "plain hello" and plain["expected_behavior"] == "waves back"
+    assert report["dataset"]["revision"] == 4 and asyncio.run(recorded_revision(report["run_id"])) == 4
+    # pinned to revision 3 (`dataset_revision: 3` in the file does the same): the answer as it was then
+    r = run_cli(workdir, "run", "dataset.yaml", "--dataset-revision", "3", "--json", "pinned.json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((workdir / "pinned.json").read_text())
+    assert {x["expected_behavior"] for x in report["results"]} >= {"greets back"}
+    assert report["dataset"]["revision"] == 3 and asyncio.run(recorded_revision(report["run_id"])) == 3
     (workdir / "missing.yaml").write_text(text[: text.index("cases:")] + "dataset: nope\n")
     r = run_cli(workdir, "run", "missing.yaml")
     assert r.returncode == 2 and "no dataset 'nope'" in r.stderr

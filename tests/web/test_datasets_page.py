@@ -295,6 +295,7 @@ async def test_evaluate_against_this_dataset_builds_a_suite(client: httpx.AsyncC
     suite_id = built.headers["location"].removeprefix("/suites/")
     suite = await client.get(f"/v1/evaluations/{suite_id}", headers=env_a.headers)
     assert suite.json()["name"] == "orders suite" and suite.json()["instance_id"] == instance.json()["id"]
+    assert suite.json()["config"]["dataset"]["revision"] == 3  # built from (and pinned to) revision 3
     cases = await client.get(f"/v1/evaluations/{suite_id}/test-cases", headers=env_a.headers)
     assert [(c["input_message"], c["expected_behavior"], c["tags"]) for c in cases.json()] == [
         ("Where is order 7?", "It shipped.", []),

@@ -27,6 +27,9 @@ from assay.api.llm_analytics import (
     test_hog,
 )
 from assay.api.openapi_doc import install_openapi
+from assay.api.projects import dataset_items as project_dataset_items
+from assay.api.projects import datasets as project_datasets
+from assay.api.projects import offline_experiments, scorer_composition, scorers
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
@@ -123,6 +126,11 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         instances,
         recipes,
         environment_token,
+        project_datasets,
+        project_dataset_items,
+        scorer_composition,  # before scorers, so `validate_composition` is not read as a scorer id
+        scorers,
+        offline_experiments,
         capture,
         otlp,
     )

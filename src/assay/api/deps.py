@@ -14,7 +14,7 @@ from assay.domain.scopes import ScopeObject, has_scope, required_scope
 from assay.errors import AuthError
 from assay.settings import Settings
 from assay.storage.db import Session
-from assay.storage.environments import authenticate_key
+from assay.storage.environments import authenticate_key_with_project
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -41,6 +41,14 @@ class Principal:
     key_id: uuid.UUID
     environment_id: uuid.UUID
     scopes: tuple[str, ...]
+    project_number: int | None = None
+    """The environment's integer alias (PostHog's project id)."""
+
+    def owns(self, environment_id: str) -> bool:
+        """Whether a path's environment (`@current`, the UUID or the integer alias) is the key's."""
+        if environment_id in ("@current", str(self.environment_id)):
+            return True
+        return self.project_number is not None and environment_id == str(self.project_number)
 
     def require(self, scope: str) -> None:
         if not has_scope(list(self.scopes), scope):
@@ -55,10 +63,11 @@ async def _authenticate(
     key = (bearer.credentials if bearer else None) or x_api_key
     if not key:
         raise AuthError("Authentication credentials were not provided.", status_code=401, code="not_authenticated")
-    row = await authenticate_key(session=session, key=key.strip())
-    if row is None:
+    found = await authenticate_key_with_project(session=session, key=key.strip())
+    if found is None:
         raise AuthError("Invalid API key.", status_code=401, code="authentication_failed")
-    return Principal(key_id=row.id, environment_id=row.environment_id, scopes=tuple(row.scopes))
+    row, number = found
+    return Principal(key_id=row.id, environment_id=row.environment_id, scopes=tuple(row.scopes), project_number=number)
 
 
 AuthDep = Annotated[Principal, Depends(_authenticate)]
@@ -68,7 +77,7 @@ def environment_access(scope_object: ScopeObject) -> Callable[..., Awaitable[Pri
     """For `/api/environments/{environment_id}/…`: the key must belong to that environment and hold the scope."""
 
     async def dependency(request: Request, environment_id: str, principal: AuthDep) -> Principal:
-        if environment_id != "@current" and environment_id != str(principal.environment_id):
+        if not principal.owns(environment_id):
             raise AuthError("You don't have access to this environment.", status_code=403, code="permission_denied")
         principal.require(required_scope(scope_object, request.method))
         return principal
@@ -81,6 +90,21 @@ def tenant_access(scope_object: ScopeObject) -> Callable[..., Awaitable[Principa
 
     async def dependency(request: Request, principal: AuthDep) -> Principal:
         principal.require(required_scope(scope_object, request.method))
+        return principal
+
+    return dependency
+
+
+def project_access(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """For `/api/projects/{project_id}/…` (PostHog's SDK paths): the project (the integer alias, the UUID or
+    `@current`) must be the key's, and the key must hold one of `scopes`."""
+
+    async def dependency(project_id: str, principal: AuthDep) -> Principal:
+        if not principal.owns(project_id):
+            raise AuthError("You don't have access to this project.", status_code=403, code="permission_denied")
+        if not any(has_scope(list(principal.scopes), s) for s in scopes):
+            wanted = " or ".join(f"'{s}'" for s in scopes)
+            raise AuthError(f"API key missing required scope {wanted}", status_code=403, code="permission_denied")
         return principal
 
     return dependency

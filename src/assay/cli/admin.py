@@ -59,16 +59,23 @@ def db_upgrade() -> None:
 def env_create(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Create an environment."""
 
-    async def run() -> dict[str, str]:
+    async def run() -> dict[str, object]:
         async with open_session(get_settings()) as session:
             row = await store.create_environment(session=session, name=name)
-            return {"id": str(row.id), "name": row.name, "project_token": row.project_token}
+            return {
+                "id": str(row.id),
+                "project_number": row.project_number,
+                "name": row.name,
+                "project_token": row.project_token,
+            }
 
     data = _run(run())
     if as_json:
         print(json.dumps(data))
     else:
-        console.print(f"created environment [bold]{data['name']}[/bold] ({data['id']})")
+        console.print(
+            f"created environment [bold]{data['name']}[/bold] ({data['id']}, project number {data['project_number']})"
+        )
 
 
 @env_app.command("list")
@@ -81,6 +88,7 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
             return [
                 {
                     "id": str(r.id),
+                    "project_number": str(r.project_number),
                     "name": r.name,
                     "project_token": r.project_token,
                     "created_at": r.created_at.isoformat(),
@@ -92,9 +100,9 @@ def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     if as_json:
         print(json.dumps(data))
         return
-    table = Table("id", "name", "project token", "created")
+    table = Table("id", "project number", "name", "project token", "created")
     for item in data:
-        table.add_row(item["id"], item["name"], item["project_token"], item["created_at"])
+        table.add_row(item["id"], item["project_number"], item["name"], item["project_token"], item["created_at"])
     console.print(table)
 
 

@@ -235,6 +235,10 @@ def run(
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="ASSAY_API_KEY", help="Key for --server.")] = None,
     environment: Annotated[str, typer.Option("--environment", "-e", help="Local environment.")] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    dataset_revision: Annotated[
+        int | None,
+        typer.Option("--dataset-revision", min=1, help="Read the suite's dataset at this revision (pins it)."),
+    ] = None,
 ) -> None:
     """Run a suite file: locally on the embedded database (default) or on a server (--server)."""
     try:
@@ -247,6 +251,10 @@ def run(
         suite = load_suite(suite_file)
     except SuiteFileError as exc:
         raise _fail("invalid suite file\n" + "\n".join(f"  {p}" for p in exc.problems), 2) from None
+    if dataset_revision is not None:
+        if not suite.dataset:
+            raise _fail("--dataset-revision needs a suite file with `dataset:`", 2)
+        suite.dataset_revision = dataset_revision
     if server and suite.instance_kind == "python":
         raise _fail("a python instance runs local code and cannot run on a server: drop --server", 2)
     if server and suite.has_python_evaluators:

@@ -14,7 +14,9 @@ import orjson
 from assay.domain.messages import content_text, extract_text_from_messages
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """An item's input or output as text: a message list's last user message (or all of it), a dict's text field,
+    else its JSON."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -36,12 +38,12 @@ def case_from_item(item: dict[str, Any]) -> dict[str, Any] | None:
     """A suite-file case from a dataset item (its API shape), or None when it has no usable input."""
     raw_metadata = item.get("metadata")
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
-    text = _as_text(item.get("input")).strip()
+    text = as_text(item.get("input")).strip()
     if not text:
         return None
     expected = metadata.get("expected_behavior")
     if expected is None and item.get("output") not in (None, ""):
-        expected = _as_text(item.get("output"))
+        expected = as_text(item.get("output"))
     tags = metadata.get("tags")
     return {
         "input": text,

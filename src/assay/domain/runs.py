@@ -214,6 +214,10 @@ class RunSnapshot:
     instance_kind: str | None = None
     concurrency_limits: dict[str, Any] | None = None
     use_judge_cache: bool = True
+    dataset: dict[str, Any] | None = None
+    """The dataset revision the cases were read at (`{id, name, revision, revision_id}`), when they came from one."""
+    experiment: dict[str, Any] | None = None
+    """For a run uploaded as an offline experiment: the experiment's id and what it declared (versions, source)."""
 
     @property
     def total_cases(self) -> int:
@@ -237,6 +241,10 @@ class RunSnapshot:
                 "use_judge_cache": self.use_judge_cache,
             }
         )
+        if self.dataset is not None:
+            data["dataset"] = self.dataset
+        if self.experiment is not None:
+            data["experiment"] = self.experiment
         return data
 
     @classmethod
@@ -251,6 +259,8 @@ class RunSnapshot:
             instance_kind=data.get("instance_kind"),
             concurrency_limits=data.get("concurrency_limits"),
             use_judge_cache=bool(data.get("use_judge_cache", True)),
+            dataset=data.get("dataset"),
+            experiment=data.get("experiment"),
         )
 
 

@@ -40,7 +40,11 @@ async def run_remote(
     headers = {"X-Api-Key": api_key}
     async with httpx.AsyncClient(base_url=server.rstrip("/"), headers=headers, timeout=60, transport=transport) as c:
         if suite.dataset:
-            suite.cases = [*suite.cases, *await remote_dataset_cases(c, suite.dataset)]
+            cases, suite.dataset_pin = await remote_dataset_cases(c, suite.dataset, revision=suite.dataset_revision)
+            suite.cases = [*suite.cases, *cases]
+        suite_config: dict[str, Any] = {"repetitions": reps, "concurrency": suite.concurrency}
+        if suite.dataset_pin is not None:
+            suite_config["dataset"] = suite.dataset_pin
         kind = suite.instance_kind
         config = {k: v for k, v in suite.instance.items() if k != "kind"}
         instance = await _send(c, "POST", "/v1/instances", json={"name": suite.name, "kind": kind, "config": config})
@@ -59,7 +63,7 @@ async def run_remote(
                 "description": suite.description,
                 "instance_id": instance["id"],
                 "recipe_id": recipe["id"],
-                "config": {"repetitions": reps, "concurrency": suite.concurrency},
+                "config": suite_config,
             },
         )
         suite_id = created["id"]
@@ -95,5 +99,5 @@ async def run_remote(
         pass_threshold=suite.pass_threshold,
         where=server,
         error=task.get("error"),
-        extra={"suite_id": suite_id},
+        extra={"suite_id": suite_id, **({"dataset": suite.dataset_pin} if suite.dataset_pin else {})},
     )

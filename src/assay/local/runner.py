@@ -63,6 +63,11 @@ def _case_key(fields: dict[str, Any]) -> str:
     ).decode()
 
 
+def _pin(suite: SuiteFile) -> dict[str, Any]:
+    """The dataset revision a run read, for its JSON report."""
+    return {"dataset": suite.dataset_pin} if suite.dataset_pin is not None else {}
+
+
 async def store_suite(
     session: Session, suite: SuiteFile, *, environment_id: uuid.UUID, repetitions: int, secret_key: str
 ) -> tuple[uuid.UUID, dict[str, int]]:
@@ -72,10 +77,15 @@ async def store_suite(
     compared; cases no longer in the file are removed, new ones added.
     """
     if suite.dataset:
-        suite.cases = [*suite.cases, *await local_dataset_cases(session, environment_id, suite.dataset)]
+        cases, suite.dataset_pin = await local_dataset_cases(
+            session, environment_id, suite.dataset, revision=suite.dataset_revision
+        )
+        suite.cases = [*suite.cases, *cases]
     config, secrets = split_secrets(parse_spec(suite.instance))  # type: ignore[arg-type]
     recipe_fields = {"name": suite.name, "items": suite.items, "pass_threshold": suite.pass_threshold}
-    suite_config = {"repetitions": repetitions, "concurrency": suite.concurrency}
+    suite_config: dict[str, Any] = {"repetitions": repetitions, "concurrency": suite.concurrency}
+    if suite.dataset_pin is not None:
+        suite_config["dataset"] = suite.dataset_pin
     row = await suite_store.find_suite_by_name(session=session, environment_id=environment_id, name=suite.name)
     instance = recipe = None
     if row is not None and row.instance_id is not None and row.recipe_id is not None:
@@ -303,5 +313,5 @@ async def _outcome(
         pass_threshold=suite.pass_threshold,
         where=settings.database_url,
         error=row.error,
-        extra={"suite_id": str(suite_id), "environment": environment},
+        extra={"suite_id": str(suite_id), "environment": environment, **_pin(suite)},
     )

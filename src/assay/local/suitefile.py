@@ -23,6 +23,7 @@ evaluators:                         # built-in checks, llm_judge, hog, python; e
     cases_tagged: [polite]          # (any item) only scores cases with one of these tags
 cases:                              # and/or cases_from: cases.csv | cases.jsonl (relative to the YAML)
                                     # and/or dataset: NAME_OR_ID (items of an LLM-analytics dataset)
+dataset_revision: 3                 # with dataset: read it at this revision (default: its current one)
   - input: Where is order A1001?
     name: lookup                    # optional; shown in reports
     expected_behavior: Gives the order status.
@@ -110,6 +111,14 @@ class SuiteModel(BaseModel):
     cases_from: str | None = None
     dataset: str | None = Field(default=None, min_length=1)
     """An LLM-analytics dataset (name or id) whose items become cases, read when the suite runs."""
+    dataset_revision: int | None = Field(default=None, ge=1)
+    """The dataset revision to read (default: the current one); the run records the revision it read."""
+
+    @model_validator(mode="after")
+    def _revision_needs_dataset(self) -> SuiteModel:
+        if self.dataset_revision is not None and not self.dataset:
+            raise ValueError("dataset_revision needs dataset")
+        return self
 
 
 @dataclass(slots=True)
@@ -126,6 +135,9 @@ class SuiteFile:
     repetitions: int
     cases: list[dict[str, Any]] = field(default_factory=list)
     dataset: str | None = None
+    dataset_revision: int | None = None
+    dataset_pin: dict[str, Any] | None = None
+    """Set when the dataset's cases are read: `{id, name, revision, revision_id}`."""
 
     @property
     def instance_kind(self) -> str:
@@ -338,6 +350,7 @@ def load_suite(path: Path | str) -> SuiteFile:
         repetitions=model.repetitions,
         cases=cases,
         dataset=model.dataset,
+        dataset_revision=model.dataset_revision,
     )
 
 

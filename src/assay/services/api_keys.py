@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from assay.domain.scopes import ALL_SCOPES, normalize_scopes
+from assay.domain.scopes import ALL_SCOPES, has_scope, normalize_scopes
 from assay.errors import AuthError, ResourceNotFound, ValidationFailed
 from assay.storage import environments as store
 from assay.storage.db import Session
@@ -63,7 +63,7 @@ async def create_api_key(*, session: Session, holder: KeyHolder, name: str, scop
         wanted = normalize_scopes(scopes)
     except ValueError as exc:
         raise ValidationFailed(f"scopes: {exc}", attr="scopes") from None
-    beyond = [s for s in wanted if s not in holder.scopes]
+    beyond = [s for s in wanted if not has_scope(holder.scopes, s)]
     if beyond:
         raise AuthError(
             f"A key cannot grant scopes it does not hold: {', '.join(beyond)}",

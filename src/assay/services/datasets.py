@@ -74,13 +74,18 @@ async def create_dataset_item(
 
 
 async def update_dataset_item(
-    *, session: Session, environment_id: uuid.UUID, item_id: uuid.UUID, fields: dict[str, Any]
+    *,
+    session: Session,
+    environment_id: uuid.UUID,
+    item_id: uuid.UUID,
+    fields: dict[str, Any],
+    changed_by_id: uuid.UUID | None = None,
 ) -> DatasetItemRow:
-    """Apply `fields` to an item of the environment, deleted or not, and commit."""
+    """Apply `fields` to an item of the environment, deleted or not, and commit (a change makes a new revision)."""
     row = await store.get_dataset_item(
         session=session, environment_id=environment_id, item_id=item_id, include_deleted=True
     )
     data = await _item_fields(session, environment_id, fields)
-    await store.update_row(session=session, row=row, fields=data)
+    await store.update_dataset_item(session=session, row=row, fields=data, changed_by_id=changed_by_id)
     await session.commit()
     return row

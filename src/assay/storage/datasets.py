@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+import orjson
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.errors import ResourceNotFound
+from assay.storage.dataset_revisions import record_item_change
 from assay.storage.paging import fetch_page
 from assay.storage.tables import DatasetItemRow, DatasetRow
 
@@ -29,8 +31,17 @@ async def list_datasets(
     search: str | None = None,
     ids: list[uuid.UUID] | None = None,
     order_by: list[str] | None = None,
+    archived: bool = False,
+    tags: list[str] | None = None,
+    all_tags: bool = False,
 ) -> tuple[int, list[DatasetRow]]:
-    query = select(DatasetRow).where(DatasetRow.environment_id == environment_id, DatasetRow.deleted.isnot(True))
+    """One page of the environment's datasets: active ones, or only archived (soft-deleted) ones; `tags` keeps
+    those with any (or, with `all_tags`, every) one of these tags."""
+    state = DatasetRow.deleted.is_(True) if archived else DatasetRow.deleted.isnot(True)
+    query = select(DatasetRow).where(DatasetRow.environment_id == environment_id, state)
+    if tags:
+        matches = [cast(DatasetRow.tags, String).contains(orjson.dumps(tag).decode(), autoescape=True) for tag in tags]
+        query = query.where(and_(*matches) if all_tags else or_(*matches))
     if search:
         query = query.where(
             or_(
@@ -113,6 +124,19 @@ async def create_dataset_item(
     row = DatasetItemRow(environment_id=environment_id, created_by_id=created_by_id, **fields)
     session.add(row)
     await session.flush()
+    await record_item_change(session=session, item=row, created_by_id=created_by_id)
+    await session.refresh(row)
+    return row
+
+
+async def update_dataset_item(
+    *, session: AsyncSession, row: DatasetItemRow, fields: dict[str, Any], changed_by_id: uuid.UUID | None = None
+) -> DatasetItemRow:
+    """Apply `fields` to an item and flush; a change of what a version holds makes a new revision."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    await session.flush()
+    await record_item_change(session=session, item=row, created_by_id=changed_by_id)
     await session.refresh(row)
     return row
 
@@ -137,3 +161,32 @@ async def all_dataset_items(*, session: AsyncSession, dataset_id: uuid.UUID) -> 
         .order_by(DatasetItemRow.created_at, DatasetItemRow.id)
     )
     return list(items)
+
+
+async def dataset_name_taken(
+    *, session: AsyncSession, environment_id: uuid.UUID, name: str, other_than: uuid.UUID | None = None
+) -> bool:
+    """Whether another dataset of the environment (archived ones too) has this name."""
+    query = select(DatasetRow.id).where(DatasetRow.environment_id == environment_id, DatasetRow.name == name)
+    if other_than is not None:
+        query = query.where(DatasetRow.id != other_than)
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def item_by_client_id(
+    *, session: AsyncSession, dataset_id: uuid.UUID, client_item_id: str
+) -> DatasetItemRow | None:
+    """The dataset's item with this caller-given key, or None."""
+    return await session.scalar(
+        select(DatasetItemRow).where(
+            DatasetItemRow.dataset_id == dataset_id, DatasetItemRow.client_item_id == client_item_id
+        )
+    )
+
+
+async def dataset_items_by_id(*, session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, DatasetItemRow]:
+    """Items by id (deleted ones too)."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(DatasetItemRow).where(DatasetItemRow.id.in_(ids)))
+    return {r.id: r for r in rows.unique()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.domain.api_keys import NewKey, generate_key, generate_project_token, hash_key
@@ -19,7 +19,8 @@ _TOUCH_EVERY = timedelta(minutes=1)
 async def create_environment(*, session: AsyncSession, name: str) -> EnvironmentRow:
     if await session.scalar(select(EnvironmentRow.id).where(EnvironmentRow.name == name)):
         raise ConflictError(f"an environment named {name!r} already exists")
-    row = EnvironmentRow(name=name, project_token=generate_project_token())
+    number = await session.scalar(select(func.coalesce(func.max(EnvironmentRow.project_number), 0) + 1))
+    row = EnvironmentRow(name=name, project_token=generate_project_token(), project_number=number)
     session.add(row)
     await session.flush()
     return row
@@ -115,6 +116,15 @@ async def authenticate_key(*, session: AsyncSession, key: str) -> ApiKeyRow | No
         await session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(last_used_at=now))
         await session.commit()
     return row
+
+
+async def authenticate_key_with_project(*, session: AsyncSession, key: str) -> tuple[ApiKeyRow, int | None] | None:
+    """`authenticate_key`, with the project number of the key's environment."""
+    row = await authenticate_key(session=session, key=key)
+    if row is None:
+        return None
+    number = await session.scalar(select(EnvironmentRow.project_number).where(EnvironmentRow.id == row.environment_id))
+    return row, number
 
 
 async def environment_by_token(*, session: AsyncSession, token: str) -> EnvironmentRow | None:

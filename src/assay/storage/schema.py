@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import assay.storage.dataset_revision_tables  # noqa: F401  (registers dataset revisions and item versions)
 import assay.storage.event_tables  # noqa: F401  (registers the events table)
+import assay.storage.experiment_tables  # noqa: F401  (registers scorers and offline experiments)
 import assay.storage.online_tables  # noqa: F401  (registers the online evaluation tables)
 import assay.storage.otlp_tables  # noqa: F401  (registers the OTLP parts waiting to be joined)
 import assay.storage.user_tables  # noqa: F401  (registers roles, invites and sign-in failures)

@@ -50,6 +50,8 @@ class EnvironmentRow(Base):
     id: Mapped[uuid.UUID] = _id()
     name: Mapped[str] = mapped_column(String(200), unique=True)
     project_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The integer alias PostHog's SDKs address a project by (`/api/projects/{n}/`); given once, never reused.
+    project_number: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True, index=True)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime | None] = _updated()
 
@@ -93,6 +95,9 @@ class DatasetRow(Base):
     name: Mapped[str] = mapped_column(String(400))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadata_: Mapped[Any] = mapped_column("metadata", JSONType, nullable=True)
+    tags: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
+    # The latest revision of the items (None until the first item); every item change adds one.
+    current_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -115,6 +120,10 @@ class DatasetItemRow(Base):
     ref_trace_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     ref_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ref_source_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    source_output: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    client_item_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The item's current version (`dataset_item_versions.version`).
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deleted: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -18,7 +18,7 @@ def environment_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     wanted = " or ".join(f"'{s}'" for s in scopes)
 
     async def dependency(environment_id: str, principal: AuthDep) -> Principal:
-        if environment_id != "@current" and environment_id != str(principal.environment_id):
+        if not principal.owns(environment_id):
             raise AuthError("You don't have access to this environment.", status_code=403, code="permission_denied")
         if not any(has_scope(list(principal.scopes), s) for s in scopes):
             raise AuthError(f"API key missing required scope {wanted}", status_code=403, code="permission_denied")

@@ -154,6 +154,7 @@ async def update_dataset_item(
         environment_id=principal.environment_id,
         item_id=parse_object_id(id),
         fields=written_fields(body),
+        changed_by_id=principal.key_id,
     )
     return to_public(row)
 
@@ -168,7 +169,11 @@ async def replace_dataset_item(
     body_fields |= {"ref_timestamp", "ref_source_id"}
     body.__pydantic_fields_set__ = body_fields
     row = await datasets.update_dataset_item(
-        session=session, environment_id=principal.environment_id, item_id=item_id, fields=written_fields(body)
+        session=session,
+        environment_id=principal.environment_id,
+        item_id=item_id,
+        fields=written_fields(body),
+        changed_by_id=principal.key_id,
     )
     return to_public(row)
 

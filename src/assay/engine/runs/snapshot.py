@@ -187,6 +187,7 @@ async def build_snapshot(
         repetitions=repetitions,
         concurrency=concurrency,
         use_judge_cache=bool(config.get("judge_cache", True)),
+        dataset=config["dataset"] if isinstance(config.get("dataset"), dict) else None,
     )
 
 
