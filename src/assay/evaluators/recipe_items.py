@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
+from assay.evaluators.conversation_checks import CONVERSATION_CHECK_TYPES, parse_conversation_check
+from assay.evaluators.rubrics import RUBRICS
 
-INLINE_TYPES = ("llm_judge", "hog", *sorted(CHECK_TYPES))
+INLINE_TYPES = ("llm_judge", "hog", *sorted(CHECK_TYPES | CONVERSATION_CHECK_TYPES))
 
 
 class InlineError(ValueError):
@@ -51,6 +53,16 @@ class InlineJudge(BaseModel):
     model: JudgeModel | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     """Output cap of each judge call; None: ASSAY_JUDGE_MAX_TOKENS."""
+    rubric: str | None = None
+    """A built-in rubric over the conversation's `{{transcript}}` (goal_completion, on_task,
+    knowledge_retention); it is the prompt when `prompt` is omitted."""
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric(cls, value: str | None) -> str | None:
+        if value is not None and value not in RUBRICS:
+            raise ValueError(f"unknown rubric {value!r}; one of: {', '.join(RUBRICS)}")
+        return value
 
     @field_validator("prompt")
     @classmethod
@@ -113,6 +125,8 @@ def validate_inline(config: dict[str, Any]) -> dict[str, Any]:
             return {**hog.model_dump(mode="json"), "bytecode": _compile_hog(hog.source)}
         if kind in CHECK_TYPES:
             return parse_check_config(config).model_dump(mode="json")
+        if kind in CONVERSATION_CHECK_TYPES:
+            return parse_conversation_check(config).model_dump(mode="json")
     except ValidationError as exc:
         raise InlineError(_errors(exc, kind)) from None
     except InlineError:

@@ -36,7 +36,7 @@ async def suite_from_dataset(
     if not cases:
         raise ValidationFailed(f"dataset {dataset.name!r} has no items with an input", attr="dataset")
     fields = [
-        validate_fields({**case, "input_message": case["input"], "sort_order": index}).model_dump()
+        validate_fields({**case, "input_message": case["input"], "sort_order": index}).row_fields()
         for index, case in enumerate(cases)
     ]
     suite = await suite_store.create_suite(

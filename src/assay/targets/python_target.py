@@ -63,6 +63,11 @@ class PythonSpec(BaseModel):
         return []
 
 
+def python_instances_enabled() -> bool:
+    """Whether this process runs local Python code (`assay run` only)."""
+    return bool(_state["enabled"])
+
+
 def load_callable(target: str) -> Callable[..., Any]:
     """Import `module:function` (attributes may be dotted); raise `InstanceError` when it cannot."""
     module_name, _, attr = target.partition(":")
