@@ -12,6 +12,7 @@ Stored as JSON in `results.transcript` (None for a one-turn case):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -110,3 +111,35 @@ def turns_of(transcript: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The stored turns of a transcript (none for a one-turn case)."""
     turns = (transcript or {}).get("turns")
     return turns if isinstance(turns, list) else []
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def transcript_lines(transcript: dict[str, Any] | None) -> list[str]:
+    """A stored transcript as plain-text lines, turn by turn (for reports): each turn's heading with its latency,
+    tokens and model calls, the user's message, every tool call with its result, the agent's reply; then why
+    the conversation stopped."""
+    lines: list[str] = []
+    for turn in turns_of(transcript):
+        tokens = turn.get("tokens")
+        head = f"turn {int(turn.get('index', 0)) + 1} ({turn.get('source')}): {turn.get('latency_ms', 0):.0f} ms"
+        head += f", {tokens} tokens" if tokens is not None else ""
+        head += f", {turn.get('steps', 0)} model call(s)"
+        lines.append(head)
+        lines.append(f"  user: {turn.get('user', '')}")
+        for call in turn.get("tool_calls") or []:
+            shown = f"  tool: {call.get('name')}({_json_text(call.get('arguments') or {})})"
+            if "result" in call:
+                shown += f" -> {_json_text(call['result'])}"
+            elif call.get("mocked") is False:
+                shown += " -> (no mock)"
+            lines.append(shown)
+        lines.append(f"  assistant: {turn.get('assistant', '')}")
+    if transcript and lines:
+        stop = f"stopped: {transcript.get('stop_reason')}"
+        if transcript.get("error"):
+            stop += f" ({transcript['error']})"
+        lines.append(stop)
+    return lines
