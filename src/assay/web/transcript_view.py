@@ -36,9 +36,12 @@ def transcript_view(transcript: dict[str, Any] | None) -> TranscriptView | None:
     """The view of a result's transcript (None for a one-turn case)."""
     if not transcript:
         return None
-    messages = transcript.get("messages") if isinstance(transcript.get("messages"), list) else []
+    stored = transcript.get("messages")
+    messages: list[Any] = stored if isinstance(stored, list) else []
     count = transcript.get("prior_messages")
     prior = messages[: count if isinstance(count, int) else 0]
+    metrics = transcript.get("metrics")
+    simulator = transcript.get("simulator")
     reason = str(transcript.get("stop_reason") or "done")
     return TranscriptView(
         turns=turns_of(transcript),
@@ -50,6 +53,6 @@ def transcript_view(transcript: dict[str, Any] | None) -> TranscriptView | None:
         stop_reason=reason,
         stop_text=STOP_REASONS.get(reason, reason),
         error=transcript.get("error"),
-        metrics=transcript.get("metrics") if isinstance(transcript.get("metrics"), dict) else {},
-        simulator=transcript.get("simulator") if isinstance(transcript.get("simulator"), dict) else None,
+        metrics=metrics if isinstance(metrics, dict) else {},
+        simulator=simulator if isinstance(simulator, dict) else None,
     )
