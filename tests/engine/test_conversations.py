@@ -1,10 +1,15 @@
 """Conversation cases through HTTP against the fake LLM server: scripted turns, tool mocks and the agent loop,
-simulated users and their stop rules, conversation evaluators, transcripts stored and returned."""
+simulated users and their stop rules, conversation evaluators, transcripts stored and returned; an `http`
+instance gets the history through `{{messages}}`."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from assay.domain.runs import CaseSpec
+from assay.engine.runs.conversation import run_conversation
+from assay.targets import parse_spec
 from tests.engine.conftest import AGENT_MODEL, JUDGE_MODEL, create_instance, create_suite, wait_for_task
 
 
@@ -176,7 +181,8 @@ async def test_conversation_cases_run_and_keep_their_transcripts(engine_client, 
     assert plain["transcript"] is None and plain["agent_response"] == "plain question"
 
 
-async def test_conversation_fields_are_validated(engine_client, tenant, fake):
+async def test_conversation_fields_are_validated(client, env_a, fake):  # noqa: ANN001
+    engine_client, tenant = client, env_a
     instance_id = await create_instance(engine_client, tenant, fake)
     suite_id = await create_suite(engine_client, tenant, instance_id=instance_id)
     url = f"/v1/evaluations/{suite_id}/test-cases"
@@ -199,3 +205,32 @@ async def test_conversation_fields_are_validated(engine_client, tenant, fake):
         headers=tenant.headers,
     )
     assert r.status_code in (400, 422) and "built-in check" in r.text
+
+
+HTTP_TOOLS = [{"type": "function", "function": {"name": "lookup_order", "parameters": {"type": "object"}}}]
+
+
+async def test_http_instance_gets_the_history_and_loops_through_tools(fake, registry) -> None:  # noqa: ANN001
+    fake.set_scenario(
+        {"rules": [{"contains": "track A1", "tool_calls": [{"name": "lookup_order", "arguments": {"order_id": "A1"}}]}]}
+    )
+    spec = parse_spec(
+        {
+            "kind": "http",
+            "url": f"{fake.base_url}/chat/completions",
+            "body_template": {"model": "agent-model", "messages": "{{messages}}", "tools": HTTP_TOOLS},
+            "response": {"text": "$.choices[0].message.content", "tool_calls": "$.choices[0].message.tool_calls"},
+        }
+    )
+    case = CaseSpec(
+        id=str(uuid.uuid4()),
+        input_message="hello",
+        conversation={"user_turns": ["track A1"], "tool_mocks": [{"tool": "lookup_order", "result": "shipped"}]},
+    )
+    transcript = await run_conversation(case, spec, registry=registry, secret_key="")
+    assert transcript.error is None and [t.assistant for t in transcript.turns] == ["hello", "Done. shipped"]
+    assert transcript.turns[1].steps == 2 and transcript.turns[1].tool_calls[0]["id"] == "call_1_1_0"
+    last = fake.requests()[-1]["messages"]
+    assert [m["role"] for m in last] == ["user", "assistant", "user", "assistant", "tool"]
+    assert last[3]["tool_calls"][0]["id"] == last[4]["tool_call_id"] == "call_1_1_0"
+    assert last[4]["content"] == "shipped"
