@@ -275,12 +275,23 @@ async def create_test_case(
 
 
 async def update_test_case(
-    *, session: Session, environment_id: uuid.UUID, suite_id: uuid.UUID, case_id: uuid.UUID, fields: TestCaseFields
+    *,
+    session: Session,
+    environment_id: uuid.UUID,
+    suite_id: uuid.UUID,
+    case_id: uuid.UUID,
+    fields: TestCaseFields,
+    keep_conversation: bool = False,
 ) -> TestCaseRow:
-    """Replace a case's fields; runs already started keep the case as it was (their snapshot)."""
+    """Replace a case's fields; runs already started keep the case as it was (their snapshot).
+
+    `keep_conversation` keeps the stored conversation fields when `fields` has none (a form without them)."""
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await suite_store.get_test_case(session=session, suite_id=suite.id, case_id=case_id)
-    row = await suite_store.update_test_case(session=session, row=row, fields=fields.row_fields())
+    values = fields.row_fields()
+    if keep_conversation and values["conversation"] is None:
+        values["conversation"] = row.conversation
+    row = await suite_store.update_test_case(session=session, row=row, fields=values)
     await session.commit()
     return row
 
