@@ -124,7 +124,7 @@ async def evaluate_case(
     spec: Any,
     recipe: PreparedRecipe,
     registry: ProviderRegistry,
-    secret_key: str = "",
+    secret_key: str,
 ) -> CaseResult:
     """One case, start to finish. Every failure becomes a result with status `error`; nothing is raised.
 
@@ -194,7 +194,12 @@ async def _conversation_outcome(
     case: CaseSpec, base: CaseResult, *, spec: Any, registry: ProviderRegistry, secret_key: str
 ) -> tuple[CaseOutcome, CaseResult] | CaseResult:
     """Play a conversation case: what the evaluators see and the result so far, or the error result."""
-    transcript = await run_conversation(case, spec, registry=registry, secret_key=secret_key)
+    try:
+        transcript = await run_conversation(case, spec, registry=registry, secret_key=secret_key)
+    except Exception as exc:  # a malformed conversation must fail its case, not the run
+        logger.exception("conversation case %s could not run", case.id)
+        message = f"The conversation could not run: {type(exc).__name__}: {exc}"
+        return replace(base, score_reason=message, error=message)
     calls = transcript.tool_calls
     tokens = transcript.tokens
     result = replace(
