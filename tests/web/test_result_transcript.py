@@ -17,6 +17,8 @@ from tests.web.conftest import PageProblems, browser_sign_in, needs_chromium, si
 from tests.web.run_data import HOSTILE, seed_run
 
 SCREENSHOTS = Path("/tmp/assay-conversation")
+# The page reads a stored transcript like any other column: both databases store it in tests/engine.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def transcript() -> dict[str, Any]:
