@@ -47,7 +47,8 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
             heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(10)]
             assert max(heights) > 50  # most cases score 100: the last bar is tall
             rows = page.locator("#results tbody tr")
-            assert rows.count() == 13
+            assert rows.count() == 16
+            assert page.locator("#results details.transcript").count() == 3
             assert page.locator("#results tbody tr.failed").count() == 2
             assert rows.first.locator("td").count() == 10 and rows.first.is_visible()
             assert "Pass rate" in page.locator("#summary").inner_text()

@@ -212,6 +212,21 @@ def test_run_wait_results_override_and_cancel(client: assay.Client, fake) -> Non
     assert client.tasks.wait(cancelled.task_id, poll_interval=0.05, timeout=30).status == "cancelled"
 
 
+def test_conversation_case_and_its_transcript(client: assay.Client, fake) -> None:  # noqa: ANN001
+    fake.set_scenario({"rules": [{"contains": "my name", "reply": "You are Ada."}]})
+    inst = client.instances.create("chatty", "openai_chat", instance_config(fake))
+    suite = client.suites.create("conversation", instance_id=inst.id)
+    case = client.test_cases.add(
+        suite.id, "hi", messages=[{"role": "assistant", "content": "Hello!"}], user_turns=["what is my name?"]
+    )
+    assert case.user_turns == ["what is my name?"] and case.messages == [{"role": "assistant", "content": "Hello!"}]
+    assert case.simulated_user is None and case.tool_mocks is None
+    task = client.run(suite.id, poll_interval=0.05, timeout=60)
+    (result,) = client.results.list(suite.id, task_id=task.task_id)
+    assert result.agent_response == "You are Ada." and [t["assistant"] for t in result.turns] == ["hi", "You are Ada."]
+    assert result.transcript is not None and result.transcript["prior_messages"] == 1
+
+
 def test_errors_map_to_classes(live_server: LiveServer, env: Env, client: assay.Client) -> None:
     with assay.Client(live_server.url, "phx_not_a_key", max_retries=0) as anon:
         with pytest.raises(assay.AuthenticationError) as auth:

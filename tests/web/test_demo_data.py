@@ -57,9 +57,9 @@ async def test_the_demo_suite_is_on_the_suites_page(chromium: Any, tmp_path: Pat
         assert await row.count() == 1
         cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
         assert cells[0].startswith("order support (demo)")
-        assert cells[3] == "13" and "completed" in cells[4]
-        assert re.fullmatch(r"84\.6 ?%|85 ?%", cells[5]), cells[5]  # 11 of 13 passed
-        assert cells[6] == "94.6"
+        assert cells[3] == "16" and "completed" in cells[4]
+        assert re.fullmatch(r"87\.5 ?%|88 ?%", cells[5]), cells[5]  # 14 of 16 passed
+        assert cells[6] == "96.2"
         assert await row.locator(f'a[href="/runs/{latest}"]').count() == 1
         assert await row.locator(f'a[href="/suites/{suite["id"]}"]').count() == 1
         assert await row.locator("svg").count() == 1  # the pass-rate sparkline over both runs

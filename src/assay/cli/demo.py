@@ -31,7 +31,7 @@ def demo(
     environment: Annotated[str, typer.Option("--environment", "-e", help="Environment to store the runs in.")] = "demo",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write results as JSON.")] = None,
 ) -> None:
-    """Evaluate a bundled order-support agent (13 cases) and write assay-report.html; `assay serve` shows the runs."""
+    """Evaluate a bundled order-support agent (16 cases: three of them conversations) and write assay-report.html; `assay serve` shows the runs."""
     try:
         suite = load_suite(demo_suite_path())
         current = dict(suite.instance)

@@ -85,14 +85,28 @@ class TestCases(_Resource):
         expected_tool_calls: Sequence[Mapping[str, Any]] | None = None,
         sort_order: int = 0,
         tags: Sequence[Any] | None = None,
+        messages: Sequence[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        user_turns: Sequence[str] | NotGiven = NOT_GIVEN,
+        simulated_user: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        tool_mocks: Sequence[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        max_steps: int | NotGiven = NOT_GIVEN,
     ) -> TestCase:
-        """Add a case: the message sent to the agent, and what a good answer does."""
+        """Add a case: the message sent to the agent, and what a good answer does.
+
+        A conversation case also gives `messages` (turns before the input), `user_turns` (sent after it) or a
+        `simulated_user` (`{goal, persona, max_turns, stop_on}`), and `tool_mocks` (`{tool, arguments?, result}`)
+        with `max_steps` for the agent's tool loop."""
         fields = body(
             input_message=input_message,
             expected_behavior=expected_behavior,
             expected_tool_calls=list(expected_tool_calls) if expected_tool_calls is not None else None,
             sort_order=sort_order,
             tags=list(tags or []),
+            messages=messages,
+            user_turns=user_turns,
+            simulated_user=simulated_user,
+            tool_mocks=tool_mocks,
+            max_steps=max_steps,
         )
         return self._c._post(f"/v1/evaluations/{suite_id}/test-cases", TestCase, fields)
 

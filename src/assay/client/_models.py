@@ -258,6 +258,16 @@ class TestCase(AssayModel):
     sort_order: int
     tags: list[Any]
     created_at: datetime
+    messages: list[dict[str, Any]] | None = None
+    """The turns before `input_message` (OpenAI chat format)."""
+    user_turns: list[str] | None = None
+    """User turns sent after `input_message`, one after another."""
+    simulated_user: dict[str, Any] | None = None
+    """An LLM playing the user: `goal`, `persona`, `max_turns`, `stop_on`, …"""
+    tool_mocks: list[dict[str, Any]] | None = None
+    """Tool results for the agent loop: `{tool, arguments?, result}`."""
+    max_steps: int | None = None
+    """Model calls per user turn in the tool loop."""
 
 
 class Instance(AssayModel):
@@ -358,3 +368,12 @@ class Result(AssayModel):
     original_score: float | None = None
     overrides: list[ScoreOverrideEntry] = []
     created_at: datetime
+    transcript: dict[str, Any] | None = None
+    """A conversation case's turns (each with latency, tokens and tool calls), messages, simulator record
+    and metrics; None for a one-turn case."""
+
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """The transcript's turns (empty for a one-turn case)."""
+        turns = (self.transcript or {}).get("turns")
+        return turns if isinstance(turns, list) else []

@@ -31,6 +31,14 @@ class CaseOutcome:
     latency_ms: float | None = None
     tokens: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    messages: list[dict[str, Any]] | None = None
+    """A conversation case's whole conversation in the OpenAI chat format (None: one turn)."""
+    turns: list[dict[str, Any]] | None = None
+    """A conversation case's turns as its transcript records them (`user`, `assistant`, `tool_calls`, …)."""
+    goal: str | None = None
+    """A simulated user's goal."""
+    metrics: dict[str, Any] | None = None
+    """A conversation's turns used, model calls, steps to the goal (see `domain/transcripts.py`)."""
 
 
 @dataclass(slots=True)

@@ -40,6 +40,9 @@ class CaseSpec:
     expected_behavior: str | None = None
     expected_tool_calls: list[Any] | None = None
     tags: list[Any] = field(default_factory=list)
+    conversation: dict[str, Any] | None = None
+    """The case's conversation fields (`domain/conversations.py`); a simulated user carries its resolved
+    `endpoint`. None: a one-turn case."""
 
     @property
     def expects_behavior(self) -> bool:
@@ -53,13 +56,16 @@ class CaseSpec:
 
     def to_json(self) -> dict[str, Any]:
         """The case as stored in a snapshot."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "input_message": self.input_message,
             "expected_behavior": self.expected_behavior,
             "expected_tool_calls": self.expected_tool_calls,
             "tags": self.tags,
         }
+        if self.conversation is not None:
+            data["conversation"] = self.conversation
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseSpec:
@@ -70,6 +76,7 @@ class CaseSpec:
             expected_behavior=data.get("expected_behavior"),
             expected_tool_calls=data.get("expected_tool_calls"),
             tags=data.get("tags") or [],
+            conversation=data.get("conversation"),
         )
 
 
@@ -285,6 +292,8 @@ class CaseResult:
     judge_tokens: int = 0
     evaluator_results: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    transcript: dict[str, Any] | None = None
+    """A conversation case's transcript (`domain/transcripts.py`); None for a one-turn case."""
 
     def to_row(self) -> dict[str, Any]:
         """The result's column values (a new result has no overrides)."""
@@ -308,4 +317,5 @@ class CaseResult:
             "tokens_used": self.tokens_used,
             "evaluator_results": self.evaluator_results,
             "error": self.error,
+            "transcript": self.transcript,
         }

@@ -234,7 +234,7 @@ def reads_expected_tool_calls(config: dict[str, Any]) -> bool:
     `expected_tool_calls` global and a judge prompt with the `{{expected_tool_calls}}` placeholder.
     """
     kind = config.get("type")
-    if kind == "tool_call_match":
+    if kind in ("tool_call_match", "trajectory"):
         return config.get("expected") is None
     if kind == "hog":
         return any("expected_tool_calls" in str(config.get(k) or "") for k in ("source", "bytecode"))

@@ -19,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assay.domain.evaluator_config import MAX_PYTHON_SOURCE_LENGTH
 from assay.domain.providers import Provider
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config
+from assay.evaluators.conversation_checks import CONVERSATION_CHECK_TYPES, parse_conversation_check
 from assay.evaluators.python_eval import InlinePython
+from assay.evaluators.rubrics import RUBRICS
 from assay.evaluators.sandboxed_python import python_source_problem
 
-INLINE_TYPES = ("llm_judge", "hog", "python", *sorted(CHECK_TYPES))
+INLINE_TYPES = ("llm_judge", "hog", "python", *sorted(CHECK_TYPES | CONVERSATION_CHECK_TYPES))
 
 
 class InlineError(ValueError):
@@ -58,6 +60,16 @@ class InlineJudge(BaseModel):
     model: JudgeModel | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     """Output cap of each judge call; None: ASSAY_JUDGE_MAX_TOKENS."""
+    rubric: str | None = None
+    """A built-in rubric over the conversation's `{{transcript}}` (goal_completion, on_task,
+    knowledge_retention); it is the prompt when `prompt` is omitted."""
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric(cls, value: str | None) -> str | None:
+        if value is not None and value not in RUBRICS:
+            raise ValueError(f"unknown rubric {value!r}; one of: {', '.join(RUBRICS)}")
+        return value
 
     @field_validator("prompt")
     @classmethod
@@ -148,6 +160,8 @@ def validate_inline(config: dict[str, Any]) -> dict[str, Any]:
             return InlineSandboxedPython.model_validate(config).model_dump(mode="json")
         if kind in CHECK_TYPES:
             return parse_check_config(config).model_dump(mode="json")
+        if kind in CONVERSATION_CHECK_TYPES:
+            return parse_conversation_check(config).model_dump(mode="json")
     except ValidationError as exc:
         raise InlineError(_errors(exc, kind)) from None
     except InlineError:

@@ -165,6 +165,7 @@ def _request(
     model_cls: type[BaseModel],
     max_tokens: int | None,
     repair: tuple[str, str] | None,
+    seed: int | None = None,
 ) -> ChatRequest:
     """The judge request for one strategy; `repair` is (previous answer, what was wrong with it)."""
     strict, schema_text = _schemas(model_cls)
@@ -182,7 +183,13 @@ def _request(
     response_format = None
     if strategy != "instructed":
         response_format = ResponseFormat(model_cls.__name__, strict, type=strategy, decode=False)
-    return ChatRequest(messages=conversation, response_format=response_format, temperature=0.0, max_tokens=max_tokens)
+    return ChatRequest(
+        messages=conversation,
+        response_format=response_format,
+        temperature=0.0,
+        max_tokens=max_tokens,
+        extra=None if seed is None else {"seed": seed},
+    )
 
 
 def _fingerprint(request: ChatRequest) -> bytes:
@@ -216,6 +223,7 @@ async def ask_structured(
     use_cache: bool = True,
     max_tokens: int | None = DEFAULT_JUDGE_MAX_TOKENS,
     memory: FormatMemory | None = None,
+    seed: int | None = None,
 ) -> JudgeAnswer:
     """Ask for a `model_cls` answer at temperature 0 with the cache and the structured-output strategy chain.
 
@@ -223,7 +231,8 @@ async def ask_structured(
     endpoint has not refused or kept ignoring (`FormatMemory`). A refusal of the format moves on and is remembered;
     an answer that is not the JSON asked for moves on to the next strategy; an answer that is JSON but invalid is
     sent back once with what was wrong. No identical request is sent twice (at temperature 0 it would answer the
-    same), and at most `retry.max_attempts` requests are made. Usage is summed over them.
+    same), and at most `retry.max_attempts` requests are made. Usage is summed over them. `seed`, when given,
+    is sent with every request (providers that honour it then repeat their answers).
     """
     registry = registry or get_registry()
     policy = retry or RetryPolicy()
@@ -263,7 +272,7 @@ async def ask_structured(
     refusal: ProviderError | None = None
     while len(sent) < max(1, policy.max_attempts):
         strategy = chain[step]
-        request = _request(strategy, messages, model_cls, max_tokens, repair)
+        request = _request(strategy, messages, model_cls, max_tokens, repair, seed)
         sent.add(_fingerprint(request))
         try:
             result = await registry.chat(endpoint, request, retry=policy)

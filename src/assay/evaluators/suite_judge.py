@@ -9,6 +9,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel
 
+from assay.domain.messages import extract_text_from_messages
 from assay.domain.outcomes import CaseOutcome, Verdict
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.structured_judge import (
@@ -66,7 +67,8 @@ class SuiteJudgeConfig:
     """How the suite judge scores a case."""
 
     prompt: str | None = None
-    """Template with `{{input}}`, `{{output}}`, `{{expected}}`, `{{tool_calls}}`, `{{metadata.key}}`; None: the default."""
+    """Template with `{{input}}`, `{{output}}`, `{{expected}}`, `{{tool_calls}}`, `{{metadata.key}}`,
+    `{{transcript}}`, `{{goal}}`, `{{metrics}}`; None: the default."""
     output_type: Literal["boolean", "numeric"] = "boolean"
     allows_na: bool = False
     pass_threshold: float = 0.7
@@ -86,6 +88,16 @@ def _as_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def transcript_text(outcome: CaseOutcome) -> str:
+    """The conversation as the judge reads it: one `role: text` line per message, tool calls and results
+    included; a one-turn case is its input and reply."""
+    if outcome.messages:
+        return extract_text_from_messages(outcome.messages)
+    lines = [f"user: {outcome.input}", f"assistant: {outcome.output}"]
+    lines[1:1] = [f"[tool_call: {c.name}({_as_text(c.arguments)})]" for c in outcome.tool_calls]
+    return "\n".join(lines)
+
+
 def render_prompt(template: str, outcome: CaseOutcome) -> str:
     """Fill `{{…}}` placeholders from the case; unknown names render empty."""
     values: dict[str, str] = {
@@ -96,6 +108,9 @@ def render_prompt(template: str, outcome: CaseOutcome) -> str:
         "expected_tool_calls": _as_text([c.to_dict() for c in outcome.expected_tool_calls or []]) or "(none)",
         "latency_ms": "" if outcome.latency_ms is None else f"{outcome.latency_ms:g}",
         "tokens": "" if outcome.tokens is None else str(outcome.tokens),
+        "transcript": transcript_text(outcome),
+        "goal": outcome.goal or outcome.expected or "(not specified)",
+        "metrics": _as_text(outcome.metrics) if outcome.metrics else "",
     }
 
     def replace(match: re.Match[str]) -> str:

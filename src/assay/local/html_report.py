@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.charts import latency_chart, score_chart
+from assay.domain.transcripts import transcript_lines
 from assay.local.outcome import RunOutcome
 
 _CSS = """
@@ -26,6 +27,7 @@ td pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px/1.4 ui-mono
 .passed{color:#0f6b35;background:#dff5e6}.failed{color:#9b1c1c;background:#fde2e2}
 .error{color:#7a4b00;background:#fff0cc}.unscored{color:#445;background:#eceff3}
 .num{text-align:right;white-space:nowrap}
+details.transcript summary{cursor:pointer;color:#445;font-size:12px;margin-top:4px}
 """
 
 
@@ -64,6 +66,16 @@ def _tool_calls(calls: list[dict[str, Any]]) -> str:
     return "\n".join(f"{c.get('name')}({json.dumps(c.get('arguments') or {}, sort_keys=True)})" for c in calls)
 
 
+def _response(r: dict[str, Any]) -> str:
+    """The reply; for a conversation case, the transcript turn by turn under it."""
+    reply = f"<pre>{escape(str(r.get('response') or ''))}</pre>"
+    lines = transcript_lines(r.get("transcript"))
+    if not lines:
+        return reply
+    turns = len((r.get("transcript") or {}).get("turns") or [])
+    return f'{reply}<details class="transcript"><summary>{turns} turn(s)</summary><pre>{escape(chr(10).join(lines))}</pre></details>'
+
+
 def _row(r: dict[str, Any]) -> str:
     status = str(r.get("status"))
     expected = r.get("expected_behavior") or ""
@@ -74,7 +86,7 @@ def _row(r: dict[str, Any]) -> str:
         f'<td class="num">{r["repetition"] + 1}</td>',
         f"<td><pre>{escape(str(r.get('input') or ''))}</pre></td>",
         f"<td><pre>{escape(expected)}</pre></td>",
-        f"<td><pre>{escape(str(r.get('response') or ''))}</pre></td>",
+        f"<td>{_response(r)}</td>",
         f"<td><pre>{escape(_tool_calls(r.get('tool_calls') or []))}</pre></td>",
         f'<td class="num">{escape(_num(r.get("score")))}</td>',
         f'<td><span class="status {escape(status)}">{escape(status)}</span></td>',

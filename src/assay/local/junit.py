@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from assay.domain.transcripts import transcript_lines
 from assay.local.outcome import RunOutcome
 
 
@@ -18,6 +19,10 @@ def _details(record: dict[str, Any]) -> str:
     lines = [f"input: {record.get('input')}", f"response: {record.get('response')}"]
     if record.get("tool_calls"):
         lines.append(f"tool calls: {record['tool_calls']}")
+    conversation = transcript_lines(record.get("transcript"))
+    if conversation:
+        lines.append("transcript:")
+        lines.extend(f"  {line}" for line in conversation)
     lines.append(f"score: {record.get('score')}")
     lines.append(f"reason: {record.get('reason')}")
     return "\n".join(lines)

@@ -64,4 +64,5 @@ def result_record(case: dict[str, Any], index: int, row: dict[str, Any]) -> dict
         "tokens": row.get("tokens_used"),
         "error": row.get("error"),
         "evaluators": row.get("evaluator_results") or [],
+        "transcript": row.get("transcript"),
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from assay.domain.conversations import CONVERSATION_FIELDS
 from assay.domain.statuses import FINISHED_RUN_STATUSES
 from assay.local.dataset_cases import remote_dataset_cases
 from assay.local.outcome import RunOutcome, result_record
@@ -75,6 +76,7 @@ async def run_remote(
                 "expected_tool_calls": case.get("expected_tool_calls"),
                 "tags": case.get("tags") or [],
                 "sort_order": i,
+                **{name: case[name] for name in CONVERSATION_FIELDS if case.get(name) is not None},
             }
             row = await _send(c, "POST", f"/v1/evaluations/{suite_id}/test-cases", json=body)
             index[str(row["id"])] = i

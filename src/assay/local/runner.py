@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import orjson
 
+from assay.domain.conversations import conversation_fields
 from assay.engine.runs.dispatch import claim_run
 from assay.engine.runs.executor import execute_run
 from assay.engine.runs.judge_cache import DatabaseJudgeCache
@@ -51,6 +52,7 @@ def _case_fields(case: dict[str, Any], index: int) -> dict[str, Any]:
         "expected_behavior": case.get("expected_behavior"),
         "expected_tool_calls": case.get("expected_tool_calls"),
         "tags": case.get("tags") or [],
+        "conversation": conversation_fields(case),
         "sort_order": index,
     }
 
@@ -58,7 +60,13 @@ def _case_fields(case: dict[str, Any], index: int) -> dict[str, Any]:
 def _case_key(fields: dict[str, Any]) -> str:
     """What makes two cases the same case, so runs of an edited file still pair up for `assay compare`."""
     return orjson.dumps(
-        [fields["input_message"], fields["expected_behavior"], fields["expected_tool_calls"], fields["tags"]],
+        [
+            fields["input_message"],
+            fields["expected_behavior"],
+            fields["expected_tool_calls"],
+            fields["tags"],
+            fields.get("conversation"),
+        ],
         option=orjson.OPT_SORT_KEYS,
     ).decode()
 
@@ -141,6 +149,7 @@ async def store_suite(
                 "expected_behavior": existing.expected_behavior,
                 "expected_tool_calls": existing.expected_tool_calls,
                 "tags": existing.tags,
+                "conversation": existing.conversation,
             }
         )
         stored.setdefault(key, []).append(existing)
@@ -300,6 +309,7 @@ async def _outcome(
                     "tokens_used": r.tokens_used,
                     "error": r.error,
                     "evaluator_results": r.evaluator_results,
+                    "transcript": r.transcript,
                 },
             )
         )

@@ -29,7 +29,17 @@ dataset_revision: 3                 # with dataset: read it at this revision (de
     expected_behavior: Gives the order status.
     expected_tool_calls: [{name: lookup_order, arguments: {order_id: A1001}}]
     tags: [orders]
+  - input: Hi, I need help with an order    # a conversation: more user turns, each reply captured
+    user_turns: [It is A1001, Can I return it?]
+    messages: [{role: assistant, content: Welcome back!}]   # turns before `input` (OpenAI format)
+  - input: Where is my parcel?
+    simulated_user: {goal: learn where order A1002 is, persona: a hurried customer, max_turns: 4}
+  - input: Where is order B7?
+    tool_mocks: [{tool: lookup_order, arguments: {order_id: B7}, result: {status: shipped}}]
+    max_steps: 4                    # model calls per user turn in the tool loop
 ```
+
+See docs/conversations.md for conversation cases, simulated users, tool mocks and their evaluators.
 
 A string `${NAME}` anywhere under `instance` is replaced by the environment variable NAME (for API keys).
 CSV columns: `input`, `name`, `expected_behavior`, `expected_tool_calls` (JSON), `tags` (comma-separated
@@ -49,6 +59,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assay.domain.conversations import (
+    CONVERSATION_FIELDS,
+    ChatMessage,
+    ConversationSpec,
+    SimulatedUser,
+    ToolMock,
+)
 from assay.domain.runs import DEFAULT_PASS_THRESHOLD
 from assay.evaluators.recipe_items import InlineError, validate_inline
 from assay.targets.spec import parse_spec
@@ -75,6 +92,22 @@ class CaseModel(BaseModel):
     expected_behavior: str | None = None
     expected_tool_calls: list[dict[str, Any]] | None = None
     tags: list[str] = Field(default_factory=list)
+    messages: list[ChatMessage] | None = None
+    user_turns: list[str] | None = None
+    simulated_user: SimulatedUser | None = None
+    tool_mocks: list[ToolMock] | None = None
+    max_steps: int | None = Field(default=None, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _conversation(self) -> CaseModel:
+        ConversationSpec.model_validate(self.model_dump(include=set(CONVERSATION_FIELDS), exclude_none=True))
+        return self
+
+    def to_case(self) -> dict[str, Any]:
+        """The case as a plain dict (conversation fields only when set)."""
+        data = self.model_dump(mode="json", exclude=set(CONVERSATION_FIELDS))
+        data.update(self.model_dump(mode="json", include=set(CONVERSATION_FIELDS), exclude_none=True))
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -323,12 +356,12 @@ def load_suite(path: Path | str) -> SuiteFile:
     if not items and not problems:
         problems.append(f"{path}:{_line_of(lines, ('evaluators',))}: evaluators: every evaluator was skipped by if_env")
 
-    cases = [c.model_dump() for c in model.cases]
+    cases = [c.to_case() for c in model.cases]
     if model.cases_from:
         try:
             for raw_case, label in _cases_from(path, model.cases_from):
                 try:
-                    cases.append(CaseModel.model_validate(raw_case).model_dump())
+                    cases.append(CaseModel.model_validate(raw_case).to_case())
                 except ValidationError as exc:
                     for err in exc.errors(include_url=False, include_input=False):
                         where = _where(tuple(err["loc"]))

@@ -53,7 +53,7 @@ async def suite_from_dataset(
         raise ValidationFailed(f"dataset {dataset.name!r} has no items with an input", attr="dataset")
     pin = {"id": str(dataset.id), "name": dataset.name, "revision": found.number, "revision_id": str(found.id)}
     fields = [
-        validate_fields({**case, "input_message": case["input"], "sort_order": index}).model_dump()
+        validate_fields({**case, "input_message": case["input"], "sort_order": index}).row_fields()
         for index, case in enumerate(cases)
     ]
     suite = await suite_store.create_suite(

@@ -12,9 +12,16 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from assay.domain.conversations import (
+    CONVERSATION_FIELDS,
+    ChatMessage,
+    ConversationSpec,
+    SimulatedUser,
+    ToolMock,
+)
 from assay.domain.storable import storable_problem
 from assay.errors import ValidationFailed
 from assay.storage import suites as suite_store
@@ -22,7 +29,15 @@ from assay.storage.db import Session
 from assay.storage.tables import TestCaseRow
 
 MAX_IMPORT_CASES = 10_000
-IMPORT_FIELDS = ("input_message", "input", "expected_behavior", "expected_tool_calls", "tags", "sort_order")
+IMPORT_FIELDS = (
+    "input_message",
+    "input",
+    "expected_behavior",
+    "expected_tool_calls",
+    "tags",
+    "sort_order",
+    *CONVERSATION_FIELDS,
+)
 IGNORED_FIELDS = ("name",)  # suite files' case names; stored cases have none
 
 
@@ -46,6 +61,40 @@ class TestCaseFields(BaseModel):
     expected_tool_calls: list[dict[str, Any]] | None = None
     sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)
     tags: list[Any] = Field(default_factory=list)
+    messages: list[ChatMessage] | None = Field(
+        default=None, max_length=500, description="Assay extension: the turns before `input_message` (OpenAI format)."
+    )
+    user_turns: list[str] | None = Field(
+        default=None, max_length=100, description="Assay extension: user turns sent after `input_message`, in order."
+    )
+    simulated_user: SimulatedUser | None = Field(
+        default=None, description="Assay extension: an LLM plays the user after `input_message`."
+    )
+    tool_mocks: list[ToolMock] | None = Field(
+        default=None, max_length=500, description="Assay extension: tool results for the agent loop."
+    )
+    max_steps: int | None = Field(
+        default=None, ge=1, le=50, description="Assay extension: model calls per user turn in the tool loop."
+    )
+
+    @model_validator(mode="after")
+    def _conversation(self) -> TestCaseFields:
+        ConversationSpec.model_validate(self._conversation_values())  # user_turns with simulated_user etc.
+        return self
+
+    def _conversation_values(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=set(CONVERSATION_FIELDS), exclude_none=True)
+
+    def conversation(self) -> dict[str, Any] | None:
+        """The stored form of the conversation fields (None for a one-turn case)."""
+        values = self._conversation_values()
+        return ConversationSpec.model_validate(values).model_dump(mode="json", exclude_none=True) if values else None
+
+    def row_fields(self) -> dict[str, Any]:
+        """The columns of a stored case."""
+        data = self.model_dump(exclude=set(CONVERSATION_FIELDS))
+        data["conversation"] = self.conversation()
+        return data
 
 
 class CaseImportRejected(ValidationFailed):
@@ -219,19 +268,30 @@ async def create_test_case(
     """Add a case to a suite of the environment (`ResourceNotFound` for another environment's suite)."""
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await suite_store.create_test_case(
-        session=session, environment_id=environment_id, suite_id=suite.id, fields=fields.model_dump()
+        session=session, environment_id=environment_id, suite_id=suite.id, fields=fields.row_fields()
     )
     await session.commit()
     return row
 
 
 async def update_test_case(
-    *, session: Session, environment_id: uuid.UUID, suite_id: uuid.UUID, case_id: uuid.UUID, fields: TestCaseFields
+    *,
+    session: Session,
+    environment_id: uuid.UUID,
+    suite_id: uuid.UUID,
+    case_id: uuid.UUID,
+    fields: TestCaseFields,
+    keep_conversation: bool = False,
 ) -> TestCaseRow:
-    """Replace a case's fields; runs already started keep the case as it was (their snapshot)."""
+    """Replace a case's fields; runs already started keep the case as it was (their snapshot).
+
+    `keep_conversation` keeps the stored conversation fields when `fields` has none (a form without them)."""
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     row = await suite_store.get_test_case(session=session, suite_id=suite.id, case_id=case_id)
-    row = await suite_store.update_test_case(session=session, row=row, fields=fields.model_dump())
+    values = fields.row_fields()
+    if keep_conversation and values["conversation"] is None:
+        values["conversation"] = row.conversation
+    row = await suite_store.update_test_case(session=session, row=row, fields=values)
     await session.commit()
     return row
 
@@ -253,7 +313,7 @@ async def import_test_cases(
     suite = await suite_store.get_suite(session=session, environment_id=environment_id, suite_id=suite_id)
     cases = read_case_file(filename, content)
     await suite_store.add_test_cases(
-        session=session, environment_id=environment_id, suite_id=suite.id, cases=[c.model_dump() for c in cases]
+        session=session, environment_id=environment_id, suite_id=suite.id, cases=[c.row_fields() for c in cases]
     )
     await session.commit()
     return len(cases)

@@ -103,6 +103,8 @@ class ResultRow(Base):
     judge_tokens: Mapped[int] = mapped_column(Integer, default=0)
     evaluator_results: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # a conversation case's turns, messages and metrics (domain/transcripts.py); NULL for a one-turn case
+    transcript: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     original_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     overrides: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

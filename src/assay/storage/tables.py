@@ -235,5 +235,7 @@ class TestCaseRow(Base):
     expected_behavior: Mapped[str | None] = mapped_column(Text, nullable=True)
     expected_tool_calls: Mapped[Any] = mapped_column(JSONType, nullable=True)
     tags: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # messages, user_turns, simulated_user, tool_mocks, max_steps (domain/conversations.py); NULL: one turn
+    conversation: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _created()

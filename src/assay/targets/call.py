@@ -23,21 +23,28 @@ __all__ = [
 
 
 def case_values(input_message: str, case_fields: dict[str, Any]) -> dict[str, Any]:
-    """The placeholder values of one case: `input_message`, `expected_behavior`, `tags`, `metadata`."""
+    """The placeholder values of one case: `input_message`, `expected_behavior`, `tags`, `metadata`, `messages`."""
     return {
         "input_message": input_message,
         "expected_behavior": case_fields.get("expected_behavior"),
         "tags": case_fields.get("tags") or [],
         "metadata": case_fields.get("metadata") or {},
+        "messages": [{"role": "user", "content": input_message}],
     }
 
 
-def chat_request(spec: OpenAIChatSpec, input_message: str) -> ChatRequest:
-    """The chat request for one case: the system prompt, the user message, tools and parameters."""
+def chat_request(
+    spec: OpenAIChatSpec, input_message: str, conversation: list[dict[str, Any]] | None = None
+) -> ChatRequest:
+    """The chat request for one case: the system prompt, the user message (or the whole `conversation`, whose
+    own system message replaces the instance's), tools and parameters."""
     messages: list[dict[str, Any]] = []
-    if spec.system_prompt:
+    if spec.system_prompt and not (conversation and conversation[0].get("role") == "system"):
         messages.append({"role": "system", "content": spec.system_prompt})
-    messages.append({"role": "user", "content": input_message})
+    if conversation is None:
+        messages.append({"role": "user", "content": input_message})
+    else:
+        messages.extend(conversation)
     params = spec.parameters
     extra = {k: v for k, v in params.model_dump(exclude={"temperature", "max_tokens"}).items() if v is not None}
     return ChatRequest(
@@ -61,12 +68,16 @@ def endpoint_config(spec: OpenAIChatSpec) -> EndpointConfig:
 
 
 async def _call_openai(
-    spec: OpenAIChatSpec, input_message: str, retry: RetryPolicy | None, registry: ProviderRegistry | None
+    spec: OpenAIChatSpec,
+    input_message: str,
+    retry: RetryPolicy | None,
+    registry: ProviderRegistry | None,
+    conversation: list[dict[str, Any]] | None = None,
 ) -> InstanceReply:
     policy = retry or RetryPolicy(timeout=spec.timeout_s)
     try:
         result = await (registry or get_registry()).chat(
-            endpoint_config(spec), chat_request(spec, input_message), retry=policy
+            endpoint_config(spec), chat_request(spec, input_message, conversation), retry=policy
         )
     except ProviderError as exc:
         message = str(exc)
@@ -79,6 +90,7 @@ async def _call_openai(
         tokens=result.total_tokens or None,
         latency_ms=result.latency_ms,
         attempts=result.attempts,
+        message=result.message,
     )
 
 
@@ -90,14 +102,23 @@ async def call_instance(
     retry: RetryPolicy | None = None,
     providers: ProviderRegistry | None = None,
     http_clients: HttpClientRegistry | None = None,
+    conversation: list[dict[str, Any]] | None = None,
 ) -> InstanceReply:
     """Call the instance with one case; raise `InstanceError` (never showing a secret) when it fails.
 
     `case_fields` may hold `expected_behavior`, `tags` and `metadata` (used by `http` body templates).
     `retry` overrides the default policy (4 attempts, backoff with jitter, `timeout_s` per attempt).
+    `conversation` is the whole conversation so far (OpenAI chat format, ending with the turn to answer):
+    `openai_chat` instances get it as their messages, `http` ones as `{{messages}}`, `python` ones as the
+    case's `messages`; `input_message` is then the latest user turn.
     """
     if isinstance(spec, OpenAIChatSpec):
-        return await _call_openai(spec, input_message, retry, providers)
+        return await _call_openai(spec, input_message, retry, providers, conversation)
+    values = case_values(input_message, case_fields)
+    if conversation is not None:
+        values["messages"] = conversation
+        if case_fields.get("mocked_tools"):
+            values["mocked_tools"] = case_fields["mocked_tools"]
     if isinstance(spec, PythonSpec):
-        return await call_python(spec, input_message, case_values(input_message, case_fields))
-    return await call_http(spec, case_values(input_message, case_fields), retry=retry, registry=http_clients)
+        return await call_python(spec, input_message, values)
+    return await call_http(spec, values, retry=retry, registry=http_clients)

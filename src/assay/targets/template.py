@@ -1,5 +1,8 @@
 """Request body templates: `{{input_message}}`, `{{expected_behavior}}`, `{{tags}}`, `{{metadata.x}}` in JSON strings.
 
+`{{messages}}` is a conversation case's whole conversation so far (OpenAI chat format; for a one-turn case,
+the one user message), so an `http` agent gets the history with every turn.
+
 A string that is exactly one placeholder becomes the JSON value itself; elsewhere values are spliced in as text
 (strings verbatim, other values as compact JSON, null as the empty string).
 """
@@ -12,7 +15,7 @@ from typing import Any
 import orjson
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-FIELDS = ("input_message", "expected_behavior", "tags")
+FIELDS = ("input_message", "expected_behavior", "tags", "messages")
 
 
 class TemplateError(ValueError):

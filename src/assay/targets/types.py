@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from assay.domain.outcomes import ToolCall
 from assay.errors import DomainError
@@ -22,6 +22,8 @@ class InstanceReply:
     tokens: int | None = None
     latency_ms: float = 0.0
     attempts: int = 1
+    message: dict[str, Any] | None = None
+    """The assistant message in the OpenAI chat format, tool call ids included (`openai_chat` instances)."""
 
 
 class InstanceError(DomainError):

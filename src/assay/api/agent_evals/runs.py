@@ -73,6 +73,11 @@ class ResultResponse(BaseModel):
     error: str | None
     original_score: float | None
     overrides: list[Override]
+    transcript: dict[str, Any] | None = Field(
+        default=None,
+        description="Assay extension: a conversation case's turns (each with latency, tokens and tool calls), "
+        "its messages, the simulated user's transcript and metrics; null for a one-turn case.",
+    )
 
 
 class ScoreOverride(BaseModel):
@@ -121,6 +126,7 @@ def result_response(row: ResultRow) -> ResultResponse:
         error=row.error,
         original_score=row.original_score,
         overrides=[Override.model_validate(o) for o in row.overrides or []],
+        transcript=row.transcript,
     )
 
 

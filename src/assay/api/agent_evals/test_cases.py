@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from assay.api.deps import Principal, SessionDep, tenant_access
 from assay.services import test_cases as case_service
@@ -34,9 +34,15 @@ class TestCaseResponse(BaseModel):
     input_message: str
     sort_order: int
     tags: list[Any]
+    messages: list[dict[str, Any]] | None = Field(default=None, description="Assay extension: turns before the input.")
+    user_turns: list[str] | None = Field(default=None, description="Assay extension: user turns after the input.")
+    simulated_user: dict[str, Any] | None = Field(default=None, description="Assay extension: an LLM plays the user.")
+    tool_mocks: list[dict[str, Any]] | None = Field(default=None, description="Assay extension: mocked tool results.")
+    max_steps: int | None = Field(default=None, description="Assay extension: model calls per user turn.")
 
 
 def to_response(row: TestCaseRow) -> TestCaseResponse:
+    conversation = row.conversation or {}
     return TestCaseResponse(
         created_at=row.created_at,
         evaluation_id=row.suite_id,
@@ -46,6 +52,11 @@ def to_response(row: TestCaseRow) -> TestCaseResponse:
         input_message=row.input_message,
         sort_order=row.sort_order,
         tags=row.tags,
+        messages=conversation.get("messages"),
+        user_turns=conversation.get("user_turns"),
+        simulated_user=conversation.get("simulated_user"),
+        tool_mocks=conversation.get("tool_mocks"),
+        max_steps=conversation.get("max_steps"),
     )
 
 

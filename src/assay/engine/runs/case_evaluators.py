@@ -12,9 +12,15 @@ from assay.domain.secrets import decrypt_secret
 from assay.errors import ValidationFailed
 from assay.evaluators.case_evaluator import CaseEvaluator
 from assay.evaluators.checks import CHECK_TYPES, parse_check_config, run_check
+from assay.evaluators.conversation_checks import (
+    CONVERSATION_CHECK_TYPES,
+    parse_conversation_check,
+    run_conversation_check,
+)
 from assay.evaluators.hog_eval import HogEvaluator
 from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.python_eval import PythonEvaluator
+from assay.evaluators.rubrics import RUBRICS
 from assay.evaluators.sandboxed_python import SandboxedPythonEvaluator
 from assay.evaluators.structured_judge import DEFAULT_JUDGE_MAX_TOKENS
 from assay.evaluators.suite_judge import SuiteJudgeConfig, judge_case
@@ -107,6 +113,17 @@ class CheckEvaluator(CaseEvaluator):
         return run_check(self.check, outcome)
 
 
+class ConversationCheckEvaluator(CaseEvaluator):
+    """A per-turn check, trajectory match or conversation metrics (`evaluators/conversation_checks.py`)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.check = parse_conversation_check(config)
+        self.name = self.check.label
+
+    async def evaluate(self, outcome: CaseOutcome) -> Verdict:
+        return run_conversation_check(self.check, outcome)
+
+
 class ImpliedCheckEvaluator(CaseEvaluator):
     """A check the recipe did not list but the case's own expectations call for; its verdict says so."""
 
@@ -129,9 +146,10 @@ class JudgeEvaluator(CaseEvaluator):
         registry: ProviderRegistry,
         cache: JudgeCache | None,
     ) -> None:
-        self.name = str(config.get("name") or "llm_judge")
+        rubric = config.get("rubric")
+        self.name = str(config.get("name") or rubric or "llm_judge")
         self.config = SuiteJudgeConfig(
-            prompt=config.get("prompt"),
+            prompt=config.get("prompt") or (RUBRICS[rubric] if rubric else None),
             output_type=config.get("output_type") or "boolean",
             allows_na=bool(config.get("allows_na", False)),
             name=self.name,
@@ -165,6 +183,8 @@ def build_evaluator(
     kind = config["type"]
     if kind in CHECK_TYPES:
         return CheckEvaluator(config)
+    if kind in CONVERSATION_CHECK_TYPES:
+        return ConversationCheckEvaluator(config)
     if kind == "llm_judge":
         endpoint = config.get("judge_endpoint")
         if not endpoint:

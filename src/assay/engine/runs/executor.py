@@ -18,6 +18,7 @@ from assay.domain.runs import AppliesTo, CaseResult, CaseSpec, RunRecipe
 from assay.domain.secrets import decrypt_secret
 from assay.domain.statuses import ResultStatus, RunStatus
 from assay.engine.runs.case_evaluators import ImpliedCheckEvaluator, build_evaluator
+from assay.engine.runs.conversation import run_conversation
 from assay.engine.runs.summary import compute_summary
 from assay.engine.runs.writer import DEFAULT_LEASE, ResultWriter
 from assay.evaluators.case_evaluator import CaseEvaluator
@@ -132,8 +133,11 @@ async def evaluate_case(
     spec: Any,
     recipe: PreparedRecipe,
     registry: ProviderRegistry,
+    secret_key: str,
 ) -> CaseResult:
-    """One case, start to finish. Every failure becomes a result with status `error`; nothing is raised."""
+    """One case, start to finish. Every failure becomes a result with status `error`; nothing is raised.
+
+    `secret_key` decrypts a simulated user's model key (conversation cases only)."""
     base = CaseResult(
         id=uuid7(),
         run_id=run.id,
@@ -144,27 +148,33 @@ async def evaluate_case(
         created_at=utcnow(),
         status=ResultStatus.ERROR,
     )
-    fields = {"expected_behavior": case.expected_behavior, "tags": case.tags or []}
-    try:
-        reply = await call_instance(spec, case.input_message, fields, providers=registry)
-    except InstanceError as exc:
-        return replace(base, score_reason=f"The agent call failed: {exc}", error=str(exc))
-    outcome = CaseOutcome(
-        input=case.input_message,
-        output=reply.text,
-        expected=case.expected_behavior,
-        expected_tool_calls=_tool_calls(case.expected_tool_calls),
-        tool_calls=reply.tool_calls,
-        latency_ms=reply.latency_ms,
-        tokens=reply.tokens,
-    )
-    result = replace(
-        base,
-        agent_response=reply.text,
-        tool_calls_made=[c.to_dict() for c in reply.tool_calls],
-        latency_ms=round(reply.latency_ms, 3),
-        tokens_used=reply.tokens,
-    )
+    if case.conversation:
+        conversation = await _conversation_outcome(case, base, spec=spec, registry=registry, secret_key=secret_key)
+        if isinstance(conversation, CaseResult):
+            return conversation
+        outcome, result = conversation
+    else:
+        fields = {"expected_behavior": case.expected_behavior, "tags": case.tags or []}
+        try:
+            reply = await call_instance(spec, case.input_message, fields, providers=registry)
+        except InstanceError as exc:
+            return replace(base, score_reason=f"The agent call failed: {exc}", error=str(exc))
+        outcome = CaseOutcome(
+            input=case.input_message,
+            output=reply.text,
+            expected=case.expected_behavior,
+            expected_tool_calls=_tool_calls(case.expected_tool_calls),
+            tool_calls=reply.tool_calls,
+            latency_ms=reply.latency_ms,
+            tokens=reply.tokens,
+        )
+        result = replace(
+            base,
+            agent_response=reply.text,
+            tool_calls_made=[c.to_dict() for c in reply.tool_calls],
+            latency_ms=round(reply.latency_ms, 3),
+            tokens_used=reply.tokens,
+        )
     evaluators, spec_for_case = recipe.for_case(case)
     if not evaluators or spec_for_case is None:
         return replace(
@@ -187,6 +197,45 @@ async def evaluate_case(
         evaluator_results=[v.to_dict() for v in verdicts],
         error="; ".join(errors) if errors else None,
     )
+
+
+async def _conversation_outcome(
+    case: CaseSpec, base: CaseResult, *, spec: Any, registry: ProviderRegistry, secret_key: str
+) -> tuple[CaseOutcome, CaseResult] | CaseResult:
+    """Play a conversation case: what the evaluators see and the result so far, or the error result."""
+    try:
+        transcript = await run_conversation(case, spec, registry=registry, secret_key=secret_key)
+    except Exception as exc:  # a malformed conversation must fail its case, not the run
+        logger.exception("conversation case %s could not run", case.id)
+        message = f"The conversation could not run: {type(exc).__name__}: {exc}"
+        return replace(base, score_reason=message, error=message)
+    calls = transcript.tool_calls
+    tokens = transcript.tokens
+    result = replace(
+        base,
+        agent_response=transcript.final_text,
+        tool_calls_made=calls,
+        latency_ms=round(transcript.latency_ms, 3),
+        tokens_used=tokens,
+        transcript=transcript.to_json(),
+    )
+    if transcript.error is not None:
+        return replace(result, score_reason=f"The conversation stopped: {transcript.error}", error=transcript.error)
+    user = (case.conversation or {}).get("simulated_user") or {}
+    outcome = CaseOutcome(
+        input=case.input_message,
+        output=transcript.final_text,
+        expected=case.expected_behavior,
+        expected_tool_calls=_tool_calls(case.expected_tool_calls),
+        tool_calls=[ToolCall(name=c["name"], arguments=c["arguments"]) for c in calls],
+        latency_ms=transcript.latency_ms,
+        tokens=tokens,
+        messages=transcript.messages,
+        turns=[t.to_json() for t in transcript.turns],
+        goal=user.get("goal"),
+        metrics=transcript.metrics(),
+    )
+    return outcome, result
 
 
 def _pending(cases: Sequence[CaseSpec], repetitions: int, done: set[tuple[str, int]]) -> Iterator[tuple[CaseSpec, int]]:
@@ -252,7 +301,11 @@ async def execute_run(
         for case, rep in pending:
             if cancelled.is_set():
                 return
-            writer.add(await evaluate_case(case, rep, run=run, spec=spec, recipe=recipe, registry=registry))
+            writer.add(
+                await evaluate_case(
+                    case, rep, run=run, spec=spec, recipe=recipe, registry=registry, secret_key=secret_key
+                )
+            )
 
     try:
         async with asyncio.TaskGroup() as group:

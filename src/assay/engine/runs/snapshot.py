@@ -103,6 +103,23 @@ async def _resolve_items(
     return resolved
 
 
+async def _case_conversation(
+    session: Session, environment_id: uuid.UUID, conversation: dict[str, Any] | None, settings: Settings
+) -> dict[str, Any] | None:
+    """The case's conversation with its simulated user's model resolved (key encrypted), as a judge's is."""
+    user = (conversation or {}).get("simulated_user")
+    if not conversation or not user or user.get("callable"):
+        return conversation
+    endpoint = await _judge_endpoint(session, environment_id, user.get("model"), settings)
+    if endpoint is None:
+        raise ValidationFailed(
+            "a test case has a simulated user but no model plays it: give simulated_user a model "
+            "(provider, model, provider_key_id) or set ASSAY_JUDGE_MODEL",
+            attr="test_cases",
+        )
+    return {**conversation, "simulated_user": {**user, "endpoint": endpoint.to_dict()}}
+
+
 async def build_snapshot(
     *,
     session: Session,
@@ -175,14 +192,19 @@ async def build_snapshot(
         instance_kind=spec.kind,
         recipe=recipe,
         cases=tuple(
-            CaseSpec(
-                id=str(c.id),
-                input_message=c.input_message,
-                expected_behavior=c.expected_behavior,
-                expected_tool_calls=c.expected_tool_calls,
-                tags=c.tags,
-            )
-            for c in cases
+            [
+                CaseSpec(
+                    id=str(c.id),
+                    input_message=c.input_message,
+                    expected_behavior=c.expected_behavior,
+                    expected_tool_calls=c.expected_tool_calls,
+                    tags=c.tags,
+                    conversation=await _case_conversation(session, suite.environment_id, c.conversation, settings)
+                    if c.conversation
+                    else None,
+                )
+                for c in cases
+            ]
         ),
         repetitions=repetitions,
         concurrency=concurrency,

@@ -2,10 +2,15 @@
 
 It is deliberately imperfect, so the demo shows failures: it refunds orders of any amount (policy says
 refunds above $500 go to a human), and it cancels an order when merely asked whether it still can.
+
+In a conversation it remembers the order number the customer gave in an earlier turn (`case["messages"]`).
+When the case mocks the `lookup_order` tool (`case["mocked_tools"]`), it asks the order system through that
+tool instead of its own table, and answers from the tool's result.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -75,14 +80,56 @@ def _about_order(message: str, order_id: str) -> dict[str, Any]:
 
 def respond(message: str, case: dict[str, Any] | None = None) -> dict[str, Any]:
     """Answer one customer message: `{"text", "tool_calls", "tokens"}`."""
-    return _respond(message, guarded=True)
+    case = case or {}
+    history = case.get("messages") or []
+    if "lookup_order" in (case.get("mocked_tools") or []):
+        return _with_order_tool(message, history)
+    return _respond(_with_memory(message, history), guarded=True)
+
+
+def _remembered_order(message: str, history: list[dict[str, Any]]) -> str | None:
+    """The order number of this message, else the latest one the customer gave earlier."""
+    for text in [message, *(str(m.get("content") or "") for m in reversed(history) if m.get("role") == "user")]:
+        match = ORDER_ID.search(text)
+        if match:
+            return match.group(1).upper()
+    return None
+
+
+def _with_memory(message: str, history: list[dict[str, Any]]) -> str:
+    order_id = _remembered_order(message, history)
+    if order_id is None or ORDER_ID.search(message):
+        return message
+    return f"{message} (order {order_id})"
+
+
+def _with_order_tool(message: str, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Look the order up through the `lookup_order` tool, then answer from what it returned."""
+    last = history[-1] if history else {}
+    if last.get("role") == "tool":
+        try:
+            order = json.loads(str(last.get("content") or ""))
+        except json.JSONDecodeError:
+            order = None
+        if not isinstance(order, dict) or "status" not in order:
+            return _reply("I couldn't find that order. Could you check the order number?", [])
+        item = f" ({order['item']})" if order.get("item") else ""
+        return _reply(f"Order {order.get('order_id', '')}{item} is {order['status']}.", [])
+    order_id = _remembered_order(message, history)
+    if order_id is None:
+        return _reply("I can help with that. Could you share your order number (for example A1001)?", [])
+    return _reply("", [_call("lookup_order", order_id=order_id)])
 
 
 def respond_previous(message: str, case: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The agent's previous release, before the prompt-injection guard and the hand-off to a person.
+    """The agent's previous release, before the prompt-injection guard, the hand-off to a person and the memory
+    of earlier turns.
 
     `assay demo` runs it first, so the current agent has a baseline to be compared with.
     """
+    case = case or {}
+    if "lookup_order" in (case.get("mocked_tools") or []):
+        return _with_order_tool(message, case.get("messages") or [])
     return _respond(message, guarded=False)
 
 

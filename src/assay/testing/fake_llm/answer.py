@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from assay.testing.fake_llm.agent_loop import loop_tool_calls
 from assay.testing.fake_llm.conversation import Conversation
 from assay.testing.fake_llm.scenario import Rule, Scenario
 from assay.testing.fake_llm.synth import synthesize
@@ -66,7 +67,11 @@ def decide(conv: Conversation, rule: Rule | None, scenario: Scenario) -> Answer:
     """Build the answer for a conversation given the matching rule (or none)."""
     tool_calls = None
     is_json = False
-    if conv.after_tool:
+    looped = loop_tool_calls(rule, conv)
+    if looped is not None:
+        text = (rule.reply if rule is not None else None) or ""
+        tool_calls = looped
+    elif conv.after_tool:
         text = rule.final_reply if rule and rule.final_reply is not None else f"Done. {conv.tool_result}".strip()
     elif rule is not None and rule.tool_calls and conv.tool_names and conv.forced_tool is None:
         text = rule.reply or ""

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from assay.testing.fake_llm.agent_loop import turn_matches
 from assay.testing.fake_llm.answer import Answer, decide, estimate_tokens, malform
 from assay.testing.fake_llm.conversation import Conversation, anthropic_conversation, openai_conversation
 from assay.testing.fake_llm.flavors import MAX_COMPLETION_TOKENS_ERROR, apply_flavor
@@ -115,7 +116,7 @@ class FakeLLMApp:
 
     def _match(self, conv: Conversation) -> Rule | None:
         for index, rule in enumerate(self.scenario.rules):
-            if rule.matches(conv.last_user, conv.system, conv.model):
+            if rule.matches(conv.last_user, conv.system, conv.model) and turn_matches(rule, conv):
                 if rule.times is not None:
                     if self.rule_hits[index] >= rule.times:
                         continue

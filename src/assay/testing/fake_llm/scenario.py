@@ -59,6 +59,12 @@ class Rule(BaseModel):
     """Tool calls to make, each `{"name": ..., "arguments": {...}}`; only when the request offers tools."""
     final_reply: str | None = None
     """Text answered after a `role: "tool"` result (default: `Done.` plus the tool output)."""
+    turn: int | None = Field(default=None, ge=1)
+    """Only match the n-th user turn of a conversation (see `agent_loop.py`)."""
+    tool_steps: list[list[dict[str, Any]]] | None = None
+    """Tool calls per step of an agent loop (see `agent_loop.py`)."""
+    loop_tools: bool = False
+    """Repeat `tool_calls` after every tool result (an agent that never stops)."""
     json_value: dict[str, Any] | None = Field(default=None, alias="json")
     """Values that override the synthesised JSON instance when JSON output was asked."""
     fence_json: bool = False

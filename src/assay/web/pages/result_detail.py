@@ -1,4 +1,5 @@
-"""One result of a run: input, response, tool calls expected vs made, every verdict, overrides; and the override form."""
+"""One result of a run: input, response, the conversation turn by turn, tool calls expected vs made, every verdict,
+overrides; and the override form."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from assay.web.errors import mark_page
 from assay.web.pages.runs import load_run
 from assay.web.result_params import kept_params, table_query
 from assay.web.templating import render
+from assay.web.transcript_view import transcript_view
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 MAX_REASON = 10_000
@@ -59,6 +61,7 @@ async def result_page(
         "view_query": view_query,
         "can_write": user.may_review,
         "saved": request.query_params.get("saved") == "1",
+        "convo": transcript_view(row.transcript),
     }
     return render(request, "result.html", context)
 

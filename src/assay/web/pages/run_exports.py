@@ -92,6 +92,7 @@ def export_record(item: ExportedResult) -> dict[str, Any]:
         ],
         "input_message": item.input_message,
         "tags": item.tags,
+        "transcript": row.transcript,
     }
 
 

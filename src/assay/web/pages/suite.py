@@ -299,7 +299,12 @@ async def edit_case(
         case = await suite_store.get_test_case(session=session, suite_id=suite.id, case_id=case_id)
         return await _case_page(request, session, user, suite_id, case, form, exc.message, 422)
     await case_service.update_test_case(
-        session=session, environment_id=user.environment_id, suite_id=suite_id, case_id=case_id, fields=fields
+        session=session,
+        environment_id=user.environment_id,
+        suite_id=suite_id,
+        case_id=case_id,
+        fields=fields,
+        keep_conversation=True,  # the form has no conversation fields: editing keeps them
     )
     return _back(suite_id, notice="updated")
 
