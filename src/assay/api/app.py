@@ -27,7 +27,7 @@ from assay.api.llm_analytics import (
 from assay.api.openapi_doc import install_openapi
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
-from assay.engine.background import BackgroundWorkers
+from assay.engine.background import BackgroundWorkers, queue_dispatch
 from assay.providers import close_registry
 from assay.settings import Settings, get_settings
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
@@ -58,9 +58,9 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         workers = None
-        if settings.workers > 0:
-            workers = BackgroundWorkers(app.state.sessionmaker, settings)
-            workers.start()
+        if settings.workers > 0 or queue_dispatch(settings):
+            workers = BackgroundWorkers(app.state.sessionmaker, settings, execute=settings.workers > 0)
+            await workers.start()
             app.state.dispatcher = workers.dispatcher
             if workers.online is not None:
                 app.state.online = workers.online

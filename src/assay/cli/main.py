@@ -9,7 +9,7 @@ from assay.cli.analysis import agreement, compare
 from assay.cli.demo import demo
 from assay.cli.run import run
 from assay.cli.serve import serve
-from assay.cli.worker import worker
+from assay.cli.worker import worker_app
 
 app = typer.Typer(
     name="assay",
@@ -18,11 +18,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
-app.command()(worker)
 app.command()(run)
 app.command()(demo)
 app.command()(compare)
 app.command()(agreement)
+app.add_typer(worker_app, name="worker")
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")

@@ -11,6 +11,8 @@ from rich.console import Console
 
 from assay.api.app import create_app
 from assay.cli.long_running import settle_process
+from assay.engine.background import queue_dispatch
+from assay.engine.queue.schema import apply_queue_schema_at
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine
 from assay.storage.migrate import upgrade
@@ -21,6 +23,8 @@ def _migrate(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
         try:
             await upgrade(engine)
+            if queue_dispatch(settings):
+                await apply_queue_schema_at(settings.database_url)
         finally:
             await engine.dispose()
 
