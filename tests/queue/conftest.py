@@ -73,7 +73,7 @@ class Cluster:
             _env_file=None,
         )
 
-    async def wait_for_workers(self, count: int, timeout: float = 90) -> None:
+    async def wait_for_workers(self, count: int, timeout: float = 240) -> None:
         """Until `count` worker processes report themselves (starting Python is slow on a loaded machine)."""
         engine = make_engine(self.database_url)
         deadline = time.monotonic() + timeout
@@ -130,7 +130,7 @@ class Cluster:
         return "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs if p.exists())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need ASSAY_TEST_POSTGRES_URL (scripts/test starts a throwaway server)")
@@ -139,10 +139,10 @@ def cluster() -> Iterator[Cluster]:
         probe = Cluster(url, "", fake)
         with uvicorn_in_thread(create_app(probe.settings())) as server_url:
             found = Cluster(url, server_url, fake)
-            for _ in range(3):
-                found.start_worker()
-            asyncio.run(found.wait_for_workers(3))
             try:
+                for _ in range(3):
+                    found.start_worker()
+                asyncio.run(found.wait_for_workers(3))
                 yield found
             finally:
                 found.stop_all()

@@ -11,6 +11,7 @@ from assay import __version__
 from assay.api import health
 from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
 from assay.api.agent_evals import evaluations as agent_evaluations
+from assay.api.agent_evals import workers as worker_status
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         analysis,
         instances,
         recipes,
+        worker_status,
         environment_token,
         capture,
     )

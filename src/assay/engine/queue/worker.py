@@ -27,6 +27,7 @@ from assay.storage import worker_processes
 from assay.storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
+RESTART_SECONDS = 1.0
 
 
 class QueueWorker:
@@ -52,7 +53,20 @@ class QueueWorker:
         self._drain.set()
 
     async def run(self) -> None:
-        """Work until drained; every job in flight has ended (or put its rest back) when this returns."""
+        """Work until drained; every job in flight has ended (or put its rest back) when this returns.
+
+        When the database goes away (a PostgreSQL restart), the queue worker stops; it is started again,
+        on fresh connections, until the database answers and only `drain()` ends this.
+        """
+        while not self._drain.is_set():
+            try:
+                await self._run_once()
+            except Exception:
+                logger.exception("the queue worker stopped; starting it again in %.0f s", RESTART_SECONDS)
+            if not self._drain.is_set():
+                await asyncio.sleep(RESTART_SECONDS)
+
+    async def _run_once(self) -> None:
         app = build_app(self.settings.database_url)
         async with app.open_async():
             await apply_queue_schema(app)
