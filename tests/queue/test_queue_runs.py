@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import time
 import uuid
@@ -19,6 +20,9 @@ from assay.storage.db import make_sessionmaker
 from tests.conftest import Env, make_env
 from tests.engine.conftest import AGENT_MODEL
 from tests.queue.conftest import Cluster
+
+KILL_CASES = int(os.environ.get("ASSAY_TEST_QUEUE_KILL_CASES", "300"))
+"""Cases of the SIGKILL test: 300 in the suite; ASSAY_TEST_QUEUE_KILL_CASES=2000 for the full-size check."""
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(360)]
 
@@ -100,7 +104,7 @@ async def test_a_killed_worker_s_chunks_are_retried_and_every_case_has_one_resul
     cluster.fake.reset()
     env = await make_env(helper_app, "kill")
     async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:
-        suite_id = await _suite(client, helper_app, env, cluster, cases=300)
+        suite_id = await _suite(client, helper_app, env, cluster, cases=KILL_CASES)
         task_id = await _start(client, env, suite_id)
         await _until(client, env, task_id, lambda t: t["progress"]["completed"] >= 40, timeout=30)
         victim = cluster.workers[0]
@@ -109,19 +113,19 @@ async def test_a_killed_worker_s_chunks_are_retried_and_every_case_has_one_resul
         victim.wait(5)
         await asyncio.sleep(0.3)  # a commit the killed process had already sent lands before we look
         stored_at_kill = await _stored_inputs(helper_app, task_id)
-        task = await _until(client, env, task_id, _finished, timeout=60)
+        task = await _until(client, env, task_id, _finished, timeout=60 + KILL_CASES / 10)
         cluster.workers.remove(victim)
         replacement = cluster.start_worker()
     assert task["status"] == "completed", task
-    assert task["progress"]["completed"] == 300
+    assert task["progress"]["completed"] == KILL_CASES
     summary = task.get("results_summary") or task.get("summary") or {}
     if summary:
-        assert summary.get("completed", 300) == 300
+        assert summary.get("completed", 300) == KILL_CASES
     calls, first = _calls_per_case(cluster)
-    assert set(calls) == {f"case-{i}" for i in range(300)}
+    assert set(calls) == {f"case-{i}" for i in range(KILL_CASES)}
     repeated = {case: n for case, n in calls.items() if n > 1}
     # Only cases the killed worker had started and not stored were called again, once more each.
-    assert 0 < len(stored_at_kill) < 300
+    assert 0 < len(stored_at_kill) < KILL_CASES
     assert not set(repeated) & stored_at_kill, "a case with a stored result was called again"
     assert all(first[case] <= killed_at and n == 2 for case, n in repeated.items()), repeated
     assert replacement.poll() is None
@@ -145,3 +149,25 @@ async def test_cancel_stops_the_chunks_on_every_worker(cluster, helper_app):
     await asyncio.sleep(0.5)
     late = [e for e in cluster.fake.requests() if e["ts"] > cancelled_at + 3.0]
     assert late == [], (cancelled_at, [(e["ts"], e["last_user"]) for e in late][:5], task)
+
+
+async def test_sigterm_drains_a_worker_without_repeating_a_case(cluster, helper_app):
+    cluster.fake.set_scenario({"latency_ms": 150, "default_reply": "ok"})
+    cluster.fake.reset()
+    env = await make_env(helper_app, "drain")
+    async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:
+        suite_id = await _suite(client, helper_app, env, cluster, cases=240)
+        task_id = await _start(client, env, suite_id)
+        await _until(client, env, task_id, lambda t: t["progress"]["completed"] >= 30, timeout=30)
+        leaving = cluster.workers[0]
+        leaving.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(leaving.wait, 60)
+        cluster.workers.remove(leaving)
+        task = await _until(client, env, task_id, _finished, timeout=90)
+        cluster.start_worker()
+    assert exit_code == 0
+    assert task["status"] == "completed" and task["progress"]["completed"] == 240
+    calls, _ = _calls_per_case(cluster)
+    # Draining finished and stored its cases in flight; the rest of its chunks went back to the queue.
+    assert len(calls) == 240 and set(calls.values()) == {1}
+    await cluster.wait_for_workers(3)
