@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     """Queue jobs (chunks, online passes) one `assay worker` process holds at once."""
     queue_heartbeat_seconds: float = Field(default=2.0, gt=0)
     """How often a worker process reports it is alive (its queue heartbeat and its status row)."""
-    queue_stalled_seconds: float = Field(default=10.0, gt=0)
+    queue_stalled_seconds: float = Field(default=30.0, gt=0)
     """A job whose worker has sent no heartbeat for this long is retried by the periodic recovery."""
     ui_session_seconds: int = Field(default=12 * 3600, ge=60)
     """How long a web UI sign-in lasts."""

@@ -142,13 +142,14 @@ async def test_cancel_stops_the_chunks_on_every_worker(cluster, helper_app):
         await _until(client, env, task_id, lambda t: t["progress"]["completed"] >= 30, timeout=30)
         r = await client.post(f"/v1/tasks/{task_id}/cancel", headers=env.headers)
         assert r.status_code in (200, 202), r.text
-        cancelled_at = time.time()
-        task = await _until(client, env, task_id, _finished, timeout=30)
+        task = await _until(client, env, task_id, _finished, timeout=60)
+        ended_at = time.time()
+        await asyncio.sleep(1.0)
     assert task["status"] == "cancelled"
     assert task["progress"]["completed"] < 400
-    await asyncio.sleep(0.5)
-    late = [e for e in cluster.fake.requests() if e["ts"] > cancelled_at + 3.0]
-    assert late == [], (cancelled_at, [(e["ts"], e["last_user"]) for e in late][:5], task)
+    # The run ends only when every chunk on every worker has stopped: nothing calls the agent afterwards.
+    late = [e for e in cluster.fake.requests() if e["ts"] > ended_at]
+    assert late == [], [(e["ts"] - ended_at, e["last_user"]) for e in late][:5]
 
 
 async def test_sigterm_drains_a_worker_without_repeating_a_case(cluster, helper_app):

@@ -73,6 +73,9 @@ class KeyBudget:
             self.tokens.adjust(float(actual_tokens - estimated_tokens))
 
 
+POLL_SECONDS = 0.1
+"""Longest wait between two draws from an empty shared bucket."""
+
 Draw = Callable[[float], Awaitable[float]]
 """Takes up to the given number of tokens from a bucket shared with other processes; returns how many it got."""
 
@@ -105,8 +108,8 @@ class SharedBucket:
         async with self._lock:
             while self.tokens < amount:
                 self.tokens += await self._draw(max(self.batch, amount - self.tokens))
-                if self.tokens < amount:
-                    await asyncio.sleep(max(0.005, (amount - self.tokens) / self.rate))
+                if self.tokens < amount:  # others drew the refill: look again soon, not only when it would be full
+                    await asyncio.sleep(max(0.005, min((amount - self.tokens) / self.rate, POLL_SECONDS)))
             self.tokens -= amount
 
     def adjust(self, delta: float) -> None:

@@ -163,7 +163,8 @@ def register_tasks(app: App) -> None:
         finally:
             runtime.jobs -= 1
 
-    @app.periodic(cron="* * * * * */2", periodic_id="recover")
+    # One waiting at most (a busy cluster skips ticks instead of piling them up), ahead of the chunks.
+    @app.periodic(cron="* * * * * */2", periodic_id="recover", queueing_lock=RECOVER, priority=10)
     @app.task(name=RECOVER, queue=CONTROL_QUEUE, pass_context=True)
     async def _recover(context: Any, timestamp: int) -> dict[str, int]:
         return await recover(runtime_of(context))
