@@ -21,6 +21,7 @@ from assay.engine.queue.budgets import install_cluster_budgets
 from assay.engine.queue.runtime import QueueRuntime
 from assay.engine.queue.schema import apply_queue_schema
 from assay.providers import ProviderRegistry, get_registry
+from assay.providers.registry import warm_up_sdks
 from assay.settings import Settings
 from assay.storage import online as online_store
 from assay.storage import worker_processes
@@ -67,6 +68,7 @@ class QueueWorker:
                 await asyncio.sleep(RESTART_SECONDS)
 
     async def _run_once(self) -> None:
+        await asyncio.to_thread(warm_up_sdks)  # before taking jobs: the first chunk does not pay for the imports
         app = build_app(self.settings.database_url)
         async with app.open_async():
             await apply_queue_schema(app)
