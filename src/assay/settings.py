@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     """Requests with larger bodies are refused with 413."""
     db_pool_size: int = 10
     workers: int = 1
-    """In-process background workers (run engine) started by `assay serve`."""
+    """`assay serve` executes runs and online evaluations itself when above 0; with 0 it only queues them."""
     log_level: str = "info"
     judge_model: str | None = None
     """Server-wide default judge as `provider/model` (e.g. `openai/gpt-4o-mini`), used when a judge names no model."""
@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     """Runs one process executes at the same time."""
     run_lease_seconds: float = 20.0
     """A running run whose worker has not reported for this long is taken over (after a crash)."""
+    dispatch: Literal["auto", "in_process", "queue"] = "auto"
+    """How runs and online evaluations are dispatched: `auto` is the job queue on PostgreSQL, in-process on SQLite."""
+    chunk_size: int = Field(default=100, ge=1, le=100_000)
+    """On PostgreSQL a run is split into chunk jobs of this many (case, repetition) pairs."""
+    worker_concurrency: int = Field(default=50, ge=1, le=10_000)
+    """Cases one `assay worker` process evaluates at once, across its jobs (`--concurrency`)."""
+    worker_jobs: int = Field(default=4, ge=1, le=1000)
+    """Queue jobs (chunks, online passes) one `assay worker` process holds at once."""
+    queue_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    """How often a worker process reports it is alive (its queue heartbeat and its status row)."""
+    queue_stalled_seconds: float = Field(default=30.0, gt=0)
+    """A job whose worker has sent no heartbeat for this long is retried by the periodic recovery."""
     ui_session_seconds: int = Field(default=12 * 3600, ge=60)
     """How long a web UI sign-in lasts."""
     password_memory_kib: int = Field(default=65536, ge=64)

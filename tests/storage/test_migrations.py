@@ -11,6 +11,11 @@ from assay.storage.migrate import current_revision, upgrade
 from assay.storage.schema import metadata
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Procrastinate's tables share the database (its schema is applied apart): not compared with the models."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate"))
+
+
 async def test_migrated_schema_matches_models(database_url):
     engine = make_engine(database_url)
     try:
@@ -18,7 +23,9 @@ async def test_migrated_schema_matches_models(database_url):
         assert await current_revision(engine) is not None
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": False, "include_name": _ours}), metadata
+                )
             )
         assert diff == []
     finally:

@@ -12,6 +12,7 @@ from assay import __version__
 from assay.api import health
 from assay.api.agent_evals import analysis, instances, recipes, runs, test_cases
 from assay.api.agent_evals import evaluations as agent_evaluations
+from assay.api.agent_evals import workers as worker_status
 from assay.api.body_limit import BodyLimitMiddleware
 from assay.api.errors import install_error_handlers
 from assay.api.ingest import capture, otlp
@@ -33,7 +34,7 @@ from assay.api.projects import offline_experiments, scorer_composition, scorers
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
-from assay.engine.background import BackgroundWorkers
+from assay.engine.background import BackgroundWorkers, queue_dispatch
 from assay.providers import close_registry
 from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
@@ -71,9 +72,9 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         statistics = asyncio.create_task(keep_planner_statistics(engine)) if engine.dialect.name == "sqlite" else None
         workers = None
         sweeper: asyncio.Task[None] | None = None
-        if settings.workers > 0:
-            workers = BackgroundWorkers(app.state.sessionmaker, settings)
-            workers.start()
+        if settings.workers > 0 or queue_dispatch(settings):
+            workers = BackgroundWorkers(app.state.sessionmaker, settings, execute=settings.workers > 0)
+            await workers.start()
             app.state.dispatcher = workers.dispatcher
             if workers.online is not None:
                 app.state.online = workers.online
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         analysis,
         instances,
         recipes,
+        worker_status,
         environment_token,
         project_datasets,
         project_dataset_items,

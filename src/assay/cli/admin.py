@@ -13,6 +13,8 @@ from rich.table import Table
 
 from assay.cli.context import open_session
 from assay.domain.scopes import ALL_SCOPES, normalize_scopes
+from assay.engine.background import queue_dispatch
+from assay.engine.queue.schema import apply_queue_schema_at
 from assay.errors import DomainError
 from assay.services import environments as environment_service
 from assay.settings import get_settings
@@ -44,8 +46,10 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 def db_upgrade() -> None:
     """Apply all migrations to the configured database (ASSAY_DATABASE_URL)."""
 
+    settings = get_settings()
+
     async def run() -> str | None:
-        engine = make_engine(get_settings().database_url)
+        engine = make_engine(settings.database_url)
         try:
             await upgrade(engine)
             return await current_revision(engine)
@@ -53,6 +57,9 @@ def db_upgrade() -> None:
             await engine.dispose()
 
     console.print(f"database at revision {asyncio.run(run())}")
+    if queue_dispatch(settings):  # the job queue's own schema, in its own step (Procrastinate's schema manager)
+        created = asyncio.run(apply_queue_schema_at(settings.database_url))
+        console.print("job queue schema " + ("created" if created else "already present"))
 
 
 @env_app.command("create")

@@ -12,7 +12,7 @@ from assay.cli.importing import import_app
 from assay.cli.run import run
 from assay.cli.serve import serve
 from assay.cli.users import users_app
-from assay.cli.worker import worker
+from assay.cli.worker import worker_app
 
 app = typer.Typer(
     name="assay",
@@ -21,12 +21,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
-app.command()(worker)
 app.command()(run)
 app.command()(demo)
 app.command()(compare)
 app.command()(agreement)
 app.command()(doctor)
+app.add_typer(worker_app, name="worker")
 app.add_typer(db_app, name="db")
 app.add_typer(env_app, name="env")
 app.add_typer(keys_app, name="keys")

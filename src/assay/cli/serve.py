@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 
 from assay.api.app import create_app
 from assay.cli.long_running import settle_process
+from assay.engine.background import queue_dispatch
+from assay.engine.queue.schema import apply_queue_schema_at
 from assay.settings import Settings, get_settings
 from assay.storage.db import make_engine
 from assay.storage.migrate import upgrade
@@ -21,6 +24,8 @@ def _migrate(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
         try:
             await upgrade(engine)
+            if queue_dispatch(settings):
+                await apply_queue_schema_at(settings.database_url)
         finally:
             await engine.dispose()
 
@@ -30,6 +35,10 @@ def _migrate(settings: Settings) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (ASSAY_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (ASSAY_PORT).")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(help="Server processes sharing the port (PostgreSQL only; each reads the environment).", min=1),
+    ] = 1,
 ) -> None:
     """Apply migrations, then serve the API (and background workers) until interrupted."""
     settings = get_settings()
@@ -42,6 +51,25 @@ def serve(
     _migrate(settings)
     console.print(f"Assay serving on [bold]{settings.base_url}[/bold]  (docs: {settings.base_url}/docs)")
     console.print(f"database: {settings.database_url}")
+    if processes > 1:
+        if not queue_dispatch(settings):
+            console.print("[red]error:[/red] --processes needs PostgreSQL (SQLite takes one writing process)")
+            raise typer.Exit(2)
+        uvicorn.run(
+            "assay.cli.serve:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=processes,
+            log_level=settings.log_level,
+        )
+        return
     app = create_app(settings)
     settle_process()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of several server processes (`--processes`), configured from the environment."""
+    settle_process()
+    return create_app(get_settings())

@@ -1,33 +1,62 @@
-"""The background work of one process: the run dispatcher and the online-evaluation scheduler.
+"""The background work of one process: how runs and online evaluations are dispatched and executed.
 
-`assay serve` starts it inside the web server; `assay worker` starts it alone, so more machines sharing
-one PostgreSQL database add capacity (runs and evaluation runs are claimed with database leases).
+On SQLite, `InProcessDispatcher` claims runs with a database lease and `OnlineScheduler` follows the events, both
+in this process. On PostgreSQL (`uses_queue`), a `QueueDispatcher` only defers jobs to Procrastinate (runs as chunk
+jobs, online scheduling and evaluation passes); `assay worker` processes execute them (`engine/queue/worker.py`),
+and `assay serve` runs one in-process too unless `ASSAY_WORKERS=0`. Both drive the same run engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+
+from procrastinate import App
 
 from assay.concurrency import STOP_GRACE_SECONDS
 from assay.engine.online.scheduler import OnlineScheduler
+from assay.engine.queue.app import build_app, uses_queue
+from assay.engine.queue.budgets import install_cluster_budgets
+from assay.engine.queue.dispatch import QueueDispatcher
+from assay.engine.queue.worker import QueueWorker
 from assay.engine.runs.dispatch import InProcessDispatcher
-from assay.providers.registry import warm_up_sdks
+from assay.providers.registry import get_registry, warm_up_sdks
 from assay.settings import Settings
 from assay.storage.db import SessionFactory
 
+logger = logging.getLogger(__name__)
+
+
+def queue_dispatch(settings: Settings) -> bool:
+    """Whether this configuration dispatches through the job queue (PostgreSQL, unless in-process is asked for)."""
+    if settings.dispatch == "in_process":
+        return False
+    return settings.dispatch == "queue" or uses_queue(settings.database_url)
+
 
 class BackgroundWorkers:
-    """Start and stop the dispatcher and the scheduler together."""
+    """Start and stop a process's dispatching (and, with `execute`, its executing) together."""
 
-    def __init__(self, sessionmaker: SessionFactory, settings: Settings) -> None:
+    def __init__(self, sessionmaker: SessionFactory, settings: Settings, *, execute: bool = True) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.dispatcher: InProcessDispatcher | None = None
-        self.online: OnlineScheduler | None = None
+        self.execute = execute
+        self.dispatcher: InProcessDispatcher | QueueDispatcher | None = None
+        self.online: OnlineScheduler | QueueDispatcher | None = None
+        self.queue_app: App | None = None
+        self.queue_worker: QueueWorker | None = None
+        self._queue_worker_task: asyncio.Task[None] | None = None
         self._warm_up: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
+    async def start(self) -> None:
+        if self.execute:
+            self._warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
+        if queue_dispatch(self.settings):
+            await self._start_queue()
+            return
+        if not self.execute:
+            return
         self.dispatcher = InProcessDispatcher(
             self.sessionmaker,
             secret_key=self.settings.secret_key,
@@ -36,14 +65,46 @@ class BackgroundWorkers:
         )
         self.dispatcher.start()
         if self.settings.online_evaluation:
-            self.online = OnlineScheduler(self.sessionmaker, self.settings)
-            self.online.start()
+            scheduler = OnlineScheduler(self.sessionmaker, self.settings)
+            scheduler.start()
+            self.online = scheduler
+
+    async def _start_queue(self) -> None:
+        self.queue_app = build_app(self.settings.database_url)
+        await self.queue_app.open_async()
+        install_cluster_budgets(get_registry(), self.sessionmaker)
+        dispatcher = QueueDispatcher(
+            self.sessionmaker,
+            self.queue_app,
+            chunk_size=self.settings.chunk_size,
+            online=self.settings.online_evaluation,
+        )
+        dispatcher.start()
+        self.dispatcher = dispatcher
+        if self.settings.online_evaluation:
+            self.online = dispatcher
+        if self.execute:
+            self.queue_worker = QueueWorker(self.sessionmaker, self.settings)
+            self._queue_worker_task = asyncio.create_task(self.queue_worker.run(), name="assay-queue-worker")
+
+    async def wait(self) -> None:
+        """Until the in-process queue worker ends on its own (it failed), or forever."""
+        if self._queue_worker_task is not None:
+            await asyncio.shield(self._queue_worker_task)
+        else:
+            await asyncio.Event().wait()
 
     async def stop(self) -> None:
-        """Stop claiming work; unfinished runs keep their lease and are resumed by the next worker."""
+        """Stop claiming work: in-process runs keep their lease; queue chunks put their rest back in the queue."""
         if self._warm_up is not None:  # an import in a thread: it cannot be cancelled, only waited for
             await asyncio.wait({self._warm_up}, timeout=STOP_GRACE_SECONDS)
-        if self.online is not None:
+        if self.queue_worker is not None and self._queue_worker_task is not None:
+            self.queue_worker.drain()
+            with contextlib.suppress(Exception):
+                await self._queue_worker_task
+        if self.online is not None and self.online is not self.dispatcher:
             await self.online.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.queue_app is not None:
+            await self.queue_app.close_async()

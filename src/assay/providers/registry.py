@@ -8,13 +8,15 @@ from collections.abc import Callable
 from functools import partial
 
 from assay.providers.base import ProviderAdapter, estimate_tokens
-from assay.providers.budget import KeyBudget
+from assay.providers.budget import KeyBudget, SharedKeyBudget
 from assay.providers.datatypes import ChatRequest, ChatResult, EndpointConfig, RetryPolicy
 from assay.providers.errors import BadRequestError, ProviderError, ProviderTimeoutError
 from assay.providers.limiter import AdaptiveLimiter
 from assay.providers.retry import call_with_retries
 
 AdapterFactory = Callable[[EndpointConfig], ProviderAdapter]
+BudgetFactory = Callable[[EndpointConfig], SharedKeyBudget | None]
+"""Builds the budget of an endpoint's key shared by every process (e.g. `engine/queue/budgets.py`)."""
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -69,7 +71,8 @@ class ProviderRegistry:
     def __init__(self, *, rng: random.Random | None = None) -> None:
         self._adapters: dict[tuple[str, str, str], ProviderAdapter] = {}
         self._limiters: dict[tuple[str, str, str], AdaptiveLimiter] = {}
-        self._budgets: dict[tuple[str, str, str], KeyBudget] = {}
+        self._budgets: dict[tuple[str, str, str], KeyBudget | SharedKeyBudget] = {}
+        self._budget_factory: BudgetFactory | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rng = rng or random.Random()
 
@@ -102,14 +105,20 @@ class ProviderRegistry:
             )
         return limiter
 
-    def budget(self, endpoint: EndpointConfig) -> KeyBudget | None:
+    def share_budgets(self, factory: BudgetFactory | None) -> None:
+        """Take every key's budget from `factory` (shared by the cluster) instead of this process's buckets."""
+        self._budget_factory = factory
+        self._budgets.clear()
+
+    def budget(self, endpoint: EndpointConfig) -> KeyBudget | SharedKeyBudget | None:
         """The RPM/TPM budget of the endpoint's key, if it has limits."""
         if not endpoint.rpm and not endpoint.tpm:
             return None
         key = endpoint.client_key()
         budget = self._budgets.get(key)
         if budget is None:
-            budget = self._budgets[key] = KeyBudget(endpoint.rpm, endpoint.tpm)
+            shared = self._budget_factory(endpoint) if self._budget_factory is not None else None
+            budget = self._budgets[key] = shared or KeyBudget(endpoint.rpm, endpoint.tpm)
         return budget
 
     async def chat(

@@ -7,6 +7,7 @@ import assay.storage.event_tables  # noqa: F401  (registers the events table)
 import assay.storage.experiment_tables  # noqa: F401  (registers scorers and offline experiments)
 import assay.storage.online_tables  # noqa: F401  (registers the online evaluation tables)
 import assay.storage.otlp_tables  # noqa: F401  (registers the OTLP parts waiting to be joined)
+import assay.storage.queue_tables  # noqa: F401  (registers the distributed-dispatch tables)
 import assay.storage.user_tables  # noqa: F401  (registers roles, invites and sign-in failures)
 from assay.storage import run_tables, tables
 

@@ -64,6 +64,8 @@ def endpoint_config(spec: OpenAIChatSpec) -> EndpointConfig:
         base_url=spec.base_url,
         api_key=spec.api_key.get_secret_value() if spec.api_key is not None else None,
         max_concurrency=spec.max_concurrency,
+        rpm=spec.requests_per_minute,
+        tpm=spec.tokens_per_minute,
     )
 
 

@@ -134,6 +134,10 @@ class OpenAIChatSpec(_QueryPublic, _Base):
     parameters: ChatParameters = Field(default_factory=ChatParameters)
     api_key: SecretStr | None = None
     """Write-only; optional for local servers."""
+    requests_per_minute: float | None = Field(default=None, gt=0, le=10_000_000)
+    """Requests per minute allowed on this endpoint and key, across every process of the cluster."""
+    tokens_per_minute: float | None = Field(default=None, gt=0, le=1_000_000_000)
+    """Tokens per minute allowed on this endpoint and key, across every process of the cluster."""
 
     @field_validator("base_url")
     @classmethod

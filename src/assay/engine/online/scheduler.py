@@ -324,6 +324,25 @@ class OnlineScheduler:
 
     # --- execution ----------------------------------------------------------------------------------------------
 
+    async def run_queued(self, *, stop: asyncio.Event | None = None) -> int:
+        """Claim and execute queued runs until none is left (a queue job's body); how many were recorded.
+
+        `stop` set (the process drains) stops claiming; the runs in flight finish and are recorded.
+        """
+        recorded = 0
+        while stop is None or not stop.is_set():
+            await self._dispatch()
+            if not self._running:
+                break
+            await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
+            self.failures.flush()
+            recorded += await self._flush()
+        if self._running:
+            await asyncio.wait(set(self._running))
+        recorded += await self._flush()
+        self.failures.flush()
+        return recorded
+
     async def _dispatch(self) -> None:
         free = self._max - len(self._running)
         if free <= 0:

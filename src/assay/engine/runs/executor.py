@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from assay.domain.outcomes import CaseOutcome, ToolCall, Verdict
-from assay.domain.runs import AppliesTo, CaseResult, CaseSpec, RunRecipe
+from assay.domain.runs import AppliesTo, CaseResult, CaseSpec, RunRecipe, RunSnapshot
 from assay.domain.secrets import decrypt_secret
 from assay.domain.statuses import ResultStatus, RunStatus
 from assay.engine.runs.case_evaluators import ImpliedCheckEvaluator, build_evaluator
@@ -26,8 +26,9 @@ from assay.evaluators.judge_cache import JudgeCache
 from assay.evaluators.recipe import RecipeItem, RecipeSpec, combine, describe_error
 from assay.providers import ProviderRegistry
 from assay.storage import run_execution
-from assay.storage.db import SessionFactory
+from assay.storage.db import Session, SessionFactory
 from assay.storage.ids import uuid7
+from assay.storage.run_tables import RunRow
 from assay.storage.types import utcnow
 from assay.targets.call import InstanceError, call_instance
 from assay.targets.spec import parse_spec
@@ -276,60 +277,131 @@ async def execute_run(
     if cancel_requested:
         await _finish(sessionmaker, run_id, RunStatus.CANCELLED)
         return RunStatus.CANCELLED
-
-    writer = ResultWriter(sessionmaker, run_id, lease=lease)
-    cancelled = asyncio.Event()
     try:
-        spec = parse_spec(orjson.loads(decrypt_secret(snapshot.instance, secret_key)))
-        recipe = prepare_recipe(
-            snapshot.recipe,
-            secret_key=secret_key,
-            registry=registry,
-            cache=judge_cache,
-            use_cache=snapshot.use_judge_cache,
-            tenant=str(started.environment_id),
-        )
+        prepared = prepare_run(run, snapshot, secret_key=secret_key, registry=registry, judge_cache=judge_cache)
     except Exception as exc:
         logger.exception("run %s cannot start", run_id)
         await _finish(sessionmaker, run_id, RunStatus.FAILED, error=f"The run could not start: {exc}")
         return RunStatus.FAILED
+    ending = await run_pairs(
+        _pending(snapshot.cases, snapshot.repetitions, done),
+        run=prepared,
+        sessionmaker=sessionmaker,
+        registry=registry,
+        lease=lease,
+        concurrency=snapshot.concurrency,
+    )
+    status = RunStatus.FAILED if ending.error is not None else RunStatus(ending.status)
+    await _finish(sessionmaker, run_id, status, error=ending.error)
+    return status
 
-    pending = _pending(snapshot.cases, snapshot.repetitions, done)
+
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """A run ready to execute cases: which run, its decrypted instance spec and its built evaluators."""
+
+    ids: RunIds
+    spec: Any
+    recipe: PreparedRecipe
+    secret_key: str
+
+
+def prepare_run(
+    run: RunIds,
+    snapshot: RunSnapshot,
+    *,
+    secret_key: str,
+    registry: ProviderRegistry,
+    judge_cache: JudgeCache | None,
+) -> PreparedRun:
+    """Decrypt the instance and build the evaluators once; raises when the snapshot cannot run."""
+    spec = parse_spec(orjson.loads(decrypt_secret(snapshot.instance, secret_key)))
+    recipe = prepare_recipe(
+        snapshot.recipe,
+        secret_key=secret_key,
+        registry=registry,
+        cache=judge_cache,
+        use_cache=snapshot.use_judge_cache,
+        tenant=str(run.environment_id),
+    )
+    return PreparedRun(ids=run, spec=spec, recipe=recipe, secret_key=secret_key)
+
+
+@dataclass(frozen=True, slots=True)
+class PairsEnding:
+    """How `run_pairs` ended: `completed`, `cancelled` (asked to), `stopped` (the `stop` event) or with an error."""
+
+    status: str
+    error: str | None = None
+
+
+async def run_pairs(
+    pairs: Iterable[tuple[CaseSpec, int]],
+    *,
+    run: PreparedRun,
+    sessionmaker: SessionFactory,
+    registry: ProviderRegistry,
+    lease: timedelta,
+    concurrency: int,
+    stop: asyncio.Event | None = None,
+    slots: asyncio.Semaphore | None = None,
+) -> PairsEnding:
+    """Evaluate the (case, repetition) pairs with `concurrency` workers, every result stored before returning.
+
+    `stop` set (a draining process) or the run's cancellation ends it after the cases in flight; `slots`, when
+    given, bounds the cases in flight across every run of the process. A failing worker or watcher cancels the
+    others and ends it with the error. When the caller is cancelled (shutdown), finished results are stored and
+    the cancellation propagates.
+    """
+    pending = iter(pairs)
+    writer = ResultWriter(sessionmaker, run.ids.id, lease=lease)
+    cancelled = asyncio.Event()
     writer.start()
+
+    def halted() -> bool:
+        return cancelled.is_set() or (stop is not None and stop.is_set())
+
+    async def evaluate(case: CaseSpec, rep: int) -> CaseResult:
+        return await evaluate_case(
+            case, rep, run=run.ids, spec=run.spec, recipe=run.recipe, registry=registry, secret_key=run.secret_key
+        )
 
     async def worker() -> None:
         for case, rep in pending:
-            if cancelled.is_set():
+            if halted():
                 return
-            writer.add(
-                await evaluate_case(
-                    case, rep, run=run, spec=spec, recipe=recipe, registry=registry, secret_key=secret_key
-                )
-            )
+            if slots is None:
+                writer.add(await evaluate(case, rep))
+                continue
+            async with slots:
+                if halted():
+                    return
+                writer.add(await evaluate(case, rep))
 
     try:
         async with asyncio.TaskGroup() as group:
-            watcher = group.create_task(_watch(sessionmaker, run_id, writer, cancelled, lease), name=f"watch-{run_id}")
-            workers = [
-                group.create_task(worker(), name=f"run-{run_id}-worker-{n}") for n in range(snapshot.concurrency)
-            ]
+            watcher = group.create_task(
+                _watch(sessionmaker, run.ids.id, writer, cancelled, lease), name=f"watch-{run.ids.id}"
+            )
+            workers = [group.create_task(worker(), name=f"run-{run.ids.id}-worker-{n}") for n in range(concurrency)]
             if workers:
                 await asyncio.wait(workers)
             watcher.cancel()
     except asyncio.CancelledError:
-        # Shutting down: keep what is finished; the lease lapses and a restart resumes the rest.
+        # Shutting down: keep what is finished; the rest is resumed later.
         await asyncio.shield(writer.close())
         raise
     except BaseExceptionGroup as failures:  # a worker or the watcher raised; the others were cancelled
         first = failures.exceptions[0]
-        logger.error("run %s failed", run_id, exc_info=first)
+        logger.error("run %s failed", run.ids.id, exc_info=first)
         await writer.close()
-        await _finish(sessionmaker, run_id, RunStatus.FAILED, error=str(first))
-        return RunStatus.FAILED
+        return PairsEnding(RunStatus.FAILED, error=str(first))
     await writer.close()
-    status = RunStatus.CANCELLED if cancelled.is_set() else RunStatus.COMPLETED
-    await _finish(sessionmaker, run_id, status)
-    return status
+    if cancelled.is_set():
+        return PairsEnding(RunStatus.CANCELLED)
+    if stop is not None and stop.is_set():
+        return PairsEnding("stopped")
+    return PairsEnding(RunStatus.COMPLETED)
 
 
 async def _watch(
@@ -373,17 +445,22 @@ async def _finish(
         row = await run_execution.get_run_by_id(session=session, run_id=run_id)
         if row is None:
             return
-        finished = utcnow()
-        summary = await compute_summary(
-            session,
-            run_id,
-            total_cases=row.total_cases,
-            started_at=row.started_at,
-            finished_at=finished,
-            concurrency=(row.summary or {}).get("concurrency"),
-        )
-        await run_execution.record_finish(
-            session=session, row=row, status=status, finished_at=finished, summary=summary, error=error
-        )
-        await run_execution.refresh_suite(session=session, suite_id=row.suite_id)
+        await record_end(session, row, status, error=error)
         await session.commit()
+
+
+async def record_end(session: Session, row: RunRow, status: RunStatus, *, error: str | None = None) -> None:
+    """Compute the summary with one query and store the run's end in the session's transaction (not committed)."""
+    finished = utcnow()
+    summary = await compute_summary(
+        session,
+        row.id,
+        total_cases=row.total_cases,
+        started_at=row.started_at,
+        finished_at=finished,
+        concurrency=(row.summary or {}).get("concurrency"),
+    )
+    await run_execution.record_finish(
+        session=session, row=row, status=status, finished_at=finished, summary=summary, error=error
+    )
+    await run_execution.refresh_suite(session=session, suite_id=row.suite_id)

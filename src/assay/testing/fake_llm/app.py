@@ -15,6 +15,7 @@ from assay.testing.fake_llm.agent_loop import turn_matches
 from assay.testing.fake_llm.answer import Answer, decide, estimate_tokens, malform
 from assay.testing.fake_llm.conversation import Conversation, anthropic_conversation, openai_conversation
 from assay.testing.fake_llm.flavors import MAX_COMPLETION_TOKENS_ERROR, apply_flavor
+from assay.testing.fake_llm.rate_limit import RequestRateLimit
 from assay.testing.fake_llm.scenario import Faults, Rule, Scenario
 from assay.testing.fake_llm.wire import (
     anthropic_error,
@@ -48,6 +49,9 @@ class FakeLLMApp:
         self.scenario = scenario
         self.rng = random.Random(scenario.seed)
         self.rule_hits: Counter[int] = Counter()
+        self.rate_limit = (
+            RequestRateLimit(scenario.rpm_limit, scenario.rpm_burst_s) if scenario.rpm_limit is not None else None
+        )
         if hasattr(self, "log") and self.log.maxlen != scenario.log_limit:
             self.log = deque(self.log, maxlen=scenario.log_limit)
 
@@ -216,6 +220,10 @@ class FakeLLMApp:
             if refusal is not None:
                 await _respond(send, refusal[0], orjson.dumps(refusal[1]))
                 return refusal[0]
+        if self.rate_limit is not None and not self.rate_limit.admit():
+            headers = [(b"retry-after", _seconds(round(self.rate_limit.retry_after(), 3)))]
+            await _respond(send, 429, orjson.dumps(error_body(429, "Rate limit reached (fake RPM).")), headers)
+            return 429
         rule = self._match(conv)
         latency = rule.latency_ms if rule is not None and rule.latency_ms is not None else scenario.latency_ms
         if scenario.jitter_ms:

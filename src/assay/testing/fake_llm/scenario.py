@@ -136,3 +136,7 @@ class Scenario(BaseModel):
     """Refuse `max_tokens` with 400 as OpenAI's newer models do (they take `max_completion_tokens`)."""
     log_limit: int = 10_000
     """Keep at most this many entries in the request log."""
+    rpm_limit: float | None = Field(default=None, gt=0)
+    """Requests per minute the server accepts (a token bucket, as providers do); beyond it: 429 with Retry-After."""
+    rpm_burst_s: float = Field(default=1.0, gt=0)
+    """Seconds of `rpm_limit` the bucket holds (its burst)."""

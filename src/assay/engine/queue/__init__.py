@@ -1,0 +1,1 @@
+"""Dispatch through Procrastinate on PostgreSQL: runs as chunk jobs, online evaluation as jobs, worker processes."""

@@ -1,0 +1,67 @@
+"""One RPM budget for the cluster: three worker processes share an endpoint's limit through PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_env
+from tests.queue.conftest import Cluster
+from tests.queue.test_queue_runs import _finished, _start, _suite, _until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(360)]
+
+RPM = 240  # 4 requests a second: below what three workers do even on a loaded machine
+
+
+async def test_three_workers_keep_the_combined_rate_within_the_budget(cluster: Cluster, helper_app):
+    import httpx
+
+    cluster.fake.set_scenario({"latency_ms": 20, "default_reply": "ok", "rpm_limit": RPM, "rpm_burst_s": 1.0})
+    cluster.fake.reset()
+    env = await make_env(helper_app, "budget")
+    async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:
+        suite_id = await _suite(client, helper_app, env, cluster, cases=50, requests_per_minute=RPM)
+        task_id = await _start(client, env, suite_id)
+        task = await _until(client, env, task_id, _finished, timeout=90)
+    assert task["status"] == "completed" and task["progress"]["completed"] == 50
+    log = cluster.fake.requests()
+    statuses = {e["status"] for e in log}
+    assert statuses == {200}, f"{sum(e['status'] == 429 for e in log)} requests were refused with 429"
+    stamps = sorted(e["ts"] for e in log)
+    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    # Never above the budget; on a machine that keeps up, within 10 % of it (a starved one falls below).
+    assert rate <= 1.1 * RPM / 60, f"{rate:.1f} requests/s for a budget of {RPM / 60:.0f}/s"
+    assert rate >= 0.5 * RPM / 60, f"{rate:.1f} requests/s: the workers were not held by the budget"
+
+
+async def test_workers_endpoint_and_status_command_show_the_cluster(cluster: Cluster, helper_app):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.queue.conftest import SRC
+
+    env = await make_env(helper_app, "status")
+    async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:
+        r = await client.get("/v1/workers", headers=env.headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (await client.get("/v1/workers")).status_code == 401
+    alive = [w for w in body["workers"] if w["alive"]]
+    assert len(alive) == 3 and all(w["concurrency"] == 10 for w in alive)
+    assert body["cluster_concurrency"] == 30 and body["stalled_jobs"] == 0
+    assert all("label" not in b for b in body["budgets"])
+    environ = {**os.environ, "PYTHONPATH": SRC, "ASSAY_DATABASE_URL": cluster.database_url, "ASSAY_DISPATCH": "queue"}
+    out = subprocess.run(
+        [sys.executable, "-m", "assay.cli", "worker", "status", "--json"],
+        env=environ,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    shown = json.loads(out.stdout)
+    assert sum(w["alive"] for w in shown["workers"]) == 3
+    assert isinstance(shown["queues"], dict)
