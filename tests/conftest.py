@@ -49,7 +49,7 @@ def _no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_CLEARED_PREFIXES) and not name.startswith(_KEPT_PREFIXES):
             monkeypatch.delenv(name)
-    # The engine's tests drive the in-process dispatcher on both databases; tests/queue/ opts into the job queue.
+    # The engine's tests drive the in-process dispatcher on both databases; tests/job_queue/ opts into the job queue.
     monkeypatch.setenv("ASSAY_DISPATCH", "in_process")
 
 

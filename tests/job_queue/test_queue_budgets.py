@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_env
-from tests.queue.conftest import Cluster
-from tests.queue.test_queue_runs import _finished, _start, _suite, _until
+from tests.job_queue.conftest import Cluster
+from tests.job_queue.test_queue_runs import _finished, _start, _suite, _until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(360)]
 
@@ -42,7 +42,7 @@ async def test_workers_endpoint_and_status_command_show_the_cluster(cluster: Clu
 
     import httpx
 
-    from tests.queue.conftest import SRC
+    from tests.job_queue.conftest import SRC
 
     env = await make_env(helper_app, "status")
     async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:

@@ -19,7 +19,7 @@ from assay.services.test_cases import import_test_cases
 from assay.storage.db import make_sessionmaker
 from tests.conftest import Env, make_env
 from tests.engine.conftest import AGENT_MODEL
-from tests.queue.conftest import Cluster
+from tests.job_queue.conftest import Cluster
 
 KILL_CASES = int(os.environ.get("ASSAY_TEST_QUEUE_KILL_CASES", "300"))
 """Cases of the SIGKILL test: 300 in the suite; ASSAY_TEST_QUEUE_KILL_CASES=2000 for the full-size check."""
