@@ -265,7 +265,7 @@ async def browser_timings(base: str, key: str, paths: dict[str, str], repeat: in
             await page.goto(f"{base}/login")
             await page.fill("#api_key", key)
             async with page.expect_navigation():
-                await page.click("button[type=submit]")
+                await page.click("#api-key-form button[type=submit]")
             for label, path in paths.items():
                 first = await page.goto(f"{base}{path}", wait_until="load")
                 if first is None or first.status == 404:

@@ -82,7 +82,7 @@ async def shoot(base: str, key: str, pages: list[tuple[str, str]], out: Path, wi
             await page.goto(f"{base}/login")
             await page.fill("#api_key", key)
             async with page.expect_navigation():
-                await page.click("button[type=submit]")
+                await page.click("#api-key-form button[type=submit]")
             for name, path in pages:
                 problems.clear()
                 answer: Any = await page.goto(f"{base}{path}", wait_until="load")

@@ -151,3 +151,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process settings, built once from the environment."""
     return Settings()
+
+
+def uses_job_queue(settings: Settings) -> bool:
+    """Whether this configuration dispatches through the job queue: on PostgreSQL, unless `ASSAY_DISPATCH` asks
+    for in-process; on SQLite only when asked for."""
+    if settings.dispatch == "in_process":
+        return False
+    return settings.dispatch == "queue" or settings.database_url.split(":", 1)[0].startswith("postgres")

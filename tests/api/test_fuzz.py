@@ -24,7 +24,7 @@ from assay.storage.migrate import upgrade
 # Subprocesses and long property runs: on a loaded 2-core machine these take minutes, not seconds.
 pytestmark = pytest.mark.timeout(360)
 
-MAX_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "60"))
+MAX_EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "30"))
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("ASSAY_TEST_POSTGRES_URL") else [])
 
 
@@ -79,7 +79,6 @@ def fuzz_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("fuzz")
 def test_no_server_errors(fuzz_target: FuzzTarget) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_target.app)
     failures: list[str] = []
@@ -109,7 +108,6 @@ def test_no_server_errors(fuzz_target: FuzzTarget) -> None:
 UNSTORABLE_LITERALS = ["NaN", "Infinity", "-Infinity", "1e400", '"\\ud800"', '"a\\udfffb"']
 
 
-@pytest.mark.xdist_group("fuzz")
 def test_unstorable_json_values_are_refused_everywhere(fuzz_target: FuzzTarget) -> None:
     """Every JSON-body operation answers 400 (`/api/`) or 422 (`/v1/`) to each literal in each top-level field."""
 
@@ -170,7 +168,6 @@ EXCLUDED_PER_OPERATION = {
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("fuzz")
 def test_schemathesis_all_checks(fuzz_target: FuzzTarget, request: pytest.FixtureRequest) -> None:
     """Schemathesis' own engine with every check (as `--checks all`): examples, coverage and fuzzing phases."""
     if request.node.callspec.params["fuzz_target"] != "sqlite":

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from assay.storage.online_tables import EvaluationRunRow
 from tests.conftest import make_env
-from tests.online.conftest import create_evaluation, evaluation_events, generation_event, send
 from tests.job_queue.conftest import Cluster
+from tests.online.conftest import create_evaluation, evaluation_events, generation_event, send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(360)]
 

@@ -34,12 +34,12 @@ from assay.api.projects import offline_experiments, scorer_composition, scorers
 from assay.api.routing import install_routing
 from assay.api.strict_json import StrictJsonMiddleware
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
-from assay.engine.background import BackgroundWorkers, queue_dispatch
+from assay.engine.background import BackgroundWorkers
 from assay.providers import close_registry
 from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.services.passwords import Passwords
-from assay.settings import Settings, get_settings
+from assay.settings import Settings, get_settings, uses_job_queue
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.storage.planner_stats import keep_planner_statistics
 from assay.targets import close_http_clients
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         statistics = asyncio.create_task(keep_planner_statistics(engine)) if engine.dialect.name == "sqlite" else None
         workers = None
         sweeper: asyncio.Task[None] | None = None
-        if settings.workers > 0 or queue_dispatch(settings):
+        if settings.workers > 0 or uses_job_queue(settings):
             workers = BackgroundWorkers(app.state.sessionmaker, settings, execute=settings.workers > 0)
             await workers.start()
             app.state.dispatcher = workers.dispatcher

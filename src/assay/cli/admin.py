@@ -13,11 +13,9 @@ from rich.table import Table
 
 from assay.cli.context import open_session
 from assay.domain.scopes import ALL_SCOPES, normalize_scopes
-from assay.engine.background import queue_dispatch
-from assay.engine.queue.schema import apply_queue_schema_at
 from assay.errors import DomainError
 from assay.services import environments as environment_service
-from assay.settings import get_settings
+from assay.settings import get_settings, uses_job_queue
 from assay.storage import environments as store
 from assay.storage.db import make_engine
 from assay.storage.migrate import current_revision, upgrade
@@ -57,7 +55,9 @@ def db_upgrade() -> None:
             await engine.dispose()
 
     console.print(f"database at revision {asyncio.run(run())}")
-    if queue_dispatch(settings):  # the job queue's own schema, in its own step (Procrastinate's schema manager)
+    if uses_job_queue(settings):  # the job queue's own schema, in its own step (Procrastinate's schema manager)
+        from assay.engine.queue.schema import apply_queue_schema_at
+
         created = asyncio.run(apply_queue_schema_at(settings.database_url))
         console.print("job queue schema " + ("created" if created else "already present"))
 

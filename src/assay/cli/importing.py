@@ -12,7 +12,7 @@ from assay.local.promptfoo_import import PromptfooImportError, format_report, im
 from assay.local.suitefile import SuiteFileError, load_suite
 
 import_app = typer.Typer(help="Import eval configs of other tools as suite files.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # paths stay on one line, whatever the width
 err_console = Console(stderr=True, highlight=False)
 
 

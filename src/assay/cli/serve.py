@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
-from fastapi import FastAPI
 from rich.console import Console
 
-from assay.api.app import create_app
 from assay.cli.long_running import settle_process
-from assay.engine.background import queue_dispatch
-from assay.engine.queue.schema import apply_queue_schema_at
-from assay.settings import Settings, get_settings
+from assay.settings import Settings, get_settings, uses_job_queue
 from assay.storage.db import make_engine
 from assay.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def _migrate(settings: Settings) -> None:
@@ -24,7 +23,9 @@ def _migrate(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
         try:
             await upgrade(engine)
-            if queue_dispatch(settings):
+            if uses_job_queue(settings):
+                from assay.engine.queue.schema import apply_queue_schema_at
+
                 await apply_queue_schema_at(settings.database_url)
         finally:
             await engine.dispose()
@@ -52,7 +53,7 @@ def serve(
     console.print(f"Assay serving on [bold]{settings.base_url}[/bold]  (docs: {settings.base_url}/docs)")
     console.print(f"database: {settings.database_url}")
     if processes > 1:
-        if not queue_dispatch(settings):
+        if not uses_job_queue(settings):
             console.print("[red]error:[/red] --processes needs PostgreSQL (SQLite takes one writing process)")
             raise typer.Exit(2)
         uvicorn.run(
@@ -64,6 +65,8 @@ def serve(
             log_level=settings.log_level,
         )
         return
+    from assay.api.app import create_app  # here: the other commands start without importing the server
+
     app = create_app(settings)
     settle_process()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
@@ -71,5 +74,7 @@ def serve(
 
 def app_from_environment() -> FastAPI:
     """The app of one of several server processes (`--processes`), configured from the environment."""
+    from assay.api.app import create_app
+
     settle_process()
     return create_app(get_settings())

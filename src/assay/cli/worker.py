@@ -14,13 +14,13 @@ from rich.table import Table
 
 from assay.cli.long_running import settle_process
 from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
-from assay.engine.background import BackgroundWorkers, queue_dispatch
+from assay.engine.background import BackgroundWorkers
 from assay.engine.queue.schema import apply_queue_schema_at
 from assay.engine.queue.worker import QueueWorker
 from assay.providers import close_registry
 from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
-from assay.settings import Settings, get_settings
+from assay.settings import Settings, get_settings, uses_job_queue
 from assay.storage import worker_processes
 from assay.storage.db import SessionFactory, make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
@@ -55,7 +55,7 @@ def worker(
 async def _work(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     await upgrade(engine)
-    if queue_dispatch(settings):
+    if uses_job_queue(settings):
         await apply_queue_schema_at(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     stop = asyncio.Event()
@@ -65,7 +65,7 @@ async def _work(settings: Settings) -> None:
     console = Console(stderr=True)
     sweeper: asyncio.Task[None] | None = None
     try:
-        if queue_dispatch(settings):
+        if uses_job_queue(settings):
             sweeper = _otlp_sweeper(sessionmaker, settings, notify=None)
             queue_worker = QueueWorker(sessionmaker, settings)
             console.print(f"assay worker {queue_worker.name} (concurrency {queue_worker.concurrency}) on the job queue")
@@ -107,7 +107,7 @@ def status(
 ) -> None:
     """Workers alive with their concurrency and load, queue depth per queue, stalled jobs, the budgets' fill."""
     settings = get_settings()
-    if not queue_dispatch(settings):
+    if not uses_job_queue(settings):
         Console(stderr=True).print("[red]error:[/red] worker status needs the job queue (a PostgreSQL database)")
         raise typer.Exit(1)
 

@@ -1,7 +1,7 @@
 """The background work of one process: how runs and online evaluations are dispatched and executed.
 
 On SQLite, `InProcessDispatcher` claims runs with a database lease and `OnlineScheduler` follows the events, both
-in this process. On PostgreSQL (`uses_queue`), a `QueueDispatcher` only defers jobs to Procrastinate (runs as chunk
+in this process. On PostgreSQL (`settings.uses_job_queue`), a `QueueDispatcher` only defers jobs to Procrastinate (runs as chunk
 jobs, online scheduling and evaluation passes); `assay worker` processes execute them (`engine/queue/worker.py`),
 and `assay serve` runs one in-process too unless `ASSAY_WORKERS=0`. Both drive the same run engine.
 """
@@ -16,23 +16,16 @@ from procrastinate import App
 
 from assay.concurrency import STOP_GRACE_SECONDS
 from assay.engine.online.scheduler import OnlineScheduler
-from assay.engine.queue.app import build_app, uses_queue
+from assay.engine.queue.app import build_app
 from assay.engine.queue.budgets import install_cluster_budgets
 from assay.engine.queue.dispatch import QueueDispatcher
 from assay.engine.queue.worker import QueueWorker
 from assay.engine.runs.dispatch import InProcessDispatcher
 from assay.providers.registry import get_registry, warm_up_sdks
-from assay.settings import Settings
+from assay.settings import Settings, uses_job_queue
 from assay.storage.db import SessionFactory
 
 logger = logging.getLogger(__name__)
-
-
-def queue_dispatch(settings: Settings) -> bool:
-    """Whether this configuration dispatches through the job queue (PostgreSQL, unless in-process is asked for)."""
-    if settings.dispatch == "in_process":
-        return False
-    return settings.dispatch == "queue" or uses_queue(settings.database_url)
 
 
 class BackgroundWorkers:
@@ -52,7 +45,7 @@ class BackgroundWorkers:
     async def start(self) -> None:
         if self.execute:
             self._warm_up = asyncio.create_task(asyncio.to_thread(warm_up_sdks))
-        if queue_dispatch(self.settings):
+        if uses_job_queue(self.settings):
             await self._start_queue()
             return
         if not self.execute:

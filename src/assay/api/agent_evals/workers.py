@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from assay.api.deps import Principal, SessionDep, SettingsDep, tenant_access
-from assay.engine.background import queue_dispatch
+from assay.settings import uses_job_queue
 from assay.storage import worker_processes
 
 router = APIRouter(tags=["Workers"])
@@ -21,7 +21,7 @@ async def list_workers(session: SessionDep, settings: SettingsDep, principal: Ac
     Budgets are named by a hash of their key and shown without their endpoint, which may belong to another
     environment. On SQLite (in-process dispatch) the answer says so and lists nothing.
     """
-    if not queue_dispatch(settings):
+    if not uses_job_queue(settings):
         return {"dispatch": "in_process", "workers": [], "queues": {}, "stalled_jobs": 0, "budgets": []}
     found = await worker_processes.queue_status(session=session, stalled_seconds=settings.queue_stalled_seconds)
     data = worker_processes.as_dict(found)

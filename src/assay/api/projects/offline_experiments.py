@@ -127,7 +127,12 @@ def _receipt(r: Receipt) -> dict[str, Any]:
     return data
 
 
-@router.post("", status_code=201, openapi_extra=scopes_doc(INGEST))
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=scopes_doc(INGEST),
+    responses={200: {"description": "The same declaration again: the existing experiment, `created` false"}},
+)
 async def create_experiment(
     body: ExperimentCreate, response: Response, session: SessionDep, principal: Ingest
 ) -> dict[str, Any]:

@@ -18,11 +18,6 @@ def queue_conninfo(database_url: str) -> str:
     return f"postgresql://{rest}"
 
 
-def uses_queue(database_url: str) -> bool:
-    """Whether runs and online evaluations go through the job queue: on PostgreSQL, yes; on SQLite, in-process."""
-    return database_url.split(":", 1)[0].startswith("postgres")
-
-
 def build_app(database_url: str, *, pool_size: int = 4) -> App:
     """A Procrastinate app on the database, with every Assay task registered (open it with `open_async`)."""
     from assay.engine.queue.tasks import register_tasks
