@@ -45,7 +45,8 @@ async def test_events_pages_and_the_live_tail(
     problems = PageProblems(page)
     await browser_sign_in(page, live_url, env_a.key, next_url="/events")
     assert page.url == f"{live_url}/events"
-    await page.wait_for_function("document.getElementById('tail-status').textContent === 'live'")
+    # a locator waits without evaluating a string in the page (the CSP forbids eval)
+    await page.locator("#tail-status", has_text="live").wait_for()
     assert await page.locator("#events-body tr").count() == 1
 
     ph = Posthog(env_a.project_token, host=live_url, sync_mode=True, max_retries=0)
