@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from assay.storage import runs as run_store
 from assay.storage import suites as suite_store
 from assay.storage.db import make_sessionmaker
+from assay.storage.run_execution import get_run_by_id
+from assay.storage.run_results import store_result_rows
 from assay.testing.seed import seed_suite
 from tests.conftest import Env
 
@@ -36,3 +39,28 @@ async def test_seeded_suite_has_cases_runs_and_overrides(app, env_a: Env) -> Non
             assert {r.status for r in results} >= {"passed", "failed"}
             assert all(r.evaluator_results for r in results if r.status != "error")
             assert len({r.test_case_id for r in results}) == 300
+
+
+async def test_rows_stored_twice_are_counted_once(app, env_a: Env) -> None:  # noqa: ANN001
+    """A chunk that runs again after a worker died adds only the results it had not stored to the run's counts."""
+    sessionmaker = make_sessionmaker(app.state.engine)
+    seeded = await seed_suite(
+        sessionmaker, environment_id=uuid.UUID(env_a.id), secret_key="s" * 32, cases=40, runs=1, override_every=0
+    )
+    run_id = seeded.run_ids[0]
+    async with sessionmaker() as session:
+        stored = await run_store.list_results(session=session, run_id=run_id)
+        run = await get_run_by_id(session=session, run_id=run_id)
+        before = (run.completed_cases, run.error_cases)
+        assert before[0] == 40
+    columns = ("run_id", "suite_id", "environment_id", "test_case_id", "repetition", "status", "score")
+    again = [{c: getattr(r, c) for c in columns} for r in stored[:25]]
+    fresh = [{**again[0], "test_case_id": uuid.uuid4(), "status": "error", "score": None}]
+    async with sessionmaker() as session:
+        count = await store_result_rows(session=session, run_id=run_id, rows=again + fresh, lease=timedelta(minutes=1))
+        await session.commit()
+    assert (count.stored, count.errors) == (1, 1)
+    async with sessionmaker() as session:
+        run = await get_run_by_id(session=session, run_id=run_id)
+        assert (run.completed_cases, run.error_cases) == (before[0] + 1, before[1] + 1)
+        assert len(await run_store.list_results(session=session, run_id=run_id)) == 41

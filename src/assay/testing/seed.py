@@ -254,11 +254,8 @@ async def _seed_run(
             )
             for offset, case in enumerate(cases[start : start + RESULT_CHUNK])
         ]
-        errors = sum(1 for r in rows if r["status"] == "error")
         async with sessionmaker() as session:
-            await store_result_rows(
-                session=session, run_id=run_id, rows=rows, errors=errors, lease=timedelta(minutes=5)
-            )
+            await store_result_rows(session=session, run_id=run_id, rows=rows, lease=timedelta(minutes=5))
             await session.commit()
     async with sessionmaker() as session:
         row = await get_run_by_id(session=session, run_id=run_id)

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from assay.concurrency import wait_event
 from assay.domain.runs import CaseResult
-from assay.domain.statuses import ResultStatus
 from assay.storage.db import SessionFactory, write_lock
 from assay.storage.run_execution import extend_lease
 from assay.storage.run_results import store_results
@@ -44,8 +43,6 @@ class ResultWriter:
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        self.written = 0
-        self.errors_written = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"result-writer-{self._run_id}")
@@ -79,16 +76,11 @@ class ResultWriter:
                 return
 
     async def _flush(self, batch: list[CaseResult]) -> None:
-        errors = sum(1 for result in batch if result.status is ResultStatus.ERROR)
         for attempt in range(5):
             try:
                 async with self._sessionmaker() as session, write_lock(session):
-                    await store_results(
-                        session=session, run_id=self._run_id, results=batch, errors=errors, lease=self._lease
-                    )
+                    await store_results(session=session, run_id=self._run_id, results=batch, lease=self._lease)
                     await session.commit()
-                self.written += len(batch)
-                self.errors_written += errors
                 return
             except Exception:  # a locked or briefly unreachable database: retry, never drop results
                 logger.exception("writing %d results failed (attempt %d)", len(batch), attempt + 1)
