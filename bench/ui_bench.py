@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import glob
 import json
 import os
 import re
@@ -48,9 +47,10 @@ from assay.storage import environments as env_store
 from assay.storage.db import make_engine, make_sessionmaker
 from assay.storage.migrate import upgrade
 from assay.testing.fake_llm import free_port
-from assay.testing.seed import seed_suite
+from assay.testing.seed import WORDS, seed_suite
 from assay.testing.seed_events import RARE_EVERY, RARE_MODEL, SeededEvents, seed_events
 from assay.testing.serve_process import wait_until_healthy
+from assay.testing.throwaway_postgres import throwaway_postgres
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
@@ -61,11 +61,16 @@ SEARCH_WORD = "damaged"
 
 @dataclass(slots=True)
 class Page:
-    """One measured page: its label, path and target (ms, None for none)."""
+    """One measured page: its label, path and target (ms, None for none). A `{word}` in the path is replaced
+    by a different word on every request, so no cache answers it twice."""
 
     label: str
     path: str
     target_ms: float | None = None
+
+    def url(self, request: int) -> str:
+        """The path of the request numbered `request` (the warm-up is 0)."""
+        return self.path.replace("{word}", WORDS[request % len(WORDS)]) if "{word}" in self.path else self.path
 
 
 @dataclass(slots=True)
@@ -90,38 +95,6 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
 
 
 # Databases --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str | None]:
-    """A PostgreSQL cluster on a private port for the bench's lifetime (as scripts/test starts one), or None."""
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
-    if not bins:
-        yield None
-        return
-    pgbin, port = bins[-1], free_port()
-    data = tempfile.mkdtemp(prefix="assay-ui-bench-pg-")
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(data, "postgres", "postgres")
-    os.chmod(data, 0o700)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(
-        [*as_postgres, f"{pgbin}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        **quiet,
-    )
-    options = f"-k /tmp -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-    subprocess.run(
-        [*as_postgres, f"{pgbin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-w", "-o", options, "start"],
-        check=True,
-        **quiet,
-    )
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_postgres, f"{pgbin}/pg_ctl", "-D", data, "-m", "immediate", "stop"], check=False, **quiet)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -227,20 +200,20 @@ def sign_in(http: httpx.Client, key: str) -> None:
     assert answer.status_code == 303, f"sign-in refused: {answer.status_code}"
 
 
-def time_page(http: httpx.Client, path: str, repeat: int) -> tuple[float | str, float | str]:
-    """Milliseconds of the first GET of `path` (nothing cached yet) and the median of `repeat` more, or
+def time_page(http: httpx.Client, page: Page, repeat: int) -> tuple[float | str, float | str]:
+    """Milliseconds of the first GET of the page (nothing cached yet) and the median of `repeat` more, or
     "missing" when it answers 404."""
     started = time.perf_counter()
-    warm = http.get(path)
+    warm = http.get(page.url(0))
     first = (time.perf_counter() - started) * 1000
     if warm.status_code == 404:
         return "missing", "missing"
     if warm.status_code != 200:
         return f"HTTP {warm.status_code}", ""
     times = []
-    for _ in range(repeat):
+    for request in range(1, repeat + 1):
         started = time.perf_counter()
-        answer = http.get(path)
+        answer = http.get(page.url(request))
         times.append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200:
             return first, f"HTTP {answer.status_code}"
@@ -313,6 +286,7 @@ def pages_for(s: Seeded) -> list[Page]:
         Page("run page", run, 300),
         Page("filter + sort (status=failed, -score)", f"{run}?status=failed&sort=-score", 200),
         Page(f"text search (q={SEARCH_WORD})", f"{run}?q={SEARCH_WORD}", 200),
+        Page("text search, a new word each time", f"{run}?q={{word}}", 200),
         Page("compare two runs", f"/suites/{s.suite_id}/compare?base={s.base_run}&head={s.head_run}", 1500),
         Page("review queue", f"{run}/review", None),
         Page("suite page", f"/suites/{s.suite_id}", None),
@@ -398,11 +372,11 @@ def measure(
             sign_in(http, seeded.key)
             before = rss_mb(server.proc.pid)
             for page in pages:
-                result.first[page.label], result.server[page.label] = time_page(http, page.path, repeat)
+                result.first[page.label], result.server[page.label] = time_page(http, page, repeat)
             after_pass = rss_mb(server.proc.pid)
             for _ in range(rounds):  # every page again: a server whose memory stays flat ends each round alike
                 for page in pages:
-                    http.get(page.path)
+                    http.get(page.url(0))
                 result.rss_rounds.append(rss_mb(server.proc.pid))
             if events:
                 result.tail = measure_tail(server, http, seeded.project_token, rate=1000, seconds=10)
@@ -499,7 +473,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         backends: list[tuple[str, str | None]] = [("sqlite", None)]
         if not args.no_postgres:
-            pg = args.postgres_url or stack.enter_context(throwaway_postgres())
+            cluster = None if args.postgres_url else stack.enter_context(throwaway_postgres())
+            pg = args.postgres_url or (cluster.url if cluster else None)
             if pg:
                 backends.append(("postgresql", pg))
             else:

@@ -262,6 +262,28 @@ def test_request_log_and_reset(fake: FakeLLMServer) -> None:
     assert fake.requests() == [] and fake.stats()["total"] == 0
 
 
+def test_rpm_and_tpm_limits_answer_429_with_retry_after(fake: FakeLLMServer) -> None:
+    fake.set_scenario({"rpm_limit": 120, "rpm_burst_s": 1.0})  # a bucket of 2 requests, refilled 2 a second
+    statuses = [post(fake, {"model": "m", "messages": USER}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = post(fake, {"model": "m", "messages": USER})
+    assert refused.status_code == 429 and 0 < float(refused.headers["retry-after"]) <= 0.5
+    assert "RPM" in refused.json()["error"]["message"]
+    long = [{"role": "user", "content": "word " * 200}]  # about 250 prompt tokens
+    fake.set_scenario({"tpm_limit": 30_000, "tpm_burst_s": 1.0})  # 500 tokens at once, 500 a second
+    fake.reset()
+    first = post(fake, {"model": "m", "messages": long})
+    assert first.status_code == 200
+    second = post(fake, {"model": "m", "messages": long})  # the echo's completion tokens emptied the bucket
+    assert second.status_code == 429 and "TPM" in second.json()["error"]["message"]
+    assert float(second.headers["retry-after"]) > 0
+    time.sleep(float(second.headers["retry-after"]) + 0.05)
+    assert post(fake, {"model": "m", "messages": long}).status_code == 200
+    answered = [e for e in fake.requests() if e["status"] == 200]
+    usage = first.json()["usage"]
+    assert answered[0]["tokens"] == usage["total_tokens"] > 400
+
+
 def test_bad_scenario_and_bad_body(fake: FakeLLMServer) -> None:
     assert httpx.put(fake.url + "/_fake/scenario", content=b'{"latency_ms": "x"}').status_code == 422
     assert httpx.post(fake.base_url + "/chat/completions", content=b"not json").status_code == 400

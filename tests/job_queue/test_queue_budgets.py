@@ -1,4 +1,4 @@
-"""One RPM budget for the cluster: three worker processes share an endpoint's limit through PostgreSQL."""
+"""One RPM and TPM budget for the cluster: three worker processes share an endpoint's limits through PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,6 +32,51 @@ async def test_three_workers_keep_the_combined_rate_within_the_budget(cluster: C
     # Never above the budget; on a machine that keeps up, within 10 % of it (a starved one falls below).
     assert rate <= 1.1 * RPM / 60, f"{rate:.1f} requests/s for a budget of {RPM / 60:.0f}/s"
     assert rate >= 0.5 * RPM / 60, f"{rate:.1f} requests/s: the workers were not held by the budget"
+
+
+TPM = 192_000  # 3,200 tokens a second: about four of these 800-token requests
+
+
+async def test_three_workers_keep_the_combined_token_rate_within_the_budget(cluster: Cluster, helper_app):
+    import httpx
+
+    from assay.engine.queue.budgets import TOKEN_BURST_SECONDS
+
+    # The fake takes a request's prompt tokens when it arrives and its completion tokens when it answers,
+    # from a bucket of the same size as the cluster's (five seconds of the rate); beyond it: 429.
+    cluster.fake.set_scenario({"latency_ms": 20, "tpm_limit": TPM, "tpm_burst_s": TOKEN_BURST_SECONDS})
+    cluster.fake.reset()
+    env = await make_env(helper_app, "token-budget")
+    padding = " " + "lorem ipsum " * 133  # about 400 tokens, echoed back: 800 a request
+    async with httpx.AsyncClient(base_url=cluster.server_url, timeout=30) as client:
+        suite_id = await _suite(
+            client,
+            helper_app,
+            env,
+            cluster,
+            cases=60,
+            padding=padding,
+            tokens_per_minute=TPM,
+            parameters={"max_tokens": 450},
+        )
+        task_id = await _start(client, env, suite_id)
+        task = await _until(client, env, task_id, _finished, timeout=120)
+    assert task["status"] == "completed" and task["progress"]["completed"] == 60
+    log = sorted(cluster.fake.requests(), key=lambda e: e["ts"])
+    refused = sum(e["status"] == 429 for e in log)
+    assert refused == 0, f"{refused} requests were refused with 429"
+    assert all(700 < e["tokens"] < 900 for e in log)
+    # After the first bucketful (the burst both buckets allow), the combined rate is the budget's.
+    burst = TPM / 60 * TOKEN_BURST_SECONDS
+    spent, start = 0.0, None
+    for entry in log:
+        spent += entry["tokens"]
+        if start is None and spent > burst:
+            start, spent = entry["ts"], 0.0
+    assert start is not None
+    rate = spent / (log[-1]["ts"] - start)
+    assert rate <= 1.1 * TPM / 60, f"{rate:.0f} tokens/s for a budget of {TPM / 60:.0f}/s"
+    assert rate >= 0.5 * TPM / 60, f"{rate:.0f} tokens/s: the workers were not held by the budget"
 
 
 async def test_workers_endpoint_and_status_command_show_the_cluster(cluster: Cluster, helper_app):

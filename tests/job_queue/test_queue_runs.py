@@ -27,7 +27,9 @@ KILL_CASES = int(os.environ.get("ASSAY_TEST_QUEUE_KILL_CASES", "300"))
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(360)]
 
 
-async def _suite(client: httpx.AsyncClient, app: Any, env: Env, cluster: Cluster, cases: int, **instance: Any) -> str:
+async def _suite(
+    client: httpx.AsyncClient, app: Any, env: Env, cluster: Cluster, cases: int, padding: str = "", **instance: Any
+) -> str:
     body = {
         "name": "agent",
         "kind": "openai_chat",
@@ -40,7 +42,7 @@ async def _suite(client: httpx.AsyncClient, app: Any, env: Env, cluster: Cluster
     )
     assert r.status_code == 201, r.text
     suite_id = r.json()["id"]
-    lines = "\n".join(json.dumps({"input_message": f"case-{i}"}) for i in range(cases))
+    lines = "\n".join(json.dumps({"input_message": f"case-{i}{padding}"}) for i in range(cases))
     async with make_sessionmaker(app.state.engine)() as session:
         added = await import_test_cases(
             session=session,

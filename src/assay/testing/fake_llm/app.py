@@ -52,6 +52,9 @@ class FakeLLMApp:
         self.rate_limit = (
             RequestRateLimit(scenario.rpm_limit, scenario.rpm_burst_s) if scenario.rpm_limit is not None else None
         )
+        self.token_limit = (
+            RequestRateLimit(scenario.tpm_limit, scenario.tpm_burst_s) if scenario.tpm_limit is not None else None
+        )
         if hasattr(self, "log") and self.log.maxlen != scenario.log_limit:
             self.log = deque(self.log, maxlen=scenario.log_limit)
 
@@ -224,6 +227,10 @@ class FakeLLMApp:
             headers = [(b"retry-after", _seconds(round(self.rate_limit.retry_after(), 3)))]
             await _respond(send, 429, orjson.dumps(error_body(429, "Rate limit reached (fake RPM).")), headers)
             return 429
+        if self.token_limit is not None and not self.token_limit.admit(conv.prompt_tokens):
+            headers = [(b"retry-after", _seconds(round(self.token_limit.retry_after(conv.prompt_tokens), 3)))]
+            await _respond(send, 429, orjson.dumps(error_body(429, "Rate limit reached (fake TPM).")), headers)
+            return 429
         rule = self._match(conv)
         latency = rule.latency_ms if rule is not None and rule.latency_ms is not None else scenario.latency_ms
         if scenario.jitter_ms:
@@ -249,6 +256,9 @@ class FakeLLMApp:
             await _respond(send, 504, orjson.dumps(error_body(504, "Gateway timeout (fake).")))
             return 504
         answer = decide(conv, rule, scenario)
+        if self.token_limit is not None:
+            self.token_limit.charge(answer.completion_tokens)
+            entry["tokens"] = conv.prompt_tokens + answer.completion_tokens
         if scenario.ms_per_token:
             await asyncio.sleep(answer.completion_tokens * scenario.ms_per_token / 1000)
         truncate = False

@@ -140,3 +140,9 @@ class Scenario(BaseModel):
     """Requests per minute the server accepts (a token bucket, as providers do); beyond it: 429 with Retry-After."""
     rpm_burst_s: float = Field(default=1.0, gt=0)
     """Seconds of `rpm_limit` the bucket holds (its burst)."""
+    tpm_limit: float | None = Field(default=None, gt=0)
+    """Tokens per minute the server accepts: a request's prompt tokens are taken when it arrives (429 with
+    Retry-After when the bucket holds fewer), its completion tokens when it is answered. Each logged request
+    then carries `tokens` (prompt + completion)."""
+    tpm_burst_s: float = Field(default=1.0, gt=0)
+    """Seconds of `tpm_limit` the bucket holds (its burst)."""
