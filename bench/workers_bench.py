@@ -39,7 +39,7 @@ from ingest_bench import BATCH, create_evaluations, generation, ingest  # noqa: 
 
 from assay.engine.queue.schema import apply_queue_schema_at  # noqa: E402
 from assay.services.runs import start_run  # noqa: E402
-from assay.services.test_cases import import_test_cases  # noqa: E402
+from assay.services.test_cases import MAX_IMPORT_CASES, import_test_cases  # noqa: E402
 from assay.settings import Settings  # noqa: E402
 from assay.storage import environments as env_store  # noqa: E402
 from assay.storage import instances as instance_store  # noqa: E402
@@ -147,14 +147,16 @@ async def seed_run_suite(database_url: str, fake_url: str, cases: int, concurren
                 fields={"name": "bench", "instance_id": instance.id, "config": {}},
             )
             await session.commit()
-            lines = "\n".join(json.dumps({"input_message": f"case-{i}"}) for i in range(cases))
-            await import_test_cases(
-                session=session,
-                environment_id=env.id,
-                suite_id=suite.id,
-                filename="cases.jsonl",
-                content=lines.encode(),
-            )
+            for start in range(0, cases, MAX_IMPORT_CASES):  # one import takes at most this many
+                numbers = range(start, min(cases, start + MAX_IMPORT_CASES))
+                lines = "\n".join(json.dumps({"input_message": f"case-{i}"}) for i in numbers)
+                await import_test_cases(
+                    session=session,
+                    environment_id=env.id,
+                    suite_id=suite.id,
+                    filename="cases.jsonl",
+                    content=lines.encode(),
+                )
             return env.id, suite.id
     finally:
         await engine.dispose()
