@@ -19,8 +19,6 @@ from pathlib import Path
 
 from assay.testing.fake_llm import free_port
 
-_QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-
 
 def postgres_bin() -> str | None:
     """The newest installed PostgreSQL's bin directory, or None when the package is not installed."""
@@ -63,12 +61,14 @@ class ThrowawayPostgres:
         subprocess.run(
             [*self._as_postgres, f"{self._pgbin}/pg_ctl", "-D", self.data, "-m", "immediate", "stop"],
             check=False,
-            **_QUIET,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         shutil.rmtree(self.data, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
-        subprocess.run([*self._as_postgres, f"{self._pgbin}/{program}", *args], check=True, **_QUIET)
+        command = [*self._as_postgres, f"{self._pgbin}/{program}", *args]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
