@@ -76,12 +76,23 @@ def _sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{target}"
 
 
+_SEQUENCES = text(
+    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'"
+)
+
+
 async def _reset_postgres(url: str) -> None:
+    """Empty every table and restart the sequences. One round trip of DELETEs (children first): a test leaves a
+    few rows, and deleting them is about twice as fast as TRUNCATE, which replaces every table's files."""
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            sequences = (await conn.execute(_SEQUENCES)).scalars().all()
+            statements = [f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)]
+            statements += [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("; ".join(statements))  # asyncpg's simple protocol: many statements
     finally:
         await engine.dispose()
 

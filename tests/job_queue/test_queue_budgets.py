@@ -29,9 +29,9 @@ async def test_three_workers_keep_the_combined_rate_within_the_budget(cluster: C
     assert statuses == {200}, f"{sum(e['status'] == 429 for e in log)} requests were refused with 429"
     stamps = sorted(e["ts"] for e in log)
     rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
-    # Never above the budget; on a machine that keeps up, within 10 % of it (a starved one falls below).
-    assert rate <= 1.1 * RPM / 60, f"{rate:.1f} requests/s for a budget of {RPM / 60:.0f}/s"
-    assert rate >= 0.5 * RPM / 60, f"{rate:.1f} requests/s: the workers were not held by the budget"
+    # Within 10 % of the budget: four requests a second leave the workers idle most of the time, and the
+    # shared bucket holds half a second of requests, so a late draw is made up at the next.
+    assert 0.9 * RPM / 60 <= rate <= 1.1 * RPM / 60, f"{rate:.2f} requests/s for a budget of {RPM / 60:.0f}/s"
 
 
 TPM = 192_000  # 3,200 tokens a second: about four of these 800-token requests
@@ -64,7 +64,9 @@ async def test_three_workers_keep_the_combined_token_rate_within_the_budget(clus
     assert task["status"] == "completed" and task["progress"]["completed"] == 60
     log = sorted(cluster.fake.requests(), key=lambda e: e["ts"])
     refused = sum(e["status"] == 429 for e in log)
-    assert refused == 0, f"{refused} requests were refused with 429"
+    t0 = log[0]["ts"]
+    trail = [(round(e["ts"] - t0, 3), e["status"], e.get("tokens")) for e in log]
+    assert refused == 0, f"{refused} requests were refused with 429: {trail}"
     assert all(700 < e["tokens"] < 900 for e in log)
     # After the first bucketful (the burst both buckets allow), the combined rate is the budget's.
     burst = TPM / 60 * TOKEN_BURST_SECONDS

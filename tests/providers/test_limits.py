@@ -170,6 +170,20 @@ async def test_rpm_budget_spaces_requests(fake: FakeLLMServer, registry: Provide
     assert stamps[-1] - stamps[0] >= 0.7  # the server sees them spread out; load only delays the later ones more
 
 
+async def test_a_changed_limit_applies_to_the_next_calls(fake: FakeLLMServer, registry: ProviderRegistry) -> None:
+    """The budget of a key follows its limits: raising an instance's RPM (or adding a TPM) is not ignored
+    because the process already holds a bucket for that key."""
+    slow = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", rpm=60)
+    await registry.chat(slow, ask("first"))  # the bucket of 1 request a second is now empty
+    fast = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", rpm=6000)
+    started = time.monotonic()
+    await asyncio.gather(*(registry.chat(fast, ask(f"q{i}")) for i in range(5)))
+    assert time.monotonic() - started < 0.9  # at 60 RPM the five would take four seconds
+    tokens = EndpointConfig(model="m", base_url=fake.base_url, api_key="k", rpm=6000, tpm=600)
+    budget = registry.budget(tokens)
+    assert budget is not None and budget.tokens is not None and budget is not registry.budget(fast)
+
+
 async def test_token_bucket_tpm() -> None:
     bucket = TokenBucket(6000)  # 100 tokens/s, capacity 100
     started = time.monotonic()

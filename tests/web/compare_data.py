@@ -88,13 +88,7 @@ async def store_runs(
                 }
                 for r in results
             ]
-            await store_result_rows(
-                session=session,
-                run_id=run.id,
-                rows=rows,
-                errors=sum(r["status"] == "error" for r in results),
-                lease=timedelta(seconds=60),
-            )
+            await store_result_rows(session=session, run_id=run.id, rows=rows, lease=timedelta(seconds=60))
             run.status = "completed"
             await session.commit()
             run_ids.append(str(run.id))

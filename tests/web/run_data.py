@@ -143,11 +143,8 @@ async def seed_run(
             }
             for i in range(stored)
         ]
-        errors = sum(1 for r in results if r["status"] == "error")
         if results:
-            await store_result_rows(
-                session=session, run_id=run.id, rows=results, errors=errors, lease=timedelta(seconds=30)
-            )
+            await store_result_rows(session=session, run_id=run.id, rows=results, lease=timedelta(seconds=30))
         if status == "completed":
             finished = utcnow()
             summary = await compute_summary(

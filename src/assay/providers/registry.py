@@ -71,7 +71,7 @@ class ProviderRegistry:
     def __init__(self, *, rng: random.Random | None = None) -> None:
         self._adapters: dict[tuple[str, str, str], ProviderAdapter] = {}
         self._limiters: dict[tuple[str, str, str], AdaptiveLimiter] = {}
-        self._budgets: dict[tuple[str, str, str], KeyBudget | SharedKeyBudget] = {}
+        self._budgets: dict[tuple[str, str, str, float | None, float | None], KeyBudget | SharedKeyBudget] = {}
         self._budget_factory: BudgetFactory | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rng = rng or random.Random()
@@ -111,10 +111,13 @@ class ProviderRegistry:
         self._budgets.clear()
 
     def budget(self, endpoint: EndpointConfig) -> KeyBudget | SharedKeyBudget | None:
-        """The RPM/TPM budget of the endpoint's key, if it has limits."""
+        """The RPM/TPM budget of the endpoint's key, if it has limits.
+
+        Keyed by the limits too: an instance whose limits were changed gets buckets of the new size (a cluster
+        budget draws from the same shared rows, which take the new rate at the next draw)."""
         if not endpoint.rpm and not endpoint.tpm:
             return None
-        key = endpoint.client_key()
+        key = (*endpoint.client_key(), endpoint.rpm, endpoint.tpm)
         budget = self._budgets.get(key)
         if budget is None:
             shared = self._budget_factory(endpoint) if self._budget_factory is not None else None
