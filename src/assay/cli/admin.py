@@ -14,11 +14,6 @@ from rich.table import Table
 from assay.cli.context import open_session
 from assay.domain.scopes import ALL_SCOPES, normalize_scopes
 from assay.errors import DomainError
-from assay.services import environments as environment_service
-from assay.settings import get_settings, uses_job_queue
-from assay.storage import environments as store
-from assay.storage.db import make_engine
-from assay.storage.migrate import current_revision, upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 env_app = typer.Typer(help="Environments (the isolation unit; API keys belong to one).", no_args_is_help=True)
@@ -43,6 +38,9 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations to the configured database (ASSAY_DATABASE_URL)."""
+    from assay.settings import get_settings, uses_job_queue
+    from assay.storage.db import make_engine
+    from assay.storage.migrate import current_revision, upgrade
 
     settings = get_settings()
 
@@ -65,6 +63,8 @@ def db_upgrade() -> None:
 @env_app.command("create")
 def env_create(name: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Create an environment."""
+    from assay.settings import get_settings
+    from assay.storage import environments as store
 
     async def run() -> dict[str, object]:
         async with open_session(get_settings()) as session:
@@ -88,6 +88,8 @@ def env_create(name: str, as_json: Annotated[bool, typer.Option("--json", help="
 @env_app.command("list")
 def env_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List environments."""
+    from assay.settings import get_settings
+    from assay.storage import environments as store
 
     async def run() -> list[dict[str, str]]:
         async with open_session(get_settings()) as session:
@@ -119,6 +121,9 @@ def env_rotate_token(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Give an environment a new project token; SDKs sending the old one get 401 from now on."""
+    from assay.services import environments as environment_service
+    from assay.settings import get_settings
+    from assay.storage import environments as store
 
     async def run() -> dict[str, str]:
         async with open_session(get_settings()) as session:
@@ -142,6 +147,9 @@ def keys_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key. The key is shown once; only its hash is stored."""
+    from assay.settings import get_settings
+    from assay.storage import environments as store
+
     try:
         scope_list = normalize_scopes(scopes.split(","))
     except ValueError as exc:
@@ -168,6 +176,8 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List API keys (never the keys themselves)."""
+    from assay.settings import get_settings
+    from assay.storage import environments as store
 
     async def run() -> list[dict[str, object]]:
         async with open_session(get_settings()) as session:
@@ -208,6 +218,8 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (or its unique prefix).")]) -> None:
     """Revoke an API key; requests with it get 401 from then on."""
+    from assay.settings import get_settings
+    from assay.storage import environments as store
 
     async def run() -> str:
         async with open_session(get_settings()) as session:

@@ -11,7 +11,6 @@ import json
 import uuid
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -76,6 +75,8 @@ def _uuid(value: str, what: str) -> str:
 
 def _get(server: str, api_key: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """GET a JSON body; 4xx → exit 2, unreachable or 5xx → exit 3."""
+    import httpx
+
     try:
         with httpx.Client(
             base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {api_key}"}, timeout=60

@@ -15,7 +15,6 @@ from rich.console import Console
 
 from assay.cli.run import err_console, execute, print_outcome, write_outputs
 from assay.errors import DomainError
-from assay.local.suitefile import SuiteFileError, load_suite
 
 DEMO_SUITE = "order_support/suite.yaml"
 PREVIOUS_AGENT = "assay.examples.order_support.agent:respond_previous"
@@ -32,6 +31,8 @@ def demo(
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write results as JSON.")] = None,
 ) -> None:
     """Evaluate a bundled order-support agent (16 cases: three of them conversations) and write assay-report.html; `assay serve` shows the runs."""
+    from assay.local.suitefile import SuiteFileError, load_suite
+
     try:
         suite = load_suite(demo_suite_path())
         current = dict(suite.instance)

@@ -9,11 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assay.sandbox.lockdown import LAYERS
-from assay.sandbox.pool import SandboxPool
-from assay.sandbox.process import SandboxUnavailable, WorkerProcess
-from assay.settings import get_settings
-
 
 def doctor() -> None:
     """Start one sandbox worker with the configured limits and show what each layer reported.
@@ -21,6 +16,11 @@ def doctor() -> None:
     Exits with status 1 when a required layer (ASSAY_SANDBOX_REQUIRED_LAYERS) is unavailable: the server
     then refuses to create or run Python evaluators.
     """
+    from assay.sandbox.lockdown import LAYERS
+    from assay.sandbox.pool import SandboxPool
+    from assay.sandbox.process import SandboxUnavailable, WorkerProcess
+    from assay.settings import get_settings
+
     settings = get_settings()
     config = settings.sandbox_pool_config()
     console = Console()

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assay.local.promptfoo_import import PromptfooImportError, format_report, import_promptfoo, write_suites
-from assay.local.suitefile import SuiteFileError, load_suite
-
 import_app = typer.Typer(help="Import eval configs of other tools as suite files.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)  # paths stay on one line, whatever the width
 err_console = Console(stderr=True, highlight=False)
@@ -24,6 +21,9 @@ def promptfoo(
     ] = Path("suite.yaml"),
 ) -> None:
     """Write a suite file from a promptfoo config and list everything that could not be mapped, and why."""
+    from assay.local.promptfoo_import import PromptfooImportError, format_report, import_promptfoo, write_suites
+    from assay.local.suitefile import SuiteFileError, load_suite
+
     try:
         result = import_promptfoo(config)
     except PromptfooImportError as exc:

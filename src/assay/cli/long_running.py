@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 import sys
 
-from assay.providers.registry import warm_up_sdks
-
 YOUNG_GENERATION_THRESHOLD = 20_000
 """Allocations between young collections. The default (700) collects several times per ingested batch of
 100 events while the batch is still alive, promoting it to older generations only to be collected again."""
@@ -25,6 +23,8 @@ def settle_process() -> None:
     The process starts with some 180,000 long-lived objects (the web stack, SQLAlchemy, provider SDKs);
     without this every full collection walks all of them again (about 0.1 s each under ingestion load).
     """
+    from assay.providers.registry import warm_up_sdks
+
     warm_up_sdks()
     gc.collect()
     gc.freeze()

@@ -13,7 +13,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,14 +22,11 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.errors import DomainError
-from assay.local.gates import Gate, gate_problems
-from assay.local.gates import parse_gate as local_gate
-from assay.local.html_report import write_html
-from assay.local.junit import write_junit
-from assay.local.outcome import RunOutcome
-from assay.local.suitefile import SuiteFile, SuiteFileError, load_suite
-from assay.sandbox.shared import configure as configure_sandbox
-from assay.settings import get_settings
+
+if TYPE_CHECKING:
+    from assay.local.gates import Gate
+    from assay.local.outcome import RunOutcome
+    from assay.local.suitefile import SuiteFile
 
 err_console = Console(stderr=True)
 MAX_TABLE_ROWS = 200
@@ -38,6 +35,8 @@ EXIT_NOTHING_SCORED = 3
 
 def parse_gate(text: str) -> Gate:
     """`--fail-under` text as a gate (see `assay.local.gates.parse_gate`)."""
+    from assay.local.gates import parse_gate as local_gate
+
     try:
         return local_gate(text)
     except ValueError as exc:
@@ -166,6 +165,8 @@ def execute(
     """Run the suite locally (or on `server`) with a progress bar on stderr."""
     from assay.local.remote import run_remote
     from assay.local.runner import run_local
+    from assay.sandbox.shared import configure as configure_sandbox
+    from assay.settings import get_settings
     from assay.trusted_code import enable_trusted_code
 
     progress = make_progress(err_console)
@@ -206,6 +207,9 @@ class _Null:
 
 def write_outputs(outcome: RunOutcome, *, json_path: Path | None, junit: Path | None, html: Path | None) -> None:
     """Write the requested report files."""
+    from assay.local.html_report import write_html
+    from assay.local.junit import write_junit
+
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(outcome.to_json(), indent=2, default=str), encoding="utf-8")
@@ -241,6 +245,9 @@ def run(
     ] = None,
 ) -> None:
     """Run a suite file: locally on the embedded database (default) or on a server (--server)."""
+    from assay.local.gates import gate_problems
+    from assay.local.suitefile import SuiteFileError, load_suite
+
     try:
         gates = [parse_gate(g) for g in fail_under or []]
     except typer.BadParameter as exc:

@@ -6,19 +6,21 @@ import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from assay.cli.long_running import settle_process
-from assay.settings import Settings, get_settings, uses_job_queue
-from assay.storage.db import make_engine
-from assay.storage.migrate import upgrade
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from assay.settings import Settings
+
 
 def _migrate(settings: Settings) -> None:
+    from assay.settings import uses_job_queue
+    from assay.storage.db import make_engine
+    from assay.storage.migrate import upgrade
+
     async def run() -> None:
         engine = make_engine(settings.database_url)
         try:
@@ -42,6 +44,10 @@ def serve(
     ] = 1,
 ) -> None:
     """Apply migrations, then serve the API (and background workers) until interrupted."""
+    import uvicorn  # here and below: the other commands start without the web stack
+
+    from assay.settings import get_settings, uses_job_queue
+
     settings = get_settings()
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     if updates:
@@ -65,7 +71,7 @@ def serve(
             log_level=settings.log_level,
         )
         return
-    from assay.api.app import create_app  # here: the other commands start without importing the server
+    from assay.api.app import create_app
 
     app = create_app(settings)
     settle_process()
@@ -75,6 +81,7 @@ def serve(
 def app_from_environment() -> FastAPI:
     """The app of one of several server processes (`--processes`), configured from the environment."""
     from assay.api.app import create_app
+    from assay.settings import get_settings
 
     settle_process()
     return create_app(get_settings())

@@ -11,9 +11,6 @@ from rich.console import Console
 
 from assay.cli.admin import _fail, _run
 from assay.cli.context import open_session
-from assay.services import users as user_service
-from assay.services.passwords import Passwords
-from assay.settings import get_settings
 
 users_app = typer.Typer(help="People's accounts for the web UI.", no_args_is_help=True)
 console = Console()
@@ -38,6 +35,10 @@ def user_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an account with a role in an environment; the password is prompted for (or read from stdin)."""
+    from assay.services import users as user_service
+    from assay.services.passwords import Passwords
+    from assay.settings import get_settings
+
     password = _read_password(password_stdin)
     if not password:
         raise _fail("a password is required", 2)

@@ -6,25 +6,17 @@ import asyncio
 import json
 import signal
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from assay.cli.long_running import settle_process
-from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
-from assay.engine.background import BackgroundWorkers
-from assay.engine.queue.schema import apply_queue_schema_at
-from assay.engine.queue.worker import QueueWorker
-from assay.providers import close_registry
-from assay.sandbox.shared import configure as configure_sandbox
-from assay.services.otlp_ingestion import sweep_forever, sweep_interval
-from assay.settings import Settings, get_settings, uses_job_queue
-from assay.storage import worker_processes
-from assay.storage.db import SessionFactory, make_engine, make_sessionmaker
-from assay.storage.migrate import upgrade
-from assay.targets import close_http_clients
+
+if TYPE_CHECKING:
+    from assay.settings import Settings
+    from assay.storage.db import SessionFactory
 
 worker_app = typer.Typer(help="Background workers.", invoke_without_command=True)
 
@@ -44,6 +36,9 @@ def worker(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from assay.sandbox.shared import configure as configure_sandbox
+    from assay.settings import get_settings
+
     settings = get_settings()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
@@ -53,6 +48,16 @@ def worker(
 
 
 async def _work(settings: Settings) -> None:
+    from assay.concurrency import STOP_GRACE_SECONDS, cancel_and_wait
+    from assay.engine.background import BackgroundWorkers
+    from assay.engine.queue.schema import apply_queue_schema_at
+    from assay.engine.queue.worker import QueueWorker
+    from assay.providers import close_registry
+    from assay.settings import uses_job_queue
+    from assay.storage.db import make_engine, make_sessionmaker
+    from assay.storage.migrate import upgrade
+    from assay.targets import close_http_clients
+
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     await upgrade(engine)
     if uses_job_queue(settings):
@@ -97,6 +102,8 @@ def _otlp_sweeper(
     sessionmaker: SessionFactory, settings: Settings, *, notify: Callable[[], None] | None
 ) -> asyncio.Task[None]:
     """The loop that stores OTLP spans whose log events never came, once their wait is over."""
+    from assay.services.otlp_ingestion import sweep_forever, sweep_interval
+
     interval = sweep_interval(settings.otlp_log_wait_seconds)
     return asyncio.create_task(sweep_forever(sessionmaker, interval=interval, notify=notify))
 
@@ -106,6 +113,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Workers alive with their concurrency and load, queue depth per queue, stalled jobs, the budgets' fill."""
+    from assay.settings import get_settings, uses_job_queue
+    from assay.storage import worker_processes
+    from assay.storage.db import make_engine, make_sessionmaker
+
     settings = get_settings()
     if not uses_job_queue(settings):
         Console(stderr=True).print("[red]error:[/red] worker status needs the job queue (a PostgreSQL database)")
