@@ -40,6 +40,7 @@ from assay.sandbox.shared import configure as configure_sandbox
 from assay.services.otlp_ingestion import sweep_forever, sweep_interval
 from assay.services.passwords import Passwords
 from assay.settings import Settings, get_settings, uses_job_queue
+from assay.shared_routers import include_shared
 from assay.storage.db import DatabaseEngine, make_engine, make_sessionmaker
 from assay.storage.planner_stats import keep_planner_statistics
 from assay.targets import close_http_clients
@@ -137,7 +138,7 @@ def create_app(settings: Settings | None = None, *, engine: DatabaseEngine | Non
         otlp,
     )
     for module in routers:
-        app.include_router(module.router)
+        include_shared(app, module.router)
     install_routing(app)
     install_openapi(app)
     install_web(app)

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from assay.shared_routers import include_shared
 from assay.web.errors import install_page_errors
 from assay.web.pages import (
     admin,
@@ -69,7 +70,7 @@ def install_web(app: FastAPI) -> None:
     app.state.web_signer = SessionSigner(settings.secret_key, max_age_seconds=settings.ui_session_seconds)
     app.state.run_aggregates = RunAggregatesCache()
     for module in PAGE_ROUTERS:
-        app.include_router(module.router)
+        include_shared(app, module.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app)
