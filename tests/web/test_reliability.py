@@ -139,6 +139,28 @@ def test_kappa_ci_is_none_when_kappa_is_undefined(judge: list[bool], human: list
     assert kappa_bootstrap_ci(judge, human) is None
 
 
+def test_kappa_ci_by_cell_counts_matches_resampling_the_items() -> None:
+    """The counts bootstrap draws from the same distribution as picking items with replacement."""
+    import random
+
+    rng = random.Random(7)
+    judge = [rng.random() < 0.6 for _ in range(300)]
+    human = [j if rng.random() < 0.8 else not j for j in judge]
+    ci = kappa_bootstrap_ci(judge, human, resamples=4000)
+    picks = random.Random(3)
+    values = sorted(
+        k
+        for k in (
+            cohen_kappa(*zip(*[(judge[i], human[i]) for i in picks.choices(range(300), k=300)], strict=True))
+            for _ in range(4000)
+        )
+        if k is not None
+    )
+    reference = (values[int(0.025 * len(values))], values[int(0.975 * len(values))])
+    assert ci is not None
+    assert abs(ci[0] - reference[0]) < 0.03 and abs(ci[1] - reference[1]) < 0.03, (ci, reference)
+
+
 def test_perfect_agreement_gives_a_degenerate_interval() -> None:
     verdicts = [True, False] * 10
     assert kappa_bootstrap_ci(verdicts, verdicts) == (1.0, 1.0)

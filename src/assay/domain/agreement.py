@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.domain import stats
-from assay.domain.runs import RunSnapshot
+from assay.domain.runs import RunRecipe
 
 CASE = "case"
 """Pseudo evaluator name for the case score as a whole."""
@@ -140,16 +140,16 @@ def agreement_report(points: list[ReviewPoint], runs: dict[str, RunInfo]) -> dic
     }
 
 
-def snapshot_run_info(run_id: str, snapshot: RunSnapshot) -> RunInfo:
-    """Threshold, repetitions and the types of the recipe's evaluators from a run's snapshot."""
+def snapshot_run_info(run_id: str, recipe: RunRecipe, repetitions: int) -> RunInfo:
+    """Threshold, repetitions and the types of the recipe's evaluators, from a run's snapshot."""
     types: dict[str, str] = {}
-    for item in snapshot.recipe.listed_items:
+    for item in recipe.listed_items:
         config = item.evaluator
         if isinstance(config.get("type"), str):
             types[str(config.get("name") or config["type"])] = config["type"]
     return RunInfo(
         run_id=run_id,
-        pass_threshold=snapshot.recipe.pass_threshold,
-        repetitions=snapshot.repetitions,
+        pass_threshold=recipe.pass_threshold,
+        repetitions=repetitions,
         evaluator_types=types,
     )

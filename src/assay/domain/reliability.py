@@ -15,6 +15,7 @@ from typing import Any
 
 from assay.domain import stats
 from assay.domain.agreement import ReviewPoint, RunInfo, agreement_report, machine_verdicts
+from assay.domain.resampling import multinomial
 
 DRIVERS = 10
 """Cases listed per evaluator and kind of disagreement."""
@@ -124,18 +125,22 @@ def kappa_bootstrap_ci(
 ) -> tuple[float, float] | None:
     """Percentile bootstrap CI of Cohen's kappa, resampling the rated items with replacement (seeded).
 
-    Resamples in which kappa is undefined (every verdict of both raters the same) are left out; None when
-    kappa itself is undefined, for fewer than two items, or when fewer than half the resamples are defined.
+    Kappa depends only on the four cells of the 2×2 table, so a resample of n items is one multinomial draw of
+    the cell counts (`resampling.multinomial`): the same distribution as picking items, at a cost that does not
+    grow with n. Resamples in which kappa is undefined (every verdict of both raters the same) are left out;
+    None when kappa itself is undefined, for fewer than two items, or when fewer than half the resamples are
+    defined.
     """
     n = len(judge)
     if n < 2 or stats.cohen_kappa(judge, human) is None:
         return None
+    cells = [0, 0, 0, 0]  # (judge, human): both pass, judge only, human only, neither
+    for j, h in zip(judge, human, strict=True):
+        cells[(0 if h else 1) if j else (2 if h else 3)] += 1
     rng = random.Random(seed)
-    indices = range(n)
     values: list[float] = []
     for _ in range(resamples):
-        picked = rng.choices(indices, k=n)
-        kappa = stats.cohen_kappa([judge[i] for i in picked], [human[i] for i in picked])
+        kappa = _kappa_of_cells(multinomial(n, cells, rng))
         if kappa is not None:
             values.append(kappa)
     if len(values) * 2 < resamples:
@@ -144,6 +149,20 @@ def kappa_bootstrap_ci(
     low, high = stats.percentile(values, tail), stats.percentile(values, 1 - tail)
     assert low is not None and high is not None
     return round(low, 4), round(high, 4)
+
+
+def _kappa_of_cells(cells: list[int]) -> float | None:
+    """`stats.cohen_kappa` from the 2×2 counts (both pass, judge only, human only, neither)."""
+    both, judge_only, human_only, neither = cells
+    n = both + judge_only + human_only + neither
+    if n == 0:
+        return None
+    observed = (both + neither) / n
+    judge_rate, human_rate = (both + judge_only) / n, (both + human_only) / n
+    chance = judge_rate * human_rate + (1 - judge_rate) * (1 - human_rate)
+    if chance == 1:
+        return None
+    return (observed - chance) / (1 - chance)
 
 
 def reliability_report(
