@@ -179,11 +179,12 @@ def _like_pattern(search: str) -> str:
 def _search_condition(search: str) -> ColumnElement[bool]:
     """The text in the case's input, the response or the reason, ignoring case.
 
-    `lower(…) LIKE` rather than ILIKE: PostgreSQL folds case a character at a time in ILIKE, a fifth slower on
-    long texts; SQLite's ILIKE is this same expression."""
+    ILIKE on PostgreSQL; SQLAlchemy renders it as `lower(…) LIKE lower(…)` on SQLite. Counting the matches of
+    one word over 10,000 long results on PostgreSQL 15 (C.UTF-8, quiet machine): ILIKE 80–108 ms,
+    `lower(…) LIKE` 107–130 ms, one `lower()` of the three columns joined 103–141 ms."""
     pattern = _like_pattern(search.lower())
     columns = (TestCaseRow.input_message, ResultRow.agent_response, ResultRow.score_reason)
-    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 def _tag_condition(dialect: str, tag: str) -> Condition:
